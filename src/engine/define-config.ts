@@ -1,0 +1,56 @@
+import { ConfigError } from "../shared/errors.js";
+import type { Workflow } from "./workflow.js";
+import { isWorkflow } from "./workflow.js";
+
+/** What `cairn.config.ts` exports by default. */
+export interface CairnConfig {
+  workflows?: Workflow[];
+  /** Store URL; `CAIRN_STORE` overrides it. Default `sqlite:.cairn/cairn.db`. */
+  store?: string;
+  /** Default "default". */
+  workspace?: string;
+  /** Largest single payload stored, in bytes. Default 256 MiB. */
+  maxPayloadBytes?: number;
+  /** A run that has stored more than this gets a warning in its log. Default 1 GiB. */
+  runStorageBudgetBytes?: number;
+  /** Lease length for workers, ms. Default 30 000. */
+  leaseTtlMs?: number;
+}
+
+/**
+ * Declares a Cairn project; the default export of `cairn.config.ts`.
+ *
+ * @example
+ * export default defineConfig({ workflows: [greet] });
+ */
+export function defineConfig(config: CairnConfig): CairnConfig {
+  return validateConfig(config, "defineConfig()");
+}
+
+/** Checks a config object (from defineConfig or a loaded file); errors name `source`. */
+export function validateConfig(config: unknown, source: string): CairnConfig {
+  if (typeof config !== "object" || config === null) {
+    throw new ConfigError(`${source}: the config must be an object (export default defineConfig({ workflows: [...] }))`);
+  }
+  const c = config as Record<string, unknown>;
+  const known = new Set(["workflows", "agents", "store", "workspace", "maxPayloadBytes", "runStorageBudgetBytes", "leaseTtlMs"]);
+  for (const key of Object.keys(c)) {
+    if (!known.has(key)) throw new ConfigError(`${source}: unknown config key "${key}" (known: ${[...known].join(", ")})`);
+  }
+  if (c.workflows !== undefined) {
+    if (!Array.isArray(c.workflows)) throw new ConfigError(`${source}: "workflows" must be an array of workflow(...) values`);
+    c.workflows.forEach((w, i) => {
+      if (!isWorkflow(w)) throw new ConfigError(`${source}: workflows[${i}] is not a workflow; create it with workflow(id, handler)`);
+    });
+  }
+  for (const key of ["store", "workspace"] as const) {
+    if (c[key] !== undefined && typeof c[key] !== "string") throw new ConfigError(`${source}: "${key}" must be a string`);
+  }
+  for (const key of ["maxPayloadBytes", "runStorageBudgetBytes", "leaseTtlMs"] as const) {
+    const v = c[key];
+    if (v !== undefined && (typeof v !== "number" || !Number.isFinite(v) || v <= 0)) {
+      throw new ConfigError(`${source}: "${key}" must be a positive number`);
+    }
+  }
+  return c as CairnConfig;
+}

@@ -1,0 +1,272 @@
+import { CairnError, ErrorCode, InputError, NotFoundError } from "../shared/errors.js";
+import { newId } from "../shared/ids.js";
+import type { Logger } from "../shared/logger.js";
+import { stderrLogger } from "../shared/logger.js";
+import { DEFAULT_MAX_PAYLOAD_BYTES, encodePayload } from "../shared/payload.js";
+import { serializeError } from "../shared/serialized-error.js";
+import type { Journal, SendEventResult } from "../store/journal.js";
+import type { Lease, NewRun, RunStatus } from "../store/records.js";
+import { LeaseKeeper } from "./lease-keeper.js";
+import { hostPrefix, isOwnerDead, newOwnerId } from "./owner.js";
+import type { Progress, ProgressListener } from "./progress.js";
+import type { ExecutionEnv, ExecutionOutcome } from "./run-execution.js";
+import { RunExecution } from "./run-execution.js";
+import type { EventToSend } from "./step.js";
+import type { Workflow } from "./workflow.js";
+import { isWorkflow } from "./workflow.js";
+
+export interface EngineOptions {
+  journal: Journal;
+  workflows: readonly Workflow[];
+  /** The tenant every run of this engine belongs to. Default "default". */
+  workspace?: string;
+  logger?: Logger;
+  /** How long a claim lasts without a heartbeat. Default 30 s. */
+  leaseTtlMs?: number;
+  /** Largest payload (step result, input, event data) stored. Default 256 MiB. */
+  maxPayloadBytes?: number;
+  /** Lease owner id; default names this host and process so a dead process is noticed at once. */
+  ownerId?: string;
+}
+
+export interface StartOptions {
+  /** Starting twice with the same key returns the first run. */
+  idempotencyKey?: string;
+  /** Do not start before this time. */
+  runAt?: Date | number;
+}
+
+export interface StartResult {
+  runId: string;
+  /** False when an idempotency key or a skip-singleton returned an existing run. */
+  created: boolean;
+  status: RunStatus;
+}
+
+/**
+ * The durable engine: starts runs, sends events, and executes runs it claims from the journal.
+ * It holds no run state of its own between executions: everything lives in the journal.
+ */
+export class Engine {
+  readonly journal: Journal;
+  readonly workspace: string;
+  readonly owner: string;
+  readonly logger: Logger;
+  readonly leaseTtlMs: number;
+  private readonly registry = new Map<string, Workflow>();
+  private readonly listeners = new Set<ProgressListener>();
+  private readonly env: ExecutionEnv;
+
+  constructor(options: EngineOptions) {
+    this.journal = options.journal;
+    this.workspace = options.workspace ?? "default";
+    this.owner = options.ownerId ?? newOwnerId();
+    this.logger = options.logger ?? stderrLogger("warn");
+    this.leaseTtlMs = options.leaseTtlMs ?? 30_000;
+    for (const wf of options.workflows) {
+      if (!isWorkflow(wf)) throw new InputError(ErrorCode.Config, "every entry of workflows must come from workflow()");
+      if (this.registry.has(wf.id)) throw new InputError(ErrorCode.Config, `two workflows share the id "${wf.id}"`);
+      this.registry.set(wf.id, wf);
+    }
+    const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    this.env = {
+      journal: this.journal,
+      logger: this.logger,
+      maxPayloadBytes,
+      emit: (p) => this.emit(p),
+      resolveWorkflow: (id) => this.workflow(id),
+      newRun: (wf, input, extra) => this.newRun(wf, input, extra),
+      triggersFor: (name, data, eventId) => this.triggersFor(name, data, eventId),
+    };
+  }
+
+  get workflows(): Workflow[] {
+    return [...this.registry.values()];
+  }
+
+  /** The workflow with this id; a NotFoundError lists the known ones. */
+  workflow(id: string): Workflow {
+    const wf = this.registry.get(id);
+    if (wf === undefined) {
+      const known = [...this.registry.keys()];
+      throw new NotFoundError(
+        ErrorCode.UnknownWorkflow,
+        `unknown workflow "${id}"; known: ${known.length ? known.join(", ") : "none (is it listed in cairn.config.ts?)"}`,
+      );
+    }
+    return wf;
+  }
+
+  /** Listens to what this engine does, as it happens. Returns a function that stops listening. */
+  on(listener: ProgressListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(p: Progress): void {
+    for (const l of this.listeners) {
+      try {
+        l(p);
+      } catch (err) {
+        this.logger.warn("a progress listener threw", { error: (err as Error).message });
+      }
+    }
+  }
+
+  // ── starting work ─────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Creates a run of `workflow` (queued: a worker, `executeRun` or `cairn run` executes it).
+   * Throws InputError for an unknown workflow or input that fails the workflow's schema.
+   */
+  async start(workflow: Workflow | string, input: unknown = {}, options: StartOptions = {}): Promise<StartResult> {
+    const wf = this.workflow(typeof workflow === "string" ? workflow : workflow.id);
+    const run = this.newRun(wf, input, {
+      ...(options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {}),
+      ...(options.runAt !== undefined ? { runAt: typeof options.runAt === "number" ? options.runAt : options.runAt.getTime() } : {}),
+    });
+    const result = await this.journal.createRun(run);
+    return { runId: result.run.id, created: result.created, status: result.run.status };
+  }
+
+  private newRun(wf: Workflow, input: unknown, extra: Partial<NewRun>): NewRun {
+    let parsed = input;
+    if (wf.options.input) {
+      try {
+        parsed = wf.options.input.parse(input);
+      } catch (cause) {
+        throw new InputError(ErrorCode.InvalidInput, `input for workflow "${wf.id}" is not valid: ${(cause as Error).message}`, { cause });
+      }
+    }
+    const run: NewRun = {
+      id: newId("run"),
+      workspace: this.workspace,
+      workflow: wf.id,
+      input: encodePayload(parsed, `input of workflow "${wf.id}"`, this.env.maxPayloadBytes),
+      ...extra,
+    };
+    const key = (what: string, fn: (i: never) => string) => {
+      try {
+        const k = fn(parsed as never);
+        if (typeof k !== "string") throw new Error(`returned ${typeof k}, not a string`);
+        return k;
+      } catch (cause) {
+        throw new InputError(ErrorCode.InvalidInput, `workflow "${wf.id}": the ${what} key function failed: ${(cause as Error).message}`, { cause });
+      }
+    };
+    if (wf.options.concurrency) {
+      const fn = wf.options.concurrency.key;
+      run.concurrency = { key: `${wf.id}:${fn ? key("concurrency", fn) : ""}`, limit: wf.options.concurrency.limit };
+    }
+    if (wf.options.singleton) {
+      run.singleton = { key: key("singleton", wf.options.singleton.key), mode: wf.options.singleton.mode };
+    }
+    return run;
+  }
+
+  private triggersFor(eventName: string, data: unknown, eventId: string): NewRun[] {
+    const runs: NewRun[] = [];
+    for (const wf of this.registry.values()) {
+      if (!wf.options.triggers?.some((t) => t.event === eventName)) continue;
+      runs.push(this.newRun(wf, data, { idempotencyKey: `event:${eventId}` }));
+    }
+    return runs;
+  }
+
+  /** Stores an event: resumes the runs waiting for it and starts the workflows it triggers. */
+  send(event: EventToSend): Promise<SendEventResult> {
+    if (typeof event?.name !== "string" || event.name === "") {
+      return Promise.reject(new InputError(ErrorCode.InvalidInput, "an event needs a non-empty name"));
+    }
+    const id = event.id ?? newId("evt");
+    const data = encodePayload(event.data ?? null, `data of event "${event.name}"`, this.env.maxPayloadBytes);
+    return this.journal.sendEvent(this.workspace, { id, name: event.name, data }, this.triggersFor(event.name, event.data ?? null, id));
+  }
+
+  /** Cancels a run (and its children): at once when not running, else at its next step. */
+  cancel(runId: string, reason = "cancelled by request"): Promise<RunStatus> {
+    return this.journal.requestCancel(this.workspace, runId, reason);
+  }
+
+  /** For a run needing attention: run the interrupted step again with the same idempotency key. */
+  retryStep(runId: string, stepId: string): Promise<void> {
+    return this.journal.resolveAttention(this.workspace, runId, stepId, { action: "retry" });
+  }
+
+  /** For a run needing attention: record `output` as the interrupted step's result and go on. */
+  skipStep(runId: string, stepId: string, output: unknown = null): Promise<void> {
+    return this.journal.resolveAttention(this.workspace, runId, stepId, {
+      action: "skip",
+      output: encodePayload(output, `output for skipped step "${stepId}"`, this.env.maxPayloadBytes),
+    });
+  }
+
+  // ── executing work ────────────────────────────────────────────────────────────────────────
+
+  private async deadOwners(): Promise<string[]> {
+    const owners = await this.journal.listLeaseOwners(this.workspace, hostPrefix());
+    return owners.filter(isOwnerDead);
+  }
+
+  /** Claims up to `limit` runnable runs: due ones, and those whose worker died or lost its lease. */
+  async claim(limit: number): Promise<Lease[]> {
+    return this.journal.claimRuns({
+      workspace: this.workspace,
+      owner: this.owner,
+      ttlMs: this.leaseTtlMs,
+      limit,
+      workflows: [...this.registry.keys()],
+      deadOwners: await this.deadOwners(),
+    });
+  }
+
+  /** Claims one given run if it is runnable now. */
+  async claimRun(runId: string): Promise<Lease | undefined> {
+    return this.journal.claimRun(
+      {
+        workspace: this.workspace,
+        owner: this.owner,
+        ttlMs: this.leaseTtlMs,
+        limit: 1,
+        workflows: [...this.registry.keys()],
+        deadOwners: await this.deadOwners(),
+      },
+      runId,
+    );
+  }
+
+  /**
+   * Executes a claimed run until it completes, fails, or must wait. Never throws for the run's
+   * own failures (they are recorded); a store failure leaves the lease to expire so another
+   * worker recovers the run.
+   */
+  async execute(lease: Lease): Promise<ExecutionOutcome> {
+    const keeper = new LeaseKeeper(this.journal, lease, this.leaseTtlMs, this.logger);
+    keeper.start();
+    try {
+      let run, history;
+      try {
+        run = await this.journal.getRun(this.workspace, lease.runId);
+        if (run === undefined) throw new NotFoundError(ErrorCode.RunNotFound, `run ${lease.runId} vanished while claimed`);
+        history = await this.journal.loadSteps(this.workspace, lease.runId);
+      } catch (err) {
+        if (!CairnError.is(err, ErrorCode.CorruptPayload)) throw err;
+        // A row that cannot be read fails its own run and nothing else.
+        await this.journal.failRun(keeper.current, serializeError(err));
+        this.emit({ type: "run.ended", runId: lease.runId, status: "failed", error: serializeError(err) });
+        return "failed";
+      }
+      this.emit({ type: "run.started", runId: run.id, workflow: run.workflow, epoch: lease.epoch });
+      return await new RunExecution(this.env, this.workflow(run.workflow), run, history, keeper).execute();
+    } catch (err) {
+      if (CairnError.is(err, ErrorCode.LeaseLost)) return "lease-lost";
+      this.logger.error("run execution stopped by a store error; the run will be recovered when its lease expires", {
+        runId: lease.runId,
+        error: (err as Error).message,
+      });
+      return "lease-lost";
+    } finally {
+      await keeper.stop();
+    }
+  }
+}

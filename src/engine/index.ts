@@ -1,0 +1,13 @@
+export { workflow, isWorkflow } from "./workflow.js";
+export type { Workflow, WorkflowContext, WorkflowHandler, WorkflowOptions, InputSchema } from "./workflow.js";
+export type { Step, StepRunOptions, StepRunContext, WaitForEventOptions, ReceivedEvent, EventToSend } from "./step.js";
+export type { BackoffOptions } from "./backoff.js";
+export { Engine } from "./engine.js";
+export type { EngineOptions, StartOptions, StartResult } from "./engine.js";
+export { Worker } from "./worker.js";
+export type { WorkerOptions, DrainResult } from "./worker.js";
+export type { ExecutionOutcome } from "./run-execution.js";
+export type { Progress, ProgressListener } from "./progress.js";
+export { ChildRunError } from "./child-run-error.js";
+export { defineConfig, validateConfig } from "./define-config.js";
+export type { CairnConfig } from "./define-config.js";

@@ -1,0 +1,79 @@
+import { performance } from "node:perf_hooks";
+import { CairnError, ErrorCode } from "../shared/errors.js";
+import type { Logger } from "../shared/logger.js";
+import type { Journal } from "../store/journal.js";
+import type { Lease } from "../store/records.js";
+
+/**
+ * Keeps one run's lease alive with heartbeats while this worker executes it. Validity is tracked
+ * on this process's monotonic clock from the moment each renewal was *sent*, so a worker that
+ * cannot reach the store stops starting steps before the store could hand the run to another.
+ */
+export class LeaseKeeper {
+  private lease: Lease;
+  private validUntil: number;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly controller = new AbortController();
+  private renewing: Promise<void> | undefined;
+
+  constructor(
+    private readonly journal: Journal,
+    lease: Lease,
+    private readonly ttlMs: number,
+    private readonly logger: Logger,
+    claimedAt: number = performance.now(),
+  ) {
+    this.lease = lease;
+    this.validUntil = claimedAt + ttlMs;
+  }
+
+  get current(): Lease {
+    return this.lease;
+  }
+
+  /** Aborted when the lease is known lost; everything the run does listens to it. */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  start(): void {
+    const every = Math.max(50, Math.floor(this.ttlMs / 3));
+    this.timer = setInterval(() => {
+      this.renewing ??= this.renew().finally(() => (this.renewing = undefined));
+    }, every);
+    this.timer.unref();
+  }
+
+  /** A step may start only while at least a third of the lease is left. */
+  canStartStep(): boolean {
+    return !this.signal.aborted && performance.now() < this.validUntil - this.ttlMs / 3;
+  }
+
+  markLost(reason: string): void {
+    if (!this.controller.signal.aborted) this.controller.abort(new LeaseLostReason(reason));
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.renewing;
+  }
+
+  private async renew(): Promise<void> {
+    if (this.signal.aborted) return;
+    const sentAt = performance.now();
+    try {
+      this.lease = await this.journal.renewLease(this.lease, this.ttlMs);
+      this.validUntil = sentAt + this.ttlMs;
+    } catch (err) {
+      if (CairnError.is(err, ErrorCode.LeaseLost)) {
+        this.markLost((err as Error).message);
+        return;
+      }
+      // The store is unreachable: keep trying; canStartStep() turns false as validity runs out.
+      this.logger.warn("lease renewal failed; will retry", { runId: this.lease.runId, error: (err as Error).message });
+    }
+  }
+}
+
+export class LeaseLostReason extends Error {}

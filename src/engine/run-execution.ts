@@ -1,0 +1,612 @@
+import { CairnError, ErrorCode, NonDeterminismError, StepTimeoutError } from "../shared/errors.js";
+import type { Duration } from "../shared/duration.js";
+import { toMs } from "../shared/duration.js";
+import type { Logger } from "../shared/logger.js";
+import { encodePayload } from "../shared/payload.js";
+import type { SerializedError } from "../shared/serialized-error.js";
+import { deserializeError, isRetriable, serializeError } from "../shared/serialized-error.js";
+import type { Journal, StepStart, WaitOutcome } from "../store/journal.js";
+import type { NewRun, RunRecord, StepKind, StepRecord } from "../store/records.js";
+import { backoffDelay } from "./backoff.js";
+import { ChildRunError } from "./child-run-error.js";
+import type { LeaseKeeper } from "./lease-keeper.js";
+import type { ProgressListener } from "./progress.js";
+import type { EventToSend, ReceivedEvent, Step, StepRunContext, StepRunOptions, WaitForEventOptions } from "./step.js";
+import type { Workflow } from "./workflow.js";
+
+/** How one execution of a run ended. */
+export type ExecutionOutcome =
+  | "completed"
+  | "failed"
+  | "cancelled"
+  | "waiting"
+  | "retrying"
+  | "needs-attention"
+  | "lease-lost";
+
+/** What a run execution needs from the engine around it. */
+export interface ExecutionEnv {
+  journal: Journal;
+  logger: Logger;
+  emit: ProgressListener;
+  maxPayloadBytes: number;
+  resolveWorkflow(id: string): Workflow;
+  /** A NewRun for `workflow` with its concurrency and singleton keys computed. */
+  newRun(workflow: Workflow, input: unknown, extra: Partial<NewRun>): NewRun;
+  triggersFor(eventName: string, data: unknown, eventId: string): NewRun[];
+}
+
+type Settled = { type: "returned"; value: unknown } | { type: "threw"; error: unknown } | { type: "halt"; outcome: ExecutionOutcome } | { type: "suspend" };
+
+/** Stops the handler: every pending and later step call never settles. */
+const NEVER = new Promise<never>(() => {});
+
+/**
+ * One pass of a run's handler on this worker: replay what the journal holds, execute what it
+ * does not, and stop when the run completes, fails, or can go no further without waiting.
+ */
+export class RunExecution {
+  private readonly bySeq = new Map<number, StepRecord>();
+  private readonly byId = new Map<string, StepRecord>();
+  private readonly visited = new Set<number>();
+  private readonly occurrences = new Map<string, number>();
+  private readonly inflight = new Set<Promise<unknown>>();
+  private nextSeq = 0;
+  private blocked = 0;
+  private replaying = true;
+  private cancelRequested: boolean;
+  private settle!: (s: Settled) => void;
+  private readonly settled: Promise<Settled>;
+  private done = false;
+  private readonly ws: string;
+
+  constructor(
+    private readonly env: ExecutionEnv,
+    private readonly workflow: Workflow,
+    private readonly run: RunRecord,
+    history: StepRecord[],
+    private readonly keeper: LeaseKeeper,
+  ) {
+    this.ws = run.workspace;
+    this.cancelRequested = run.cancelRequested;
+    for (const rec of history) {
+      this.bySeq.set(rec.seq, rec);
+      this.byId.set(rec.stepId, rec);
+    }
+    this.settled = new Promise((resolve) => (this.settle = resolve));
+  }
+
+  async execute(): Promise<ExecutionOutcome> {
+    const logger = this.replayAwareLogger();
+    const step = this.stepApi();
+    this.keeper.signal.addEventListener("abort", () => this.finish({ type: "halt", outcome: "lease-lost" }), { once: true });
+    Promise.resolve()
+      .then(() => this.workflow.handler({ input: this.run.input, step, runId: this.run.id, attempt: this.run.attempt, logger }))
+      .then(
+        (value) => this.finish({ type: "returned", value }),
+        (error: unknown) => this.finish({ type: "threw", error }),
+      );
+    const result = await this.settled;
+    try {
+      return await this.conclude(result);
+    } catch (err) {
+      if (CairnError.is(err, ErrorCode.LeaseLost)) return this.leaseLost((err as Error).message);
+      throw err;
+    }
+  }
+
+  private finish(s: Settled): void {
+    if (this.done) return;
+    this.done = true;
+    this.settle(s);
+  }
+
+  private async conclude(result: Settled): Promise<ExecutionOutcome> {
+    const j = this.env.journal;
+    const lease = () => this.keeper.current;
+    switch (result.type) {
+      case "halt":
+        if (result.outcome === "cancelled") {
+          await j.cancelRun(lease(), "cancelled by request");
+          this.env.emit({ type: "run.ended", runId: this.run.id, status: "cancelled" });
+        }
+        if (result.outcome === "lease-lost") return this.leaseLost(String((this.keeper.signal.reason as Error | undefined)?.message ?? "lease lost"));
+        return result.outcome;
+      case "suspend":
+        await j.suspendRun(lease());
+        this.env.emit({ type: "run.waiting", runId: this.run.id });
+        return "waiting";
+      case "returned": {
+        await Promise.allSettled([...this.inflight]);
+        if (this.done && this.keeper.signal.aborted) return this.leaseLost("lease lost while finishing");
+        const missing = [...this.bySeq.values()].find((r) => !this.visited.has(r.seq));
+        if (missing) {
+          return this.fail(
+            new NonDeterminismError(
+              `run ${this.run.id}: the journal has step "${missing.stepId}" at position ${missing.seq + 1}, but the workflow ` +
+                `"${this.workflow.id}" now returns without calling it. The code changed under an in-flight run; ` +
+                `deploy changes under a new workflow id (see docs/versioning.md).`,
+            ),
+          );
+        }
+        let output;
+        try {
+          output = encodePayload(result.value, `run ${this.run.id} result`, this.env.maxPayloadBytes);
+        } catch (err) {
+          return this.fail(err);
+        }
+        await j.completeRun(lease(), output);
+        this.env.emit({ type: "run.ended", runId: this.run.id, status: "completed", output: result.value });
+        return "completed";
+      }
+      case "threw": {
+        await Promise.allSettled([...this.inflight]);
+        const error = result.error;
+        const retries = this.workflow.options.retries ?? 0;
+        if (isRetriable(error) && this.run.attempt <= retries) {
+          const delay = backoffDelay(this.run.attempt, this.workflow.options.backoff);
+          const runAt = (await j.now()) + delay;
+          const serialized = serializeError(error);
+          await j.retryRun(lease(), serialized, runAt);
+          this.env.emit({ type: "run.retrying", runId: this.run.id, runAt, error: serialized });
+          return "retrying";
+        }
+        return this.fail(error);
+      }
+    }
+  }
+
+  private async fail(error: unknown): Promise<ExecutionOutcome> {
+    const serialized = serializeError(error);
+    await this.env.journal.failRun(this.keeper.current, serialized);
+    this.env.emit({ type: "run.ended", runId: this.run.id, status: "failed", error: serialized });
+    return "failed";
+  }
+
+  private leaseLost(reason: string): ExecutionOutcome {
+    this.env.logger.warn("stopped executing a run: its lease is no longer ours", { runId: this.run.id, reason });
+    this.env.emit({ type: "run.lease_lost", runId: this.run.id, reason });
+    return "lease-lost";
+  }
+
+  // ── bookkeeping shared by every step kind ────────────────────────────────────────────────
+
+  private replayAwareLogger(): Logger {
+    const base = this.env.logger;
+    const gate =
+      (level: keyof Logger) =>
+      (message: string, fields?: Record<string, unknown>): void => {
+        if (!this.replaying) base[level](message, { runId: this.run.id, ...fields });
+      };
+    return { debug: gate("debug"), info: gate("info"), warn: gate("warn"), error: gate("error") };
+  }
+
+  private stepId(name: string): string {
+    if (typeof name !== "string" || name === "") {
+      throw new CairnError(ErrorCode.InvalidInput, `run ${this.run.id}: every step needs a non-empty name`);
+    }
+    const n = (this.occurrences.get(name) ?? 0) + 1;
+    this.occurrences.set(name, n);
+    return n === 1 ? name : `${name}#${n}`;
+  }
+
+  /** Places a step call at its position and checks it against the journal. */
+  private place(id: string, kind: StepKind): { seq: number; rec: StepRecord | undefined } {
+    const seq = this.nextSeq++;
+    const rec = this.bySeq.get(seq);
+    if (rec && (rec.stepId !== id || rec.kind !== kind)) {
+      throw this.mismatch(
+        `at position ${seq + 1} the journal has step "${rec.stepId}" (${rec.kind}) but the code now calls "${id}" (${kind})`,
+      );
+    }
+    if (!rec && this.byId.has(id)) {
+      const other = this.byId.get(id)!;
+      throw this.mismatch(`the journal has step "${id}" at position ${other.seq + 1} but the code now calls it at position ${seq + 1}`);
+    }
+    this.visited.add(seq);
+    return { seq, rec };
+  }
+
+  private mismatch(detail: string): NonDeterminismError {
+    const err = new NonDeterminismError(
+      `run ${this.run.id} of workflow "${this.workflow.id}": ${detail}. The code changed under an in-flight run; ` +
+        `deploy changes under a new workflow id (see docs/versioning.md).`,
+    );
+    this.finish({ type: "threw", error: err });
+    return err;
+  }
+
+  /** Tracks async work so the run is suspended only once nothing is in flight. */
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inflight.add(work);
+    const untrack = () => {
+      this.inflight.delete(work);
+      this.checkQuiescent();
+    };
+    work.then(untrack, untrack);
+    return work;
+  }
+
+  /** The step cannot finish in this execution: it waits for time, an event or a child. */
+  private block(): Promise<never> {
+    this.blocked++;
+    this.checkQuiescent();
+    return NEVER;
+  }
+
+  private checkQuiescent(): void {
+    if (this.done || this.blocked === 0 || this.inflight.size > 0) return;
+    // Let the handler react to what just settled before deciding it is stuck.
+    setImmediate(() => {
+      if (!this.done && this.blocked > 0 && this.inflight.size === 0) this.finish({ type: "suspend" });
+    });
+  }
+
+  /** Converts a store failure inside a step into the end of this execution. */
+  private halted(err: unknown): Promise<never> {
+    if (CairnError.is(err, ErrorCode.LeaseLost)) {
+      this.keeper.markLost((err as Error).message);
+      return NEVER;
+    }
+    if (CairnError.is(err, ErrorCode.NonDeterminism) || CairnError.is(err, ErrorCode.CorruptPayload)) {
+      this.finish({ type: "threw", error: err });
+      return NEVER;
+    }
+    throw err;
+  }
+
+  /** Whether a new step may begin; otherwise ends the execution for the right reason. */
+  private mayStart(): boolean {
+    if (this.done) return false;
+    if (this.cancelRequested) {
+      this.finish({ type: "halt", outcome: "cancelled" });
+      return false;
+    }
+    if (!this.keeper.canStartStep()) {
+      this.keeper.markLost("the lease could not be renewed in time; stopped starting steps");
+      return false;
+    }
+    return true;
+  }
+
+  private replayed(id: string, kind: StepKind): void {
+    this.env.emit({ type: "step.replayed", runId: this.run.id, stepId: id, kind });
+  }
+
+  // ── the step API ─────────────────────────────────────────────────────────────────────────
+
+  private stepApi(): Step {
+    return {
+      run: (name, fn, options) => this.guard(() => this.runStep(name, fn, options ?? {})),
+      sleep: (name, duration) => this.guard(() => this.sleepStep(name, { duration })),
+      sleepUntil: (name, until) => this.guard(() => this.sleepStep(name, { until })),
+      waitForEvent: <T>(name: string, options: WaitForEventOptions) => this.guard(() => this.waitStep<T>(name, options)),
+      sendEvent: (name, event) => this.guard(() => this.sendStep(name, event)),
+      invoke: <I, O>(name: string, wf: Workflow<I, O> | string, input: I) => this.guard(() => this.invokeStep<O>(name, wf, input)),
+    };
+  }
+
+  /** Step calls after the execution ended never settle; bookkeeping errors end it. */
+  private guard<T>(body: () => Promise<T>): Promise<T> {
+    if (this.done) return NEVER;
+    try {
+      return body();
+    } catch (err) {
+      if (CairnError.is(err, ErrorCode.NonDeterminism)) return NEVER;
+      return Promise.reject(err as Error);
+    }
+  }
+
+  private runStep<T>(name: string, fn: (ctx: StepRunContext) => T | Promise<T>, options: StepRunOptions): Promise<T> {
+    const id = this.stepId(name);
+    const { seq, rec } = this.place(id, "run");
+    if (rec?.status === "completed") {
+      this.replayed(id, "run");
+      return Promise.resolve(rec.output as T);
+    }
+    if (rec?.status === "failed") {
+      this.replayed(id, "run");
+      return Promise.reject(deserializeError(rec.error ?? { name: "Error", message: "step failed" }));
+    }
+    return this.track(this.executeRunStep(id, seq, rec, fn, options));
+  }
+
+  private async executeRunStep<T>(
+    id: string,
+    seq: number,
+    rec: StepRecord | undefined,
+    fn: (ctx: StepRunContext) => T | Promise<T>,
+    options: StepRunOptions,
+  ): Promise<T> {
+    const j = this.env.journal;
+    const defaults = this.workflow.options.steps ?? {};
+    const sideEffect = options.sideEffect === true;
+    let attempt = 1;
+    if (rec?.status === "retrying") {
+      if ((rec.retryAt ?? 0) > (await j.now())) return this.block();
+      attempt = rec.attempt + 1;
+    } else if (rec?.status === "started") {
+      // A side-effecting attempt began and never reported back: the process died mid-step.
+      if (!options.idempotent) {
+        const reason =
+          `step "${id}" was interrupted mid-way (attempt ${rec.attempt}) and may or may not have taken effect; ` +
+          `it is not marked idempotent, so a person must decide: cairn runs retry-step ${this.run.id} ${id} ` +
+          `or cairn runs skip-step ${this.run.id} ${id}`;
+        await j.markNeedsAttention(this.keeper.current, id, reason).catch((e: unknown) => this.halted(e));
+        this.env.emit({ type: "run.needs_attention", runId: this.run.id, stepId: id, reason });
+        this.finish({ type: "halt", outcome: "needs-attention" });
+        return NEVER;
+      }
+      attempt = rec.attempt + 1;
+    }
+    if (!this.mayStart()) return NEVER;
+    this.replaying = false;
+    const start: StepStart = { stepId: id, seq, kind: "run", attempt, startedAt: await j.now(), sideEffect };
+    try {
+      if (sideEffect) await j.recordIntent(this.keeper.current, start);
+    } catch (err) {
+      return this.halted(err);
+    }
+    this.env.emit({ type: "step.started", runId: this.run.id, stepId: id, kind: "run", attempt });
+    const began = performance.now();
+    let value: T;
+    try {
+      value = await this.callBody(id, attempt, fn, options.timeout ?? defaults.timeout);
+    } catch (err) {
+      if (this.keeper.signal.aborted) return NEVER;
+      return this.stepFailed(start, err, began, options);
+    }
+    if (this.keeper.signal.aborted) return NEVER;
+    let encoded;
+    try {
+      encoded = encodePayload(value, `step "${id}" result`, this.env.maxPayloadBytes);
+    } catch (err) {
+      return this.stepFailed(start, err, began, options);
+    }
+    try {
+      const outcome = await j.commitStep(this.keeper.current, { ...start, status: "completed", output: encoded, endedAt: await j.now() });
+      this.cancelRequested ||= outcome.cancelRequested;
+    } catch (err) {
+      return this.halted(err);
+    }
+    this.env.emit({
+      type: "step.ended",
+      runId: this.run.id,
+      stepId: id,
+      kind: "run",
+      attempt,
+      status: "completed",
+      durationMs: performance.now() - began,
+      output: value,
+    });
+    return value;
+  }
+
+  private async callBody<T>(
+    id: string,
+    attempt: number,
+    fn: (ctx: StepRunContext) => T | Promise<T>,
+    timeout: Duration | undefined,
+  ): Promise<T> {
+    const controller = new AbortController();
+    const onLost = () => controller.abort(this.keeper.signal.reason);
+    this.keeper.signal.addEventListener("abort", onLost, { once: true });
+    const ms = timeout === undefined ? undefined : toMs(timeout, `step "${id}" timeout`);
+    let timer: NodeJS.Timeout | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      controller.signal.addEventListener("abort", () => reject(controller.signal.reason as Error), { once: true });
+    });
+    if (ms !== undefined) {
+      timer = setTimeout(() => controller.abort(new StepTimeoutError(`step "${id}" timed out after ${ms} ms (attempt ${attempt})`)), ms);
+    }
+    const ctx: StepRunContext = {
+      runId: this.run.id,
+      stepId: id,
+      attempt,
+      idempotencyKey: `${this.run.id}:${id}`,
+      signal: controller.signal,
+      logger: this.env.logger,
+    };
+    try {
+      return await Promise.race([Promise.resolve().then(() => fn(ctx)), aborted]);
+    } finally {
+      if (timer) clearTimeout(timer);
+      this.keeper.signal.removeEventListener("abort", onLost);
+    }
+  }
+
+  private async stepFailed<T>(start: StepStart, err: unknown, began: number, options: StepRunOptions): Promise<T> {
+    const j = this.env.journal;
+    const defaults = this.workflow.options.steps ?? {};
+    const retries = options.retries ?? defaults.retries ?? 3;
+    const error = serializeError(err);
+    try {
+      if (isRetriable(err) && start.attempt <= retries) {
+        const now = await j.now();
+        const delay = retryDelay(err, start.attempt, options, defaults.backoff, now);
+        const retryAt = now + delay;
+        const outcome = await j.recordRetry(this.keeper.current, { ...start, error, endedAt: now, retryAt });
+        this.cancelRequested ||= outcome.cancelRequested;
+        this.env.emit({ type: "step.retrying", runId: this.run.id, stepId: start.stepId, attempt: start.attempt, retryAt, error });
+        return this.block();
+      }
+      const outcome = await j.commitStep(this.keeper.current, { ...start, status: "failed", error, endedAt: await j.now() });
+      this.cancelRequested ||= outcome.cancelRequested;
+    } catch (storeErr) {
+      return this.halted(storeErr);
+    }
+    this.env.emit({
+      type: "step.ended",
+      runId: this.run.id,
+      stepId: start.stepId,
+      kind: start.kind,
+      attempt: start.attempt,
+      status: "failed",
+      durationMs: performance.now() - began,
+      error,
+    });
+    throw err;
+  }
+
+  private sleepStep(name: string, when: { duration?: Duration; until?: Date | number | string }): Promise<void> {
+    const id = this.stepId(name);
+    const { seq, rec } = this.place(id, "sleep");
+    if (rec?.status === "completed") {
+      this.replayed(id, "sleep");
+      return Promise.resolve();
+    }
+    return this.track(
+      this.awaitWait(id, seq, rec, "sleep", async (now) => ({
+        kind: "sleep",
+        dueAt: when.until !== undefined ? toTime(when.until, `step "${id}" sleepUntil`) : now + toMs(when.duration ?? 0, `step "${id}" duration`),
+      })).then(() => undefined),
+    );
+  }
+
+  private waitStep<T>(name: string, options: WaitForEventOptions): Promise<ReceivedEvent<T> | null> {
+    const id = this.stepId(name);
+    const { seq, rec } = this.place(id, "event");
+    if (rec?.status === "completed") {
+      this.replayed(id, "event");
+      return Promise.resolve(rec.output as ReceivedEvent<T> | null);
+    }
+    if (typeof options?.event !== "string" || options.event === "") {
+      return Promise.reject(new CairnError(ErrorCode.InvalidInput, `step "${id}": waitForEvent needs an event name`));
+    }
+    return this.track(
+      this.awaitWait(id, seq, rec, "event", async (now) => ({
+        kind: "event",
+        eventName: options.event,
+        ...(options.match ? { match: options.match } : {}),
+        ...(options.timeout !== undefined ? { dueAt: now + toMs(options.timeout, `step "${id}" timeout`) } : {}),
+      })).then((o) => (o.status === "event" ? ({ id: o.event.id, name: o.event.name, data: o.event.data as T, at: o.event.at }) : null)),
+    );
+  }
+
+  private invokeStep<O>(name: string, target: Workflow | string, input: unknown): Promise<O> {
+    const id = this.stepId(name);
+    const { seq, rec } = this.place(id, "invoke");
+    if (rec?.status === "completed") {
+      this.replayed(id, "invoke");
+      return childResult<O>(rec.output as StoredChild);
+    }
+    const wf = typeof target === "string" ? this.env.resolveWorkflow(target) : this.env.resolveWorkflow(target.id);
+    return this.track(
+      this.awaitWait(id, seq, rec, "invoke", async () => ({
+        kind: "child",
+        child: this.env.newRun(wf, input, {
+          workspace: this.ws,
+          parentRunId: this.run.id,
+          parentStepId: id,
+          idempotencyKey: `${this.run.id}:${id}`,
+        }),
+      })),
+    ).then((o) => {
+      if (o.status !== "child") throw new CairnError(ErrorCode.Internal, `step "${id}": expected a child run result`);
+      return childResult<O>({ childRunId: o.childRunId, status: o.childStatus, output: o.output, error: o.error });
+    });
+  }
+
+  /** Registers a wait the first time, then settles it if it can be, or blocks. */
+  private async awaitWait(
+    id: string,
+    seq: number,
+    rec: StepRecord | undefined,
+    kind: StepKind,
+    describe: (now: number) => Promise<Omit<Parameters<Journal["registerWait"]>[1], "stepId" | "seq" | "startedAt">>,
+  ): Promise<WaitOutcome> {
+    const j = this.env.journal;
+    try {
+      if (rec === undefined) {
+        if (!this.mayStart()) return NEVER;
+        this.replaying = false;
+        const now = await j.now();
+        const wait = await describe(now);
+        const outcome = await j.registerWait(this.keeper.current, { ...wait, stepId: id, seq, startedAt: now });
+        this.cancelRequested ||= outcome.cancelRequested;
+        this.env.emit({
+          type: "step.waiting",
+          runId: this.run.id,
+          stepId: id,
+          kind,
+          ...(wait.dueAt !== undefined ? { until: wait.dueAt } : {}),
+          ...(wait.eventName !== undefined ? { event: wait.eventName } : {}),
+        });
+      }
+      const outcome = await j.settleWait(this.keeper.current, this.run.id, id);
+      if (outcome.status === "pending") return this.block();
+      this.env.emit({ type: "step.ended", runId: this.run.id, stepId: id, kind, attempt: 1, status: "completed", durationMs: 0 });
+      return outcome;
+    } catch (err) {
+      return this.halted(err);
+    }
+  }
+
+  private sendStep(name: string, event: EventToSend): Promise<{ eventId: string }> {
+    const id = this.stepId(name);
+    const { seq, rec } = this.place(id, "send");
+    if (rec?.status === "completed") {
+      this.replayed(id, "send");
+      return Promise.resolve(rec.output as { eventId: string });
+    }
+    return this.track(this.executeSend(id, seq, event));
+  }
+
+  private async executeSend(id: string, seq: number, event: EventToSend): Promise<{ eventId: string }> {
+    const j = this.env.journal;
+    if (typeof event?.name !== "string" || event.name === "") {
+      throw new CairnError(ErrorCode.InvalidInput, `step "${id}": sendEvent needs an event with a name`);
+    }
+    if (!this.mayStart()) return NEVER;
+    this.replaying = false;
+    const eventId = event.id ?? `${this.run.id}:${id}`;
+    const data = encodePayload(event.data ?? null, `step "${id}" event data`, this.env.maxPayloadBytes);
+    const output = { eventId };
+    const now = await j.now();
+    try {
+      const outcome = await j.commitStep(this.keeper.current, {
+        stepId: id,
+        seq,
+        kind: "send",
+        attempt: 1,
+        startedAt: now,
+        sideEffect: false,
+        status: "completed",
+        output: encodePayload(output, `step "${id}" result`),
+        endedAt: now,
+        event: { event: { id: eventId, name: event.name, data }, triggers: this.env.triggersFor(event.name, event.data ?? null, eventId) },
+      });
+      this.cancelRequested ||= outcome.cancelRequested;
+    } catch (err) {
+      return this.halted(err);
+    }
+    this.env.emit({ type: "step.ended", runId: this.run.id, stepId: id, kind: "send", attempt: 1, status: "completed", durationMs: 0, output });
+    return output;
+  }
+}
+
+interface StoredChild {
+  childRunId: string;
+  status: string;
+  output: unknown;
+  error: SerializedError | null;
+}
+
+function childResult<O>(c: StoredChild): Promise<O> {
+  if (c.status === "completed") return Promise.resolve(c.output as O);
+  return Promise.reject(new ChildRunError(c.childRunId, c.status, c.error));
+}
+
+function retryDelay(err: unknown, attempt: number, options: StepRunOptions, fallback: StepRunOptions["backoff"], now: number): number {
+  if (CairnError.is(err, ErrorCode.RetryAfter)) {
+    const after = (err as unknown as { retryAfter: number | string | Date }).retryAfter;
+    return after instanceof Date ? Math.max(0, after.getTime() - now) : toMs(after, "RetryAfterError delay");
+  }
+  return backoffDelay(attempt, options.backoff ?? fallback);
+}
+
+function toTime(value: Date | number | string, what: string): number {
+  const t = value instanceof Date ? value.getTime() : typeof value === "number" ? value : Date.parse(value);
+  if (!Number.isFinite(t)) throw new CairnError(ErrorCode.InvalidInput, `${what}: ${String(value)} is not a date`);
+  return t;
+}

@@ -1,0 +1,88 @@
+import { ConfigError } from "../shared/errors.js";
+import type { Duration } from "../shared/duration.js";
+import type { Logger } from "../shared/logger.js";
+import type { Step } from "./step.js";
+import type { BackoffOptions } from "./backoff.js";
+
+const WORKFLOW = Symbol.for("cairn.workflow");
+
+/** Anything with a zod-like `parse`: validates a run's input before the run is created. */
+export interface InputSchema<I> {
+  parse(value: unknown): I;
+}
+
+export interface WorkflowContext<I> {
+  /** The run's input, as given to `start` (validated by `options.input` when set). */
+  input: I;
+  step: Step;
+  runId: string;
+  /** Workflow-level attempt, from 1. */
+  attempt: number;
+  /** Quiet while the handler replays finished steps, so each line is logged once. */
+  logger: Logger;
+}
+
+export type WorkflowHandler<I, O> = (ctx: WorkflowContext<I>) => Promise<O>;
+
+export interface WorkflowOptions<I> {
+  /** Validates input at the edge (`start`, `cairn run --input`). */
+  input?: InputSchema<I>;
+  /**
+   * Workflow-level retries: when the handler throws (outside a failed step's own retries), the
+   * run starts over from its journal: finished steps are served from it, failed steps run again.
+   * Default 0.
+   */
+  retries?: number;
+  backoff?: BackoffOptions;
+  /** Events that start a run of this workflow; the run's input is the event's data. */
+  triggers?: { event: string }[];
+  /** At most `limit` runs with the same key execute at once (others stay queued). */
+  concurrency?: { limit: number; key?(input: I): string };
+  /** One active run per key: a new run cancels the old one ("cancel") or is not started ("skip"). */
+  singleton?: { key(input: I): string; mode: "cancel" | "skip" };
+  /** Default step options for every `step.run` in this workflow. */
+  steps?: { retries?: number; backoff?: BackoffOptions; timeout?: Duration };
+}
+
+/** A durable function: give it to `defineConfig` (or an Engine) and start runs of it by id. */
+export interface Workflow<I = unknown, O = unknown> {
+  readonly id: string;
+  // Method syntax keeps a Workflow<{ id: number }> assignable to Workflow (as a list of them needs).
+  handler(ctx: WorkflowContext<I>): Promise<O>;
+  readonly options: WorkflowOptions<I>;
+  readonly [WORKFLOW]: true;
+}
+
+/**
+ * Defines a durable workflow. Every `step.*` call in `handler` is a checkpoint: after a crash or
+ * restart the handler replays from the top and finished steps return their recorded result.
+ * Code outside steps runs again on every replay, so keep it free of side effects.
+ *
+ * @example
+ * const greet = workflow("greet", async ({ input, step }) => {
+ *   const user = await step.run("load-user", () => db.users.find(input.id));
+ *   await step.sleep("pause", "10m");
+ *   return { hello: user.name };
+ * });
+ */
+export function workflow<I = unknown, O = unknown>(
+  id: string,
+  handler: WorkflowHandler<I, O>,
+  options: WorkflowOptions<I> = {},
+): Workflow<I, O> {
+  if (typeof id !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._:-]*$/.test(id)) {
+    throw new ConfigError(`workflow id ${JSON.stringify(id)} is not valid: use letters, digits, ".", "_", ":" or "-"`);
+  }
+  if (typeof handler !== "function") throw new ConfigError(`workflow "${id}": the handler must be a function`);
+  if (options.retries !== undefined && (!Number.isInteger(options.retries) || options.retries < 0)) {
+    throw new ConfigError(`workflow "${id}": retries must be a whole number >= 0`);
+  }
+  if (options.concurrency !== undefined && (!Number.isInteger(options.concurrency.limit) || options.concurrency.limit < 1)) {
+    throw new ConfigError(`workflow "${id}": concurrency.limit must be a whole number >= 1`);
+  }
+  return Object.freeze({ id, handler, options, [WORKFLOW]: true as const });
+}
+
+export function isWorkflow(value: unknown): value is Workflow {
+  return typeof value === "object" && value !== null && WORKFLOW in value;
+}

@@ -1,0 +1,22 @@
+/**
+ * The names of journal log entries, written once here and used alike by the journal, the CLI,
+ * and later the SSE stream, webhooks and dashboard. Noun, then verb.
+ */
+export const Entry = {
+  RunCreated: "run.created",
+  RunStarted: "run.started",
+  RunWaiting: "run.waiting",
+  RunRetrying: "run.retrying",
+  RunCancelRequested: "run.cancel_requested",
+  RunNeedsAttention: "run.needs_attention",
+  RunResumed: "run.resumed",
+  RunReleased: "run.released",
+  RunStorageWarning: "run.storage_warning",
+  RunEnded: "run.ended",
+  StepStarted: "step.started",
+  StepRetrying: "step.retrying",
+  StepWaiting: "step.waiting",
+  StepEnded: "step.ended",
+  EventSent: "event.sent",
+} as const;
+export type EntryType = (typeof Entry)[keyof typeof Entry];

@@ -1,0 +1,8 @@
+export type { Journal, ClaimRequest, RunFilter, StepCommit, StepRetry, StepStart, NewWait, WaitOutcome, NewEvent, SendEventResult, CommitOutcome, AttentionAction } from "./journal.js";
+export type * from "./records.js";
+export { RUN_STATUSES, TERMINAL_STATUSES, isTerminal } from "./records.js";
+export { Entry } from "./entry-types.js";
+export type { EntryType } from "./entry-types.js";
+export { SqliteJournal } from "./sqlite/sqlite-journal.js";
+export type { SqliteJournalOptions } from "./sqlite/sqlite-journal.js";
+export { openJournal, DEFAULT_STORE } from "./open-journal.js";

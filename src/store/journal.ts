@@ -1,0 +1,211 @@
+import type { EncodedPayload } from "../shared/payload.js";
+import type { SerializedError } from "../shared/serialized-error.js";
+import type {
+  AttemptRecord,
+  CreateRunResult,
+  EventRecord,
+  JournalEntry,
+  Lease,
+  NewRun,
+  RunRecord,
+  RunStatus,
+  RunSummary,
+  StepKind,
+  StepRecord,
+  WaitKind,
+  WaitRecord,
+} from "./records.js";
+
+/**
+ * The durable journal: the only state Cairn has. The engine, CLI, server and dashboard all
+ * read and write through this interface; SQLite and PostgreSQL implement it and pass one
+ * shared conformance suite (test/store/journal-conformance.ts).
+ *
+ * Contract, beyond the types:
+ * - Time comes from the store's clock (`now()`), never from the caller: leases and timers
+ *   cannot be moved by a worker whose clock is wrong.
+ * - Every method taking a `Lease` is fenced: it throws `LeaseLostError` (code
+ *   CAIRN_LEASE_LOST) and writes nothing when the run's lease epoch is no longer the
+ *   lease's, or the run was taken by another owner. Two workers can never both commit.
+ * - Each method is one transaction: its writes and the log entries describing them commit
+ *   together or not at all.
+ * - Every read and write is scoped to one workspace.
+ * - A payload that cannot be decoded throws `CorruptPayloadError` naming the run and step;
+ *   it never affects another run.
+ */
+export interface Journal {
+  readonly dialect: "sqlite" | "postgres";
+
+  /** The store's clock, in ms since the epoch. */
+  now(): Promise<number>;
+  close(): Promise<void>;
+
+  // ── runs ────────────────────────────────────────────────────────────────────────────────
+  /**
+   * Creates a run, honouring its idempotency key (an existing run with the same key is
+   * returned, `created: false`) and singleton (skip: the active run is returned; cancel: the
+   * active run is cancelled, or asked to stop at its next step if running).
+   */
+  createRun(run: NewRun): Promise<CreateRunResult>;
+  /** Undefined when there is no such run in the workspace. Throws CorruptPayloadError. */
+  getRun(workspace: string, runId: string): Promise<RunRecord | undefined>;
+  getRunSummary(workspace: string, runId: string): Promise<RunSummary | undefined>;
+  listRuns(workspace: string, filter?: RunFilter): Promise<RunSummary[]>;
+
+  /**
+   * Claims up to `limit` runnable runs for `owner`: queued or waiting runs whose `wakeAt` has
+   * come, and running runs whose lease expired or whose owner is in `deadOwners`. Each claim
+   * bumps the lease epoch. A run with a concurrency key is claimed only while fewer than its
+   * limit of runs with that key are running. Only runs of `workflows` are claimed.
+   */
+  claimRuns(request: ClaimRequest): Promise<Lease[]>;
+  /** Claims one given run if it is runnable (same rules as claimRuns). */
+  claimRun(request: ClaimRequest, runId: string): Promise<Lease | undefined>;
+  /** Owners holding leases on running runs whose owner id starts with `prefix`. */
+  listLeaseOwners(workspace: string, prefix: string): Promise<string[]>;
+  /** Extends the lease to now + ttl and returns the new lease. Fenced. */
+  renewLease(lease: Lease, ttlMs: number): Promise<Lease>;
+
+  // ── steps ───────────────────────────────────────────────────────────────────────────────
+  /** Every step of a run in seq order, decoded. */
+  loadSteps(workspace: string, runId: string): Promise<StepRecord[]>;
+  loadAttempts(workspace: string, runId: string): Promise<AttemptRecord[]>;
+  /** Records that a side-effecting step is about to run (attempt `attempt`). Fenced. */
+  recordIntent(lease: Lease, step: StepStart): Promise<void>;
+  /**
+   * Commits a step's final result (completed or failed), and for `send` steps the event it
+   * sends, in one transaction. Fenced. Returns whether the run was asked to cancel.
+   */
+  commitStep(lease: Lease, commit: StepCommit): Promise<CommitOutcome>;
+  /** Records a failed attempt; the step is retried once `retryAt` has come. Fenced. */
+  recordRetry(lease: Lease, retry: StepRetry): Promise<CommitOutcome>;
+  /**
+   * Registers a wait (sleep, event, child run) for a step. For a child wait, `child` is created
+   * in the same transaction (idempotent by its id). Fenced.
+   */
+  registerWait(lease: Lease, wait: NewWait): Promise<CommitOutcome>;
+  /**
+   * Settles a waiting step if it can be: an event or child result already arrived, or the
+   * due time has passed (a timeout is a normal outcome: `{ status: "timeout" }`, never an
+   * error). Commits the step with that outcome in the same transaction. Fenced.
+   */
+  settleWait(lease: Lease, runId: string, stepId: string): Promise<WaitOutcome>;
+  getWait(workspace: string, runId: string, stepId: string): Promise<WaitRecord | undefined>;
+
+  // ── run transitions (all fenced; all release the lease) ────────────────────────────────
+  /** Parks the run until its earliest wait or retry is due, or until a wait is resolved. */
+  suspendRun(lease: Lease): Promise<void>;
+  completeRun(lease: Lease, output: EncodedPayload): Promise<void>;
+  failRun(lease: Lease, error: SerializedError): Promise<void>;
+  cancelRun(lease: Lease, reason: string): Promise<void>;
+  /** Workflow-level retry: failed steps are forgotten and the run is queued again at `runAt`. */
+  retryRun(lease: Lease, error: SerializedError, runAt: number): Promise<void>;
+  /** Pauses the run for a person; `stepId` is the step they must retry or skip. */
+  markNeedsAttention(lease: Lease, stepId: string, reason: string): Promise<void>;
+  /** Hands the run back unfinished (shutdown): it is runnable again at once. */
+  releaseRun(lease: Lease): Promise<void>;
+
+  // ── operator actions (not leased) ──────────────────────────────────────────────────────
+  /**
+   * Cancels a run: at once when it is not running (its waits are dropped and a waiting
+   * parent is told), otherwise it is asked to stop at its next step. Children are cancelled
+   * too. Returns the run's status afterwards. Throws NotFoundError for an unknown run.
+   */
+  requestCancel(workspace: string, runId: string, reason: string): Promise<RunStatus>;
+  /**
+   * Resolves a needs-attention step: "retry" runs it again (same idempotency key), "skip"
+   * commits `output` as its result. The run becomes runnable.
+   */
+  resolveAttention(workspace: string, runId: string, stepId: string, action: AttentionAction): Promise<void>;
+
+  // ── events ──────────────────────────────────────────────────────────────────────────────
+  /**
+   * Stores an event (idempotent by id), resolves the waits it matches, and creates the runs it
+   * triggers, in one transaction.
+   */
+  sendEvent(workspace: string, event: NewEvent, triggers: NewRun[]): Promise<SendEventResult>;
+  listEvents(workspace: string, filter?: { name?: string; limit?: number }): Promise<EventRecord[]>;
+
+  // ── log ─────────────────────────────────────────────────────────────────────────────────
+  /** The run's log entries after `afterSeq`, oldest first. */
+  readEntries(workspace: string, runId: string, afterSeq?: number): Promise<JournalEntry[]>;
+  /** The earliest `wakeAt` among queued or waiting runs of `workflows`, if any. */
+  nextWakeAt(workspace: string, workflows: readonly string[]): Promise<number | undefined>;
+}
+
+export interface RunFilter {
+  status?: RunStatus;
+  workflow?: string;
+  parentRunId?: string;
+  limit?: number;
+}
+
+export interface ClaimRequest {
+  workspace: string;
+  owner: string;
+  ttlMs: number;
+  limit: number;
+  workflows: readonly string[];
+  deadOwners?: readonly string[];
+}
+
+export interface StepStart {
+  stepId: string;
+  seq: number;
+  kind: StepKind;
+  attempt: number;
+  startedAt: number;
+  sideEffect: boolean;
+}
+
+export interface StepCommit extends StepStart {
+  status: "completed" | "failed";
+  output?: EncodedPayload;
+  error?: SerializedError;
+  endedAt: number;
+  /** For a `send` step: the event to store, match against waits and trigger runs with. */
+  event?: { event: NewEvent; triggers: NewRun[] };
+}
+
+export interface StepRetry extends StepStart {
+  error: SerializedError;
+  endedAt: number;
+  retryAt: number;
+}
+
+export interface CommitOutcome {
+  cancelRequested: boolean;
+}
+
+export interface NewWait {
+  stepId: string;
+  seq: number;
+  kind: WaitKind;
+  startedAt: number;
+  eventName?: string;
+  match?: Record<string, unknown>;
+  dueAt?: number;
+  child?: NewRun;
+}
+
+export type WaitOutcome =
+  | { status: "pending" }
+  | { status: "timeout" }
+  | { status: "event"; event: EventRecord }
+  | { status: "child"; childRunId: string; childStatus: RunStatus; output: unknown; error: SerializedError | null };
+
+export type AttentionAction = { action: "retry" } | { action: "skip"; output: EncodedPayload };
+
+export interface NewEvent {
+  id?: string;
+  name: string;
+  data: EncodedPayload;
+}
+
+export interface SendEventResult {
+  eventId: string;
+  /** False when an event with this id was already stored. */
+  created: boolean;
+  resumedRuns: string[];
+  startedRuns: string[];
+}

@@ -1,0 +1,135 @@
+/**
+ * Numbered, append-only schema migrations. Each record holds the SQL of every dialect so the
+ * schemas stay in step; never edit a shipped migration, add the next one.
+ */
+export interface Migration {
+  id: number;
+  name: string;
+  sqlite: readonly string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    id: 1,
+    name: "journal",
+    sqlite: [
+      `CREATE TABLE workspaces (
+        id TEXT PRIMARY KEY,
+        created_at INTEGER NOT NULL
+      )`,
+      `INSERT INTO workspaces (id, created_at) VALUES ('default', CAST(unixepoch('subsec') * 1000 AS INTEGER))`,
+      `CREATE TABLE blobs (
+        workspace TEXT NOT NULL REFERENCES workspaces(id),
+        hash TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (workspace, hash)
+      )`,
+      `CREATE TABLE runs (
+        workspace TEXT NOT NULL REFERENCES workspaces(id),
+        id TEXT NOT NULL,
+        workflow TEXT NOT NULL,
+        status TEXT NOT NULL,
+        format INTEGER NOT NULL DEFAULT 1,
+        input_json TEXT,
+        input_blob TEXT,
+        output_json TEXT,
+        output_blob TEXT,
+        error_json TEXT,
+        parent_run_id TEXT,
+        parent_step_id TEXT,
+        idempotency_key TEXT,
+        concurrency_key TEXT,
+        concurrency_limit INTEGER,
+        singleton_key TEXT,
+        attempt INTEGER NOT NULL DEFAULT 1,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        started_at INTEGER,
+        ended_at INTEGER,
+        wake_at INTEGER,
+        lease_owner TEXT,
+        lease_epoch INTEGER NOT NULL DEFAULT 0,
+        lease_expires_at INTEGER,
+        cancel_requested INTEGER NOT NULL DEFAULT 0,
+        stored_bytes INTEGER NOT NULL DEFAULT 0,
+        reason TEXT,
+        PRIMARY KEY (workspace, id)
+      )`,
+      `CREATE UNIQUE INDEX runs_idempotency ON runs (workspace, workflow, idempotency_key) WHERE idempotency_key IS NOT NULL`,
+      `CREATE INDEX runs_runnable ON runs (workspace, wake_at) WHERE status IN ('queued', 'waiting')`,
+      `CREATE INDEX runs_leased ON runs (workspace, lease_expires_at) WHERE status = 'running'`,
+      `CREATE INDEX runs_by_status ON runs (workspace, status, created_at)`,
+      `CREATE INDEX runs_by_created ON runs (workspace, created_at)`,
+      `CREATE INDEX runs_by_parent ON runs (workspace, parent_run_id) WHERE parent_run_id IS NOT NULL`,
+      `CREATE INDEX runs_singleton ON runs (workspace, workflow, singleton_key) WHERE singleton_key IS NOT NULL`,
+      `CREATE INDEX runs_concurrency ON runs (workspace, concurrency_key) WHERE concurrency_key IS NOT NULL AND status = 'running'`,
+      `CREATE TABLE steps (
+        workspace TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        step_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        output_json TEXT,
+        output_blob TEXT,
+        output_bytes INTEGER NOT NULL DEFAULT 0,
+        error_json TEXT,
+        started_at INTEGER NOT NULL,
+        ended_at INTEGER,
+        retry_at INTEGER,
+        side_effect INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (workspace, run_id, step_id)
+      )`,
+      `CREATE TABLE step_attempts (
+        workspace TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        step_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        started_at INTEGER NOT NULL,
+        ended_at INTEGER NOT NULL,
+        error_json TEXT,
+        outcome TEXT NOT NULL,
+        PRIMARY KEY (workspace, run_id, step_id, attempt)
+      )`,
+      `CREATE TABLE waits (
+        workspace TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        step_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        event_name TEXT,
+        match_json TEXT,
+        child_run_id TEXT,
+        due_at INTEGER,
+        resolved_at INTEGER,
+        event_id TEXT,
+        settled INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (workspace, run_id, step_id)
+      )`,
+      `CREATE INDEX waits_by_event ON waits (workspace, event_name) WHERE resolved_at IS NULL AND event_name IS NOT NULL`,
+      `CREATE INDEX waits_by_child ON waits (workspace, child_run_id) WHERE child_run_id IS NOT NULL`,
+      `CREATE TABLE events (
+        workspace TEXT NOT NULL REFERENCES workspaces(id),
+        id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        data_json TEXT,
+        data_blob TEXT,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (workspace, id)
+      )`,
+      `CREATE INDEX events_by_name ON events (workspace, name, at)`,
+      `CREATE TABLE entries (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        workspace TEXT NOT NULL,
+        run_id TEXT,
+        type TEXT NOT NULL,
+        step_id TEXT,
+        at INTEGER NOT NULL,
+        data_json TEXT NOT NULL
+      )`,
+      `CREATE INDEX entries_by_run ON entries (workspace, run_id, seq)`,
+    ],
+  },
+];

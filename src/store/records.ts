@@ -1,0 +1,158 @@
+import type { SerializedError } from "../shared/serialized-error.js";
+import type { EncodedPayload } from "../shared/payload.js";
+
+/** Where a run is in its life. Terminal: completed, failed, cancelled. */
+export type RunStatus = "queued" | "running" | "waiting" | "completed" | "failed" | "cancelled" | "needs-attention";
+
+export const TERMINAL_STATUSES: readonly RunStatus[] = ["completed", "failed", "cancelled"];
+export const RUN_STATUSES: readonly RunStatus[] = [
+  "queued",
+  "running",
+  "waiting",
+  "completed",
+  "failed",
+  "cancelled",
+  "needs-attention",
+];
+
+export function isTerminal(status: RunStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+/** A run as listed: everything but its payloads. */
+export interface RunSummary {
+  id: string;
+  workspace: string;
+  workflow: string;
+  status: RunStatus;
+  parentRunId: string | null;
+  parentStepId: string | null;
+  idempotencyKey: string | null;
+  concurrencyKey: string | null;
+  singletonKey: string | null;
+  /** Workflow-level attempt, from 1. */
+  attempt: number;
+  createdAt: number;
+  updatedAt: number;
+  startedAt: number | null;
+  endedAt: number | null;
+  /** When a queued or waiting run becomes runnable; null while it waits on something undated. */
+  wakeAt: number | null;
+  leaseOwner: string | null;
+  leaseEpoch: number;
+  leaseExpiresAt: number | null;
+  cancelRequested: boolean;
+  /** Bytes of payload this run has written (inputs, outputs, errors). */
+  storedBytes: number;
+  /** Why the run is waiting, needs attention, or ended as it did; for people. */
+  reason: string | null;
+  error: SerializedError | null;
+}
+
+/** A run with its payloads decoded. */
+export interface RunRecord extends RunSummary {
+  input: unknown;
+  output: unknown;
+}
+
+export type StepKind = "run" | "sleep" | "event" | "send" | "invoke";
+
+/**
+ * started: a side-effecting step recorded its intent and has no result yet.
+ * retrying: an attempt failed and the next one is due at `retryAt`.
+ * waiting: a sleep, event wait or child run registered and not yet resolved.
+ */
+export type StepStatus = "started" | "retrying" | "waiting" | "completed" | "failed";
+
+export interface StepRecord {
+  runId: string;
+  stepId: string;
+  /** Position of the step call in the handler, from 0: replay checks it against the code. */
+  seq: number;
+  kind: StepKind;
+  status: StepStatus;
+  /** Attempts made so far, from 1. */
+  attempt: number;
+  output: unknown;
+  error: SerializedError | null;
+  startedAt: number;
+  endedAt: number | null;
+  retryAt: number | null;
+  sideEffect: boolean;
+  /** Bytes of the output payload. */
+  outputBytes: number;
+}
+
+export interface AttemptRecord {
+  runId: string;
+  stepId: string;
+  attempt: number;
+  startedAt: number;
+  endedAt: number;
+  error: SerializedError | null;
+  /** Why the attempt ended without a result: "failed", "crashed" (intent found on resume), "skipped". */
+  outcome: string;
+}
+
+export type WaitKind = "sleep" | "event" | "child";
+
+export interface WaitRecord {
+  runId: string;
+  stepId: string;
+  kind: WaitKind;
+  eventName: string | null;
+  match: Record<string, unknown> | null;
+  childRunId: string | null;
+  /** When a sleep ends or an event wait times out. */
+  dueAt: number | null;
+  resolvedAt: number | null;
+}
+
+/** One line of the run's append-only log: what streams, traces and the CLI read. */
+export interface JournalEntry {
+  seq: number;
+  runId: string;
+  type: string;
+  stepId: string | null;
+  at: number;
+  data: Record<string, unknown>;
+}
+
+export interface EventRecord {
+  id: string;
+  workspace: string;
+  name: string;
+  data: unknown;
+  at: number;
+}
+
+/** Proof that a worker holds a run: every write carries it and is refused once a newer epoch exists. */
+export interface Lease {
+  workspace: string;
+  runId: string;
+  owner: string;
+  epoch: number;
+  expiresAt: number;
+}
+
+export interface NewRun {
+  id: string;
+  workspace: string;
+  workflow: string;
+  input: EncodedPayload;
+  parentRunId?: string;
+  parentStepId?: string;
+  idempotencyKey?: string;
+  concurrency?: { key: string; limit: number };
+  singleton?: { key: string; mode: "cancel" | "skip" };
+  /** When the run may first start (default: now). */
+  runAt?: number;
+}
+
+export interface CreateRunResult {
+  run: RunSummary;
+  /** False when an idempotency key or a skip-singleton returned an existing run. */
+  created: boolean;
+  /** Runs cancelled by a cancel-mode singleton. */
+  cancelled: string[];
+}

@@ -1,0 +1,57 @@
+import Database from "better-sqlite3";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { StoreError } from "../../shared/errors.js";
+import { MIGRATIONS } from "../migrations.js";
+
+export type SqliteDatabase = Database.Database;
+
+export interface SqliteOptions {
+  /** File path, or ":memory:". */
+  path: string;
+  /**
+   * "full" (default) fsyncs every commit: a committed step survives power loss. "normal" in WAL
+   * mode may lose the last commits on power loss (never on a process crash) and is much faster.
+   */
+  synchronous?: "full" | "normal";
+  /** How long a writer waits for another process's transaction (ms). */
+  busyTimeoutMs?: number;
+}
+
+/** Opens the database file with Cairn's pragmas and brings its schema up to date. */
+export function openSqlite(options: SqliteOptions): SqliteDatabase {
+  if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
+  let db: SqliteDatabase;
+  try {
+    db = new Database(options.path);
+  } catch (cause) {
+    throw new StoreError(`cannot open the SQLite store at ${options.path}: ${(cause as Error).message}`, { cause });
+  }
+  db.pragma("journal_mode = WAL");
+  db.pragma(`synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
+  db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
+  db.pragma("foreign_keys = ON");
+  migrate(db, options.path);
+  return db;
+}
+
+function migrate(db: SqliteDatabase, path: string): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS cairn_migrations (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+  const apply = db.transaction(() => {
+    const row = db.prepare("SELECT MAX(id) AS id FROM cairn_migrations").get() as { id: number | null };
+    const current = row.id ?? 0;
+    const latest = MIGRATIONS[MIGRATIONS.length - 1]?.id ?? 0;
+    if (current > latest) {
+      throw new StoreError(
+        `the store at ${path} has schema version ${current}, newer than this Cairn knows (${latest}); upgrade cairn`,
+      );
+    }
+    for (const m of MIGRATIONS) {
+      if (m.id <= current) continue;
+      for (const sql of m.sqlite) db.exec(sql);
+      db.prepare("INSERT INTO cairn_migrations (id, name, applied_at) VALUES (?, ?, ?)").run(m.id, m.name, Date.now());
+    }
+  });
+  apply.immediate();
+}
