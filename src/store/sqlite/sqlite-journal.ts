@@ -405,6 +405,16 @@ export class SqliteJournal implements Journal {
     return this.tx(() => {
       const now = this.clock.now();
       this.fence(lease, now);
+      const prior = this.sql("SELECT * FROM steps WHERE workspace = ? AND run_id = ? AND step_id = ?").get(
+        lease.workspace,
+        lease.runId,
+        step.stepId,
+      ) as StepRow | undefined;
+      if (prior?.status === "started" && prior.attempt < step.attempt) {
+        // The earlier attempt recorded its intent and never reported back: its process died.
+        const crashed: StepStart = { ...step, attempt: prior.attempt, startedAt: prior.started_at };
+        this.insertAttempt(lease, crashed, now, null, "crashed");
+      }
       this.upsertStep(lease, step, "started", null, null, 0, null, null, null);
       this.log(lease.workspace, lease.runId, Entry.StepStarted, step.stepId, now, {
         kind: step.kind,
