@@ -50,7 +50,8 @@ export class RunExecution {
   private readonly byId = new Map<string, StepRecord>();
   private readonly visited = new Set<number>();
   private readonly occurrences = new Map<string, number>();
-  private readonly inflight = new Set<Promise<unknown>>();
+  private active = 0;
+  private readonly idleWaiters: (() => void)[] = [];
   private nextSeq = 0;
   private blocked = 0;
   private replaying = true;
@@ -117,7 +118,7 @@ export class RunExecution {
         this.env.emit({ type: "run.waiting", runId: this.run.id });
         return "waiting";
       case "returned": {
-        await Promise.allSettled([...this.inflight]);
+        await this.whenIdle();
         if (this.done && this.keeper.signal.aborted) return this.leaseLost("lease lost while finishing");
         const missing = [...this.bySeq.values()].find((r) => !this.visited.has(r.seq));
         if (missing) {
@@ -140,7 +141,7 @@ export class RunExecution {
         return "completed";
       }
       case "threw": {
-        await Promise.allSettled([...this.inflight]);
+        await this.whenIdle();
         const error = result.error;
         const retries = this.workflow.options.retries ?? 0;
         if (isRetriable(error) && this.run.attempt <= retries) {
@@ -216,34 +217,57 @@ export class RunExecution {
     return err;
   }
 
-  /** Tracks async work so the run is suspended only once nothing is in flight. */
-  private track<T>(work: Promise<T>): Promise<T> {
-    this.inflight.add(work);
-    const untrack = () => {
-      this.inflight.delete(work);
+  /**
+   * Tracks a step's async work so the run is suspended only once nothing is in flight. The work
+   * gets a `release` to call when it blocks (it will never settle in this execution).
+   */
+  private track<T>(work: (release: () => void) => Promise<T>): Promise<T> {
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.active--;
       this.checkQuiescent();
     };
-    work.then(untrack, untrack);
-    return work;
+    this.active++;
+    const p = work(release);
+    p.then(release, release);
+    return p;
+  }
+
+  /** The execution is ending: this step's work stops here and never settles. */
+  private stop(release: () => void): Promise<never> {
+    release();
+    return NEVER;
   }
 
   /** The step cannot finish in this execution: it waits for time, an event or a child. */
-  private block(): Promise<never> {
+  private block(release: () => void): Promise<never> {
     this.blocked++;
-    this.checkQuiescent();
+    release();
     return NEVER;
   }
 
   private checkQuiescent(): void {
-    if (this.done || this.blocked === 0 || this.inflight.size > 0) return;
+    if (this.active === 0) {
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+    if (this.done || this.blocked === 0 || this.active > 0) return;
     // Let the handler react to what just settled before deciding it is stuck.
     setImmediate(() => {
-      if (!this.done && this.blocked > 0 && this.inflight.size === 0) this.finish({ type: "suspend" });
+      if (!this.done && this.blocked > 0 && this.active === 0) this.finish({ type: "suspend" });
     });
   }
 
+  /** Resolves once no step work is in flight (a handler may return without awaiting a step). */
+  private whenIdle(): Promise<void> {
+    if (this.active === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
   /** Converts a store failure inside a step into the end of this execution. */
-  private halted(err: unknown): Promise<never> {
+  private halted(err: unknown, release: () => void): Promise<never> {
+    release();
     if (CairnError.is(err, ErrorCode.LeaseLost)) {
       this.keeper.markLost((err as Error).message);
       return NEVER;
@@ -308,7 +332,7 @@ export class RunExecution {
       this.replayed(id, "run");
       return Promise.reject(deserializeError(rec.error ?? { name: "Error", message: "step failed" }));
     }
-    return this.track(this.executeRunStep(id, seq, rec, fn, options));
+    return this.track((release) => this.executeRunStep(id, seq, rec, fn, options, release));
   }
 
   private async executeRunStep<T>(
@@ -317,13 +341,14 @@ export class RunExecution {
     rec: StepRecord | undefined,
     fn: (ctx: StepRunContext) => T | Promise<T>,
     options: StepRunOptions,
+    release: () => void,
   ): Promise<T> {
     const j = this.env.journal;
     const defaults = this.workflow.options.steps ?? {};
     const sideEffect = options.sideEffect === true;
     let attempt = 1;
     if (rec?.status === "retrying") {
-      if ((rec.retryAt ?? 0) > (await j.now())) return this.block();
+      if ((rec.retryAt ?? 0) > (await j.now())) return this.block(release);
       attempt = rec.attempt + 1;
     } else if (rec?.status === "started") {
       // A side-effecting attempt began and never reported back: the process died mid-step.
@@ -332,20 +357,20 @@ export class RunExecution {
           `step "${id}" was interrupted mid-way (attempt ${rec.attempt}) and may or may not have taken effect; ` +
           `it is not marked idempotent, so a person must decide: cairn runs retry-step ${this.run.id} ${id} ` +
           `or cairn runs skip-step ${this.run.id} ${id}`;
-        await j.markNeedsAttention(this.keeper.current, id, reason).catch((e: unknown) => this.halted(e));
+        await j.markNeedsAttention(this.keeper.current, id, reason).catch((e: unknown) => this.halted(e, release));
         this.env.emit({ type: "run.needs_attention", runId: this.run.id, stepId: id, reason });
         this.finish({ type: "halt", outcome: "needs-attention" });
-        return NEVER;
+        return this.stop(release);
       }
       attempt = rec.attempt + 1;
     }
-    if (!this.mayStart()) return NEVER;
+    if (!this.mayStart()) return this.stop(release);
     this.replaying = false;
     const start: StepStart = { stepId: id, seq, kind: "run", attempt, startedAt: await j.now(), sideEffect };
     try {
       if (sideEffect) await j.recordIntent(this.keeper.current, start);
     } catch (err) {
-      return this.halted(err);
+      return this.halted(err, release);
     }
     this.env.emit({ type: "step.started", runId: this.run.id, stepId: id, kind: "run", attempt });
     const began = performance.now();
@@ -353,21 +378,21 @@ export class RunExecution {
     try {
       value = await this.callBody(id, attempt, fn, options.timeout ?? defaults.timeout);
     } catch (err) {
-      if (this.keeper.signal.aborted) return NEVER;
-      return this.stepFailed(start, err, began, options);
+      if (this.keeper.signal.aborted) return this.stop(release);
+      return this.stepFailed(start, err, began, options, release);
     }
-    if (this.keeper.signal.aborted) return NEVER;
+    if (this.keeper.signal.aborted) return this.stop(release);
     let encoded;
     try {
       encoded = encodePayload(value, `step "${id}" result`, this.env.maxPayloadBytes);
     } catch (err) {
-      return this.stepFailed(start, err, began, options);
+      return this.stepFailed(start, err, began, options, release);
     }
     try {
       const outcome = await j.commitStep(this.keeper.current, { ...start, status: "completed", output: encoded, endedAt: await j.now() });
       this.cancelRequested ||= outcome.cancelRequested;
     } catch (err) {
-      return this.halted(err);
+      return this.halted(err, release);
     }
     this.env.emit({
       type: "step.ended",
@@ -415,7 +440,7 @@ export class RunExecution {
     }
   }
 
-  private async stepFailed<T>(start: StepStart, err: unknown, began: number, options: StepRunOptions): Promise<T> {
+  private async stepFailed<T>(start: StepStart, err: unknown, began: number, options: StepRunOptions, release: () => void): Promise<T> {
     const j = this.env.journal;
     const defaults = this.workflow.options.steps ?? {};
     const retries = options.retries ?? defaults.retries ?? 3;
@@ -428,12 +453,12 @@ export class RunExecution {
         const outcome = await j.recordRetry(this.keeper.current, { ...start, error, endedAt: now, retryAt });
         this.cancelRequested ||= outcome.cancelRequested;
         this.env.emit({ type: "step.retrying", runId: this.run.id, stepId: start.stepId, attempt: start.attempt, retryAt, error });
-        return this.block();
+        return this.block(release);
       }
       const outcome = await j.commitStep(this.keeper.current, { ...start, status: "failed", error, endedAt: await j.now() });
       this.cancelRequested ||= outcome.cancelRequested;
     } catch (storeErr) {
-      return this.halted(storeErr);
+      return this.halted(storeErr, release);
     }
     this.env.emit({
       type: "step.ended",
@@ -456,7 +481,7 @@ export class RunExecution {
       return Promise.resolve();
     }
     return this.track(
-      this.awaitWait(id, seq, rec, "sleep", async (now) => ({
+      (release) => this.awaitWait(id, seq, rec, "sleep", release, async (now) => ({
         kind: "sleep",
         dueAt: when.until !== undefined ? toTime(when.until, `step "${id}" sleepUntil`) : now + toMs(when.duration ?? 0, `step "${id}" duration`),
       })).then(() => undefined),
@@ -474,7 +499,7 @@ export class RunExecution {
       return Promise.reject(new CairnError(ErrorCode.InvalidInput, `step "${id}": waitForEvent needs an event name`));
     }
     return this.track(
-      this.awaitWait(id, seq, rec, "event", async (now) => ({
+      (release) => this.awaitWait(id, seq, rec, "event", release, async (now) => ({
         kind: "event",
         eventName: options.event,
         ...(options.match ? { match: options.match } : {}),
@@ -492,7 +517,7 @@ export class RunExecution {
     }
     const wf = typeof target === "string" ? this.env.resolveWorkflow(target) : this.env.resolveWorkflow(target.id);
     return this.track(
-      this.awaitWait(id, seq, rec, "invoke", async () => ({
+      (release) => this.awaitWait(id, seq, rec, "invoke", release, async () => ({
         kind: "child",
         child: this.env.newRun(wf, input, {
           workspace: this.ws,
@@ -513,12 +538,13 @@ export class RunExecution {
     seq: number,
     rec: StepRecord | undefined,
     kind: StepKind,
+    release: () => void,
     describe: (now: number) => Promise<Omit<Parameters<Journal["registerWait"]>[1], "stepId" | "seq" | "startedAt">>,
   ): Promise<WaitOutcome> {
     const j = this.env.journal;
     try {
       if (rec === undefined) {
-        if (!this.mayStart()) return NEVER;
+        if (!this.mayStart()) return this.stop(release);
         this.replaying = false;
         const now = await j.now();
         const wait = await describe(now);
@@ -534,11 +560,11 @@ export class RunExecution {
         });
       }
       const outcome = await j.settleWait(this.keeper.current, this.run.id, id);
-      if (outcome.status === "pending") return this.block();
+      if (outcome.status === "pending") return this.block(release);
       this.env.emit({ type: "step.ended", runId: this.run.id, stepId: id, kind, attempt: 1, status: "completed", durationMs: 0 });
       return outcome;
     } catch (err) {
-      return this.halted(err);
+      return this.halted(err, release);
     }
   }
 
@@ -549,15 +575,15 @@ export class RunExecution {
       this.replayed(id, "send");
       return Promise.resolve(rec.output as { eventId: string });
     }
-    return this.track(this.executeSend(id, seq, event));
+    return this.track((release) => this.executeSend(id, seq, event, release));
   }
 
-  private async executeSend(id: string, seq: number, event: EventToSend): Promise<{ eventId: string }> {
+  private async executeSend(id: string, seq: number, event: EventToSend, release: () => void): Promise<{ eventId: string }> {
     const j = this.env.journal;
     if (typeof event?.name !== "string" || event.name === "") {
       throw new CairnError(ErrorCode.InvalidInput, `step "${id}": sendEvent needs an event with a name`);
     }
-    if (!this.mayStart()) return NEVER;
+    if (!this.mayStart()) return this.stop(release);
     this.replaying = false;
     const eventId = event.id ?? `${this.run.id}:${id}`;
     const data = encodePayload(event.data ?? null, `step "${id}" event data`, this.env.maxPayloadBytes);
@@ -578,7 +604,7 @@ export class RunExecution {
       });
       this.cancelRequested ||= outcome.cancelRequested;
     } catch (err) {
-      return this.halted(err);
+      return this.halted(err, release);
     }
     this.env.emit({ type: "step.ended", runId: this.run.id, stepId: id, kind: "send", attempt: 1, status: "completed", durationMs: 0, output });
     return output;

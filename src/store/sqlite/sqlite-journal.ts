@@ -577,7 +577,7 @@ export class SqliteJournal implements Journal {
       if (wait.resolved_at !== null && wait.event_id !== null) {
         const event = this.eventRecord(ws, wait.event_id);
         outcome = { status: "event", event };
-        text = JSON.stringify(event);
+        text = JSON.stringify({ id: event.id, name: event.name, data: event.data, at: event.at });
       } else if (wait.resolved_at !== null && wait.child_run_id !== null) {
         const child = this.runRow(ws, wait.child_run_id);
         if (child === undefined) throw new CorruptPayloadError(`run ${runId} step "${stepId}": child run ${wait.child_run_id} is missing`);
