@@ -1,0 +1,102 @@
+import { isTerminal } from "../../store/records.js";
+import type { RunSummary } from "../../store/records.js";
+import { parse, parseJsonFlag } from "../args.js";
+import { openContext } from "../context.js";
+import type { CliContext } from "../context.js";
+import { bold, dim, printJson, statusText, yellow } from "../format.js";
+import { printProgress } from "../progress-printer.js";
+
+export const RUN_HELP = `cairn run NAME [--input JSON] [--idempotency-key KEY] [--detach] [--json]
+
+Starts a run of workflow NAME and executes it in this process, printing each step as it
+starts and finishes. Timers of up to --follow-for (default 60s) are waited out here; longer
+waits leave the run durably waiting for \`cairn worker\`. --detach only enqueues the run.`;
+
+/** How long an attached `cairn run` waits for a timer before handing the run to workers. */
+const DEFAULT_FOLLOW_MS = 60_000;
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const args = parse("run", argv, {
+    input: { type: "string" },
+    detach: { type: "boolean" },
+    "idempotency-key": { type: "string" },
+    "follow-for": { type: "string" },
+  });
+  const [name, ...extra] = args.positionals;
+  if (name === undefined || extra.length > 0) {
+    process.stderr.write(`usage: ${RUN_HELP.split("\n")[0]}\n`);
+    return 2;
+  }
+  const input = parseJsonFlag("--input", args.values.input) ?? {};
+  const ctx = await openContext(args, { requireConfig: true });
+  try {
+    const key = args.values["idempotency-key"] as string | undefined;
+    const started = await ctx.engine.start(name, input, key ? { idempotencyKey: key } : {});
+    if (args.values.detach) {
+      if (ctx.json) printJson(started);
+      else console.log(`${started.created ? "queued" : "existing"} run ${bold(started.runId)} of ${name}; \`cairn worker\` executes it`);
+      return 0;
+    }
+    if (!ctx.json) console.log(`${bold("run")} ${started.runId} ${dim(`· workflow ${name}`)}`);
+    const followMs = args.values["follow-for"] ? Number(args.values["follow-for"]) * 1000 : DEFAULT_FOLLOW_MS;
+    const run = await follow(ctx, started.runId, followMs, !ctx.json);
+    if (ctx.json) printJson(await ctx.journal.getRun(ctx.workspace, started.runId));
+    else printOutcome(run);
+    return run.status === "failed" || run.status === "cancelled" || run.status === "needs-attention" ? 1 : 0;
+  } finally {
+    await ctx.close();
+  }
+}
+
+/**
+ * Executes a run and the child runs it starts, in this process, until it ends or must wait
+ * longer than `followMs` (then it stays durably waiting for a worker).
+ */
+export async function follow(ctx: CliContext, runId: string, followMs: number, print: boolean): Promise<RunSummary> {
+  const tree = new Set([runId]);
+  const stop = print ? ctx.engine.on(printProgress((l) => console.log(l), (id) => tree.has(id))) : () => {};
+  try {
+    for (;;) {
+      let executed = false;
+      for (const id of [...tree]) {
+        const lease = await ctx.engine.claimRun(id);
+        if (lease) {
+          executed = true;
+          await ctx.engine.execute(lease);
+        }
+        for (const child of await ctx.journal.listRuns(ctx.workspace, { parentRunId: id })) {
+          if (!isTerminal(child.status)) tree.add(child.id);
+        }
+      }
+      const run = (await ctx.journal.getRunSummary(ctx.workspace, runId))!;
+      if (isTerminal(run.status) || run.status === "needs-attention") return run;
+      if (executed) continue;
+      const wakes: number[] = [];
+      for (const id of tree) {
+        const r = await ctx.journal.getRunSummary(ctx.workspace, id);
+        if (r && !isTerminal(r.status)) wakes.push(r.wakeAt ?? r.leaseExpiresAt ?? Infinity);
+      }
+      const now = await ctx.journal.now();
+      const next = Math.min(...wakes);
+      if (run.status !== "running" && next - now > followMs) return run;
+      await new Promise((r) => setTimeout(r, Math.max(10, Math.min(250, next - now))));
+    }
+  } finally {
+    stop();
+  }
+}
+
+function printOutcome(run: RunSummary): void {
+  console.log(`${bold(statusText(run.status))} ${dim(run.id)}`);
+  if (run.status === "completed") {
+    console.log(dim(`  \`cairn runs show ${run.id}\` shows its steps and output.`));
+  } else if (run.status === "waiting") {
+    console.log(yellow(`  ${run.reason ?? "waiting"}`));
+    console.log(dim(`  The run holds no process while it waits. \`cairn worker\` resumes it when it is due;`));
+    console.log(dim(`  \`cairn runs show ${run.id}\` shows where it is.`));
+  } else if (run.status === "needs-attention") {
+    console.log(yellow(`  ${run.reason ?? ""}`));
+  } else if (run.status === "failed" && run.error) {
+    console.log(`  ${run.error.message}`);
+  }
+}

@@ -1,0 +1,80 @@
+import type { AttemptRecord, RunSummary, StepRecord } from "../../store/records.js";
+import type { CliContext } from "../context.js";
+import { bold, dim, duration, preview, printJson, red, statusText, table, time, yellow } from "../format.js";
+import { ErrorCode, NotFoundError } from "../../shared/errors.js";
+
+const STEP_MARK: Record<string, string> = { completed: "✓", failed: "✗", retrying: "↻", waiting: "…", started: "▸" };
+
+/** `cairn runs show ID`: the run, its steps with attempts and timing, and its child runs. */
+export async function showRun(ctx: CliContext, id: string): Promise<number> {
+  const run = await ctx.journal.getRun(ctx.workspace, id);
+  if (run === undefined) throw runNotFound(id, ctx.workspace);
+  const steps = await ctx.journal.loadSteps(ctx.workspace, id);
+  const attempts = await ctx.journal.loadAttempts(ctx.workspace, id);
+  const children = await ctx.journal.listRuns(ctx.workspace, { parentRunId: id, limit: 1000 });
+  if (ctx.json) {
+    printJson({ run, steps, attempts, children });
+    return 0;
+  }
+  const now = await ctx.journal.now();
+  console.log(`${bold(run.id)}  ${run.workflow}  ${statusText(run.status)}`);
+  const facts: [string, string][] = [
+    ["created", time(run.createdAt)],
+    ["started", time(run.startedAt)],
+    ["ended", time(run.endedAt)],
+    ["duration", run.startedAt ? duration((run.endedAt ?? now) - run.startedAt) : ""],
+    ["attempt", run.attempt > 1 ? String(run.attempt) : ""],
+    ["parent", run.parentRunId ? `${run.parentRunId} (step ${run.parentStepId})` : ""],
+    ["lease", run.status === "running" ? `${run.leaseOwner} epoch ${run.leaseEpoch}, expires ${time(run.leaseExpiresAt)}` : ""],
+    ["wakes", run.wakeAt && run.status !== "completed" ? time(run.wakeAt) : ""],
+    ["note", run.reason && run.status !== "failed" ? run.reason : ""],
+    ["input", preview(run.input, 100)],
+    ["output", run.status === "completed" ? preview(run.output, 100) : ""],
+    ["stored", `${run.storedBytes} bytes`],
+  ];
+  for (const [k, v] of facts) if (v) console.log(`  ${dim(k.padEnd(9))}${v}`);
+  if (run.error) console.log(`  ${dim("error".padEnd(9))}${red(run.error.message)}${run.error.code ? dim(` (${run.error.code})`) : ""}`);
+  console.log("");
+  console.log(stepTable(steps, attempts, run, now));
+  if (children.length) {
+    console.log("");
+    console.log(bold("child runs"));
+    for (const c of children) console.log(`  └ ${c.id}  ${c.workflow}  ${statusText(c.status)}  ${dim(`step ${c.parentStepId}`)}`);
+  }
+  return 0;
+}
+
+function stepTable(steps: StepRecord[], attempts: AttemptRecord[], run: RunSummary, now: number): string {
+  if (steps.length === 0) return dim("  no steps yet");
+  const rows = [["#", "STEP", "KIND", "STATUS", "TRIES", "AT", "TOOK", "RESULT"].map((h) => dim(h))];
+  const origin = run.startedAt ?? run.createdAt;
+  for (const s of steps) {
+    const took = s.endedAt !== null ? duration(s.endedAt - s.startedAt) : s.status === "waiting" ? duration(now - s.startedAt) : "";
+    const result =
+      s.status === "failed"
+        ? red(s.error?.message ?? "")
+        : s.status === "retrying"
+          ? yellow(`next try ${time(s.retryAt)}: ${s.error?.message ?? ""}`)
+          : s.status === "completed"
+            ? preview(s.output)
+            : "";
+    rows.push([
+      String(s.seq + 1),
+      `${STEP_MARK[s.status] ?? " "} ${s.stepId}`,
+      s.kind,
+      statusText(s.status),
+      String(s.attempt),
+      `+${duration(s.startedAt - origin) || "0ms"}`,
+      took,
+      result,
+    ]);
+    for (const a of attempts.filter((x) => x.stepId === s.stepId)) {
+      rows.push(["", dim(`    attempt ${a.attempt}`), "", dim(a.outcome), "", "", dim(duration(a.endedAt - a.startedAt)), dim(a.error?.message ?? "")]);
+    }
+  }
+  return table(rows);
+}
+
+function runNotFound(id: string, ws: string): NotFoundError {
+  return new NotFoundError(ErrorCode.RunNotFound, `no run ${id} in workspace ${ws}; \`cairn runs ls\` lists runs`);
+}

@@ -1,0 +1,52 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { register } from "tsx/esm/api";
+import { validateConfig } from "../engine/define-config.js";
+import type { CairnConfig } from "../engine/define-config.js";
+import { ConfigError } from "../shared/errors.js";
+
+const CANDIDATES = ["cairn.config.ts", "cairn.config.mts", "cairn.config.js", "cairn.config.mjs"];
+let registered = false;
+
+/** Finds the config: `--config PATH`, else `cairn.config.{ts,mts,js,mjs}` in `cwd`. */
+export function findConfig(cwd: string, explicit?: string): string | undefined {
+  if (explicit !== undefined) {
+    const path = resolve(cwd, explicit);
+    if (!existsSync(path)) throw new ConfigError(`--config ${explicit}: no such file (looked at ${path})`);
+    return path;
+  }
+  for (const name of CANDIDATES) {
+    const path = resolve(cwd, name);
+    if (existsSync(path)) return path;
+  }
+  return undefined;
+}
+
+/** Loads a TypeScript or JavaScript config without a build step. */
+export async function loadConfig(path: string): Promise<CairnConfig> {
+  if (!registered) {
+    register();
+    registered = true;
+  }
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
+  } catch (cause) {
+    throw new ConfigError(`cannot load ${path}: ${(cause as Error).message}`, { cause });
+  }
+  if (mod.default === undefined) {
+    throw new ConfigError(`${path} has no default export; end it with: export default defineConfig({ workflows: [...] })`);
+  }
+  return validateConfig(mod.default, path);
+}
+
+export function missingConfig(cwd: string): ConfigError {
+  return new ConfigError(
+    `no cairn.config.ts in ${cwd}. Create one:\n\n` +
+      `  import { defineConfig, workflow } from "cairn";\n` +
+      `  const hello = workflow("hello", async ({ step }) => step.run("greet", () => "hi"));\n` +
+      `  export default defineConfig({ workflows: [hello] });\n\n` +
+      `or pass --config PATH. To see Cairn work without one, run: cairn demo`,
+  );
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+import { CairnError } from "../shared/errors.js";
+import { UsageError } from "./args.js";
+import { demoCommand, DEMO_HELP } from "./commands/demo.js";
+import { runCommand, RUN_HELP } from "./commands/run.js";
+import { runsCommand, RUNS_HELP } from "./commands/runs.js";
+import { sendCommand, SEND_HELP } from "./commands/send.js";
+import { workerCommand, WORKER_HELP } from "./commands/worker.js";
+
+const HELP = `cairn: a durable agent runtime
+
+  cairn demo                      see a workflow survive a crash (no config needed)
+  cairn run NAME [--input JSON]   start a run and execute it here, step by step
+  cairn worker [--once]           execute runnable runs (new, due, recovered)
+  cairn send EVENT [--data JSON]  send an event to waiting and triggered runs
+  cairn runs ls|show|cancel|retry-step|skip-step
+
+Global flags: --config PATH (default ./cairn.config.ts), --store URL (default
+$CAIRN_STORE or sqlite:.cairn/cairn.db), --json. \`cairn <verb> --help\` for more.`;
+
+const VERBS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
+  demo: { run: demoCommand, help: DEMO_HELP },
+  run: { run: runCommand, help: RUN_HELP },
+  worker: { run: workerCommand, help: WORKER_HELP },
+  send: { run: sendCommand, help: SEND_HELP },
+  runs: { run: runsCommand, help: RUNS_HELP },
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [verb, ...rest] = argv;
+  if (verb === undefined || verb === "help" || verb === "--help" || verb === "-h") {
+    console.log(HELP);
+    return verb === undefined ? 2 : 0;
+  }
+  const command = VERBS[verb];
+  if (command === undefined) throw new UsageError(`unknown command "${verb}"\n\n${HELP}`);
+  if (rest.includes("--help") || rest.includes("-h")) {
+    console.log(command.help);
+    return 0;
+  }
+  return command.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      console.error(`cairn: ${err.message}`);
+      process.exitCode = 2;
+    } else if (CairnError.is(err)) {
+      console.error(`cairn: ${err.message}`);
+      if (process.env.CAIRN_DEBUG) console.error(err.stack);
+      process.exitCode = 1;
+    } else {
+      console.error(`cairn: unexpected error: ${(err as Error)?.stack ?? String(err)}`);
+      process.exitCode = 1;
+    }
+  },
+);
