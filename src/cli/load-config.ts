@@ -1,13 +1,12 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { register } from "tsx/esm/api";
+import { tsImport } from "tsx/esm/api";
 import { validateConfig } from "../engine/define-config.js";
 import type { CairnConfig } from "../engine/define-config.js";
 import { ConfigError } from "../shared/errors.js";
 
 const CANDIDATES = ["cairn.config.ts", "cairn.config.mts", "cairn.config.js", "cairn.config.mjs"];
-let registered = false;
 
 /** Finds the config: `--config PATH`, else `cairn.config.{ts,mts,js,mjs}` in `cwd`. */
 export function findConfig(cwd: string, explicit?: string): string | undefined {
@@ -25,20 +24,19 @@ export function findConfig(cwd: string, explicit?: string): string | undefined {
 
 /** Loads a TypeScript or JavaScript config without a build step. */
 export async function loadConfig(path: string): Promise<CairnConfig> {
-  if (!registered) {
-    register();
-    registered = true;
-  }
   let mod: { default?: unknown };
   try {
-    mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
+    mod = (await tsImport(pathToFileURL(path).href, import.meta.url)) as { default?: unknown };
   } catch (cause) {
     throw new ConfigError(`cannot load ${path}: ${(cause as Error).message}`, { cause });
   }
-  if (mod.default === undefined) {
+  // A config in a CommonJS package comes back wrapped once more by the interop.
+  let exported = mod.default as { __esModule?: boolean; default?: unknown } | undefined;
+  if (exported?.__esModule === true) exported = exported.default as typeof exported;
+  if (exported === undefined) {
     throw new ConfigError(`${path} has no default export; end it with: export default defineConfig({ workflows: [...] })`);
   }
-  return validateConfig(mod.default, path);
+  return validateConfig(exported, path);
 }
 
 export function missingConfig(cwd: string): ConfigError {

@@ -1,0 +1,100 @@
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { mkdirSync, readFileSync, existsSync, symlinkSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { tempDir } from "../helpers.js";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const BIN = join(ROOT, "dist/cli/main.js");
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A user's project in a temp dir: `cairn` installed (linked to this checkout) and a config. */
+export class Project {
+  readonly dir: string;
+  readonly store: string;
+
+  constructor(config?: string) {
+    this.dir = tempDir("cairn-project-");
+    mkdirSync(join(this.dir, "node_modules"));
+    symlinkSync(ROOT, join(this.dir, "node_modules/cairn"), "dir");
+    if (config !== undefined) writeFileSync(join(this.dir, "cairn.config.ts"), config);
+    this.store = `sqlite:${join(this.dir, "cairn.db")}`;
+  }
+
+  /** Path of the side file where test workflows count step executions. */
+  get counts(): string {
+    return join(this.dir, "executions.log");
+  }
+
+  /** How many times each line (step) was written to the side file. */
+  executions(): Map<string, number> {
+    const m = new Map<string, number>();
+    if (!existsSync(this.counts)) return m;
+    for (const line of readFileSync(this.counts, "utf8").split("\n")) if (line) m.set(line, (m.get(line) ?? 0) + 1);
+    return m;
+  }
+
+  spawn(args: string[], env: Record<string, string> = {}): ChildProcess {
+    return spawn(process.execPath, [BIN, ...args], {
+      cwd: this.dir,
+      env: { ...process.env, CAIRN_STORE: this.store, COUNTS_FILE: this.counts, NO_COLOR: "1", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+  }
+
+  /** Runs `cairn ARGS` to the end. */
+  run(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+    return collect(this.spawn(args, env));
+  }
+
+  /** Runs `cairn ARGS` and SIGKILLs it `delayMs` after its stdout matches `when`. */
+  async runAndKill(args: string[], when: RegExp, options: { env?: Record<string, string>; delayMs?: number } = {}): Promise<CliResult> {
+    const child = this.spawn(args, options.env);
+    let seen = "";
+    let armed = false;
+    child.stdout!.on("data", (d: Buffer) => {
+      seen += d.toString();
+      if (armed || !when.test(seen)) return;
+      armed = true;
+      if (options.delayMs) setTimeout(() => child.kill("SIGKILL"), options.delayMs);
+      else child.kill("SIGKILL");
+    });
+    return collect(child);
+  }
+
+  async json<T>(args: string[]): Promise<T> {
+    const r = await this.run([...args, "--json"]);
+    if (r.code !== 0) throw new Error(`cairn ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
+    return JSON.parse(r.stdout) as T;
+  }
+}
+
+function collect(child: ChildProcess): Promise<CliResult> {
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/** A workflow config whose steps append their id to $COUNTS_FILE and take `stepMs`. */
+export function countingConfig(body: string): string {
+  return `import { appendFileSync } from "node:fs";
+import { defineConfig, workflow } from "cairn";
+
+const mark = (id: string) => appendFileSync(process.env.COUNTS_FILE!, id + "\\n");
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+void pause;
+
+${body}
+`;
+}
