@@ -19,7 +19,11 @@ const NOT_JSON = new Error("not JSON");
  * symbols, Maps, Sets, class instances without toJSON, NaN) or cannot hold (cycles, BigInt) are
  * refused with an error naming `label` and the path inside the value.
  */
-export function encodePayload(value: unknown, label: string, maxBytes = DEFAULT_MAX_PAYLOAD_BYTES): EncodedPayload {
+export function encodePayload(
+  value: unknown,
+  label: string,
+  maxBytes = DEFAULT_MAX_PAYLOAD_BYTES,
+): EncodedPayload {
   if (value === undefined) return { text: undefined, bytes: 0 };
   let text: string | undefined;
   try {
@@ -51,7 +55,10 @@ export function decodePayload(text: string | null | undefined, label: string): u
   try {
     return JSON.parse(text) as unknown;
   } catch (cause) {
-    throw new CorruptPayloadError(`${label}: the stored payload is not valid JSON (${(cause as Error).message}); this run cannot continue from it`, { cause });
+    throw new CorruptPayloadError(
+      `${label}: the stored payload is not valid JSON (${(cause as Error).message}); this run cannot continue from it`,
+      { cause },
+    );
   }
 }
 
@@ -78,7 +85,16 @@ function isPlainJson(v: unknown): boolean {
 /** Walks the value to name the first thing JSON cannot hold faithfully. */
 function describeProblem(value: unknown): string {
   const seen = new Set<object>();
-  const walk = (v: unknown, path: string): string | undefined => {
+  const walk = (raw: unknown, path: string, key: string): string | undefined => {
+    let v = raw;
+    // JSON.stringify calls toJSON first (a Date becomes its ISO string): judge what it returns.
+    if (typeof v === "object" && v !== null && typeof (v as { toJSON?: unknown }).toJSON === "function") {
+      try {
+        v = (v as { toJSON(key: string): unknown }).toJSON(key);
+      } catch (err) {
+        return `${path}.toJSON() threw (${(err as Error).message})`;
+      }
+    }
     if (typeof v === "function") return `${path} is a function`;
     if (typeof v === "symbol") return `${path} is a symbol`;
     if (typeof v === "bigint") return `${path} is a BigInt (store it as a string)`;
@@ -89,7 +105,7 @@ function describeProblem(value: unknown): string {
     if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) {
         if (v[i] === undefined) return `${path}[${i}] is undefined (JSON would turn it into null)`;
-        const found = walk(v[i], `${path}[${i}]`);
+        const found = walk(v[i], `${path}[${i}]`, String(i));
         if (found) return found;
       }
     } else {
@@ -99,14 +115,14 @@ function describeProblem(value: unknown): string {
         return `${path} is a ${name}, which JSON cannot hold faithfully`;
       }
       for (const [k, child] of Object.entries(v)) {
-        const found = walk(child, `${path}.${k}`);
+        const found = walk(child, `${path}.${k}`, k);
         if (found) return found;
       }
     }
     seen.delete(v);
     return undefined;
   };
-  return walk(value, "value") ?? "the value cannot be stored as JSON";
+  return walk(value, "value", "") ?? "the value cannot be stored as JSON";
 }
 
 export function formatBytes(n: number): string {

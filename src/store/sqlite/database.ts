@@ -25,13 +25,24 @@ export function openSqlite(options: SqliteOptions): SqliteDatabase {
   try {
     db = new Database(options.path);
   } catch (cause) {
-    throw new StoreError(`cannot open the SQLite store at ${options.path}: ${(cause as Error).message}`, { cause });
+    throw new StoreError(`cannot open the SQLite store at ${options.path}: ${(cause as Error).message}`, {
+      cause,
+    });
   }
-  db.pragma("journal_mode = WAL");
-  db.pragma(`synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
-  db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
-  db.pragma("foreign_keys = ON");
-  migrate(db, options.path);
+  try {
+    db.pragma("journal_mode = WAL");
+    db.pragma(`synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
+    db.pragma("foreign_keys = ON");
+    migrate(db, options.path);
+  } catch (cause) {
+    // Do not leave the file open (and locked) behind a store we refuse to use.
+    db.close();
+    if (cause instanceof StoreError) throw cause;
+    throw new StoreError(`cannot open the SQLite store at ${options.path}: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
   return db;
 }
 
@@ -50,7 +61,11 @@ function migrate(db: SqliteDatabase, path: string): void {
     for (const m of MIGRATIONS) {
       if (m.id <= current) continue;
       for (const sql of m.sqlite) db.exec(sql);
-      db.prepare("INSERT INTO cairn_migrations (id, name, applied_at) VALUES (?, ?, ?)").run(m.id, m.name, Date.now());
+      db.prepare("INSERT INTO cairn_migrations (id, name, applied_at) VALUES (?, ?, ?)").run(
+        m.id,
+        m.name,
+        Date.now(),
+      );
     }
   });
   apply.immediate();

@@ -98,7 +98,7 @@ export class SqliteJournal implements Journal {
     try {
       return Promise.resolve(this.db.transaction(fn).immediate());
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
   }
 
@@ -106,42 +106,49 @@ export class SqliteJournal implements Journal {
     try {
       return Promise.resolve(fn());
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
   }
 
-  private log(workspace: string, runId: string | null, type: string, stepId: string | null, at: number, data: object): void {
-    this.sql("INSERT INTO entries (workspace, run_id, type, step_id, at, data_json) VALUES (?, ?, ?, ?, ?, ?)").run(
-      workspace,
-      runId,
-      type,
-      stepId,
-      at,
-      JSON.stringify(data),
-    );
+  private log(
+    workspace: string,
+    runId: string | null,
+    type: string,
+    stepId: string | null,
+    at: number,
+    data: object,
+  ): void {
+    this.sql(
+      "INSERT INTO entries (workspace, run_id, type, step_id, at, data_json) VALUES (?, ?, ?, ?, ?, ?)",
+    ).run(workspace, runId, type, stepId, at, JSON.stringify(data));
   }
 
   /** Returns [inline text, blob hash] for a payload, writing the blob when it is large. */
-  private putPayload(workspace: string, payload: EncodedPayload, now: number): [string | null, string | null] {
+  private putPayload(
+    workspace: string,
+    payload: EncodedPayload,
+    now: number,
+  ): [string | null, string | null] {
     if (payload.text === undefined) return [null, null];
     if (payload.bytes <= INLINE_LIMIT) return [payload.text, null];
     const hash = createHash("sha256").update(payload.text).digest("hex");
-    this.sql("INSERT OR IGNORE INTO blobs (workspace, hash, size, data, created_at) VALUES (?, ?, ?, ?, ?)").run(
-      workspace,
-      hash,
-      payload.bytes,
-      Buffer.from(payload.text),
-      now,
-    );
+    this.sql(
+      "INSERT OR IGNORE INTO blobs (workspace, hash, size, data, created_at) VALUES (?, ?, ?, ?, ?)",
+    ).run(workspace, hash, payload.bytes, Buffer.from(payload.text), now);
     return [null, hash];
   }
 
-  private payloadText(workspace: string, inline: string | null, blob: string | null, label: string): string | null {
+  private payloadText(
+    workspace: string,
+    inline: string | null,
+    blob: string | null,
+    label: string,
+  ): string | null {
     if (blob === null) return inline;
     const row = this.sql("SELECT data FROM blobs WHERE workspace = ? AND hash = ?").get(workspace, blob) as
-      | { data: Buffer }
-      | undefined;
-    if (row === undefined) throw new CorruptPayloadError(`${label}: its stored blob ${blob.slice(0, 12)}… is missing`);
+      { data: Buffer } | undefined;
+    if (row === undefined)
+      throw new CorruptPayloadError(`${label}: its stored blob ${blob.slice(0, 12)}… is missing`);
     return row.data.toString("utf8");
   }
 
@@ -150,7 +157,8 @@ export class SqliteJournal implements Journal {
   }
 
   private runRow(workspace: string, runId: string): RunRow | undefined {
-    return this.sql("SELECT * FROM runs WHERE workspace = ? AND id = ?").get(workspace, runId) as RunRow | undefined;
+    return this.sql("SELECT * FROM runs WHERE workspace = ? AND id = ?").get(workspace, runId) as
+      RunRow | undefined;
   }
 
   /**
@@ -163,8 +171,7 @@ export class SqliteJournal implements Journal {
        WHERE workspace = ? AND id = ? AND lease_epoch = ? AND lease_owner = ? AND status = 'running'
        RETURNING cancel_requested, stored_bytes`,
     ).get(now, addedBytes, lease.workspace, lease.runId, lease.epoch, lease.owner) as
-      | { cancel_requested: number; stored_bytes: number }
-      | undefined;
+      { cancel_requested: number; stored_bytes: number } | undefined;
     if (row === undefined) {
       throw new LeaseLostError(
         `run ${lease.runId}: lease epoch ${lease.epoch} held by ${lease.owner} is no longer current; another worker owns the run`,
@@ -187,14 +194,21 @@ export class SqliteJournal implements Journal {
     return this.tx(() => this.insertRun(run, this.clock.now()));
   }
 
+  /** Workspaces come into being on first use, in the transaction that first writes to one. */
+  private ensureWorkspace(ws: string, now: number): void {
+    this.sql("INSERT OR IGNORE INTO workspaces (id, created_at) VALUES (?, ?)").run(ws, now);
+  }
+
   private insertRun(run: NewRun, now: number): CreateRunResult {
     const ws = run.workspace;
+    this.ensureWorkspace(ws, now);
+    // Idempotent by id too: a retried call (e.g. registerWait whose reply was lost) returns the run.
+    const same = this.runRow(ws, run.id);
+    if (same !== undefined) return { run: toRunSummary(same), created: false, cancelled: [] };
     if (run.idempotencyKey !== undefined) {
-      const existing = this.sql("SELECT * FROM runs WHERE workspace = ? AND workflow = ? AND idempotency_key = ?").get(
-        ws,
-        run.workflow,
-        run.idempotencyKey,
-      ) as RunRow | undefined;
+      const existing = this.sql(
+        "SELECT * FROM runs WHERE workspace = ? AND workflow = ? AND idempotency_key = ?",
+      ).get(ws, run.workflow, run.idempotencyKey) as RunRow | undefined;
       if (existing) return { run: toRunSummary(existing), created: false, cancelled: [] };
     }
     const cancelled: string[] = [];
@@ -301,14 +315,19 @@ export class SqliteJournal implements Journal {
     const only = onlyRunId === undefined ? "" : "AND id = ?";
     const onlyArgs = onlyRunId === undefined ? [] : [onlyRunId];
     const scan = req.limit * 4;
+    // Runs whose concurrency key is at its limit are left out of the scan, or they would fill it
+    // and hold back runnable runs behind them.
+    const free = `AND (concurrency_key IS NULL OR concurrency_limit IS NULL OR concurrency_limit > (
+      SELECT COUNT(*) FROM runs AS r WHERE r.workspace = runs.workspace AND r.concurrency_key = runs.concurrency_key
+        AND r.status = 'running' AND r.id != runs.id))`;
     const due = this.sql(
       `SELECT * FROM runs WHERE workspace = ? AND status IN ('queued', 'waiting') AND wake_at <= ?
-         AND workflow IN (${wf}) ${only} ORDER BY wake_at LIMIT ?`,
+         AND workflow IN (${wf}) ${only} ${free} ORDER BY wake_at LIMIT ?`,
     ).all(req.workspace, now, ...req.workflows, ...onlyArgs, scan) as RunRow[];
     const deadList = dead.length === 0 ? "" : `OR lease_owner IN (${dead.map(() => "?").join(", ")})`;
     const orphaned = this.sql(
       `SELECT * FROM runs WHERE workspace = ? AND status = 'running' AND (lease_expires_at <= ? ${deadList})
-         AND workflow IN (${wf}) ${only} LIMIT ?`,
+         AND workflow IN (${wf}) ${only} ${free} LIMIT ?`,
     ).all(req.workspace, now, ...dead, ...req.workflows, ...onlyArgs, scan) as RunRow[];
 
     const leases: Lease[] = [];
@@ -393,10 +412,9 @@ export class SqliteJournal implements Journal {
   loadAttempts(workspace: string, runId: string): Promise<AttemptRecord[]> {
     return this.read(() =>
       (
-        this.sql("SELECT * FROM step_attempts WHERE workspace = ? AND run_id = ? ORDER BY started_at, attempt").all(
-          workspace,
-          runId,
-        ) as AttemptRow[]
+        this.sql(
+          "SELECT * FROM step_attempts WHERE workspace = ? AND run_id = ? ORDER BY started_at, attempt",
+        ).all(workspace, runId) as AttemptRow[]
       ).map(toAttempt),
     );
   }
@@ -466,7 +484,9 @@ export class SqliteJournal implements Journal {
       const now = this.clock.now();
       const bytes = commit.output?.bytes ?? 0;
       const outcome = this.fence(lease, now, bytes);
-      const [json, blob] = commit.output ? this.putPayload(lease.workspace, commit.output, now) : [null, null];
+      const [json, blob] = commit.output
+        ? this.putPayload(lease.workspace, commit.output, now)
+        : [null, null];
       const errorJson = commit.error ? JSON.stringify(commit.error) : null;
       this.upsertStep(lease, commit, commit.status, json, blob, bytes, errorJson, commit.endedAt, null);
       if (commit.status === "failed") this.insertAttempt(lease, commit, commit.endedAt, errorJson, "failed");
@@ -483,11 +503,26 @@ export class SqliteJournal implements Journal {
     });
   }
 
-  private insertAttempt(lease: Lease, step: StepStart, endedAt: number, errorJson: string | null, outcome: string): void {
+  private insertAttempt(
+    lease: Lease,
+    step: StepStart,
+    endedAt: number,
+    errorJson: string | null,
+    outcome: string,
+  ): void {
     this.sql(
       `INSERT OR REPLACE INTO step_attempts (workspace, run_id, step_id, attempt, started_at, ended_at, error_json, outcome)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(lease.workspace, lease.runId, step.stepId, step.attempt, step.startedAt, endedAt, errorJson, outcome);
+    ).run(
+      lease.workspace,
+      lease.runId,
+      step.stepId,
+      step.attempt,
+      step.startedAt,
+      endedAt,
+      errorJson,
+      outcome,
+    );
   }
 
   recordRetry(lease: Lease, retry: StepRetry): Promise<CommitOutcome> {
@@ -568,10 +603,16 @@ export class SqliteJournal implements Journal {
   settleWait(lease: Lease, runId: string, stepId: string): Promise<WaitOutcome> {
     return this.tx(() => {
       const now = this.clock.now();
+      if (runId !== lease.runId) {
+        throw new LeaseLostError(
+          `the lease on run ${lease.runId} does not cover run ${runId}; it cannot settle its waits`,
+        );
+      }
       this.fence(lease, now);
       const ws = lease.workspace;
       const wait = this.waitRow(ws, runId, stepId);
-      if (wait === undefined) throw new NotFoundError(ErrorCode.StepNotFound, `run ${runId}: no wait for step "${stepId}"`);
+      if (wait === undefined)
+        throw new NotFoundError(ErrorCode.StepNotFound, `run ${runId}: no wait for step "${stepId}"`);
       let outcome: WaitOutcome;
       let text: string;
       if (wait.resolved_at !== null && wait.event_id !== null) {
@@ -580,10 +621,19 @@ export class SqliteJournal implements Journal {
         text = JSON.stringify({ id: event.id, name: event.name, data: event.data, at: event.at });
       } else if (wait.resolved_at !== null && wait.child_run_id !== null) {
         const child = this.runRow(ws, wait.child_run_id);
-        if (child === undefined) throw new CorruptPayloadError(`run ${runId} step "${stepId}": child run ${wait.child_run_id} is missing`);
+        if (child === undefined)
+          throw new CorruptPayloadError(
+            `run ${runId} step "${stepId}": child run ${wait.child_run_id} is missing`,
+          );
         const output = this.getPayload(ws, child.output_json, child.output_blob, `run ${child.id} output`);
         const error = parseJsonColumn<SerializedError>(child.error_json, `run ${child.id} error`);
-        outcome = { status: "child", childRunId: child.id, childStatus: child.status as RunStatus, output, error };
+        outcome = {
+          status: "child",
+          childRunId: child.id,
+          childStatus: child.status as RunStatus,
+          output,
+          error,
+        };
         text = JSON.stringify({ childRunId: child.id, status: child.status, output, error });
       } else if (wait.due_at !== null && wait.due_at <= now) {
         outcome = { status: "timeout" };
@@ -591,20 +641,25 @@ export class SqliteJournal implements Journal {
       } else {
         return { status: "pending" };
       }
-      this.sql("UPDATE waits SET settled = 1, resolved_at = COALESCE(resolved_at, ?) WHERE workspace = ? AND run_id = ? AND step_id = ?").run(
-        now,
+      this.sql(
+        "UPDATE waits SET settled = 1, resolved_at = COALESCE(resolved_at, ?) WHERE workspace = ? AND run_id = ? AND step_id = ?",
+      ).run(now, ws, runId, stepId);
+      const step = this.sql("SELECT * FROM steps WHERE workspace = ? AND run_id = ? AND step_id = ?").get(
         ws,
         runId,
         stepId,
-      );
-      const step = this.sql("SELECT * FROM steps WHERE workspace = ? AND run_id = ? AND step_id = ?").get(ws, runId, stepId) as StepRow;
+      ) as StepRow;
       const bytes = Buffer.byteLength(text);
       const [json, blob] = this.putPayload(ws, { text, bytes }, now);
       this.sql(
         `UPDATE steps SET status = 'completed', output_json = ?, output_blob = ?, output_bytes = ?, ended_at = ?
          WHERE workspace = ? AND run_id = ? AND step_id = ?`,
       ).run(json, blob, bytes, now, ws, runId, stepId);
-      this.sql("UPDATE runs SET stored_bytes = stored_bytes + ? WHERE workspace = ? AND id = ?").run(bytes, ws, runId);
+      this.sql("UPDATE runs SET stored_bytes = stored_bytes + ? WHERE workspace = ? AND id = ?").run(
+        bytes,
+        ws,
+        runId,
+      );
       this.log(ws, runId, Entry.StepEnded, stepId, now, {
         kind: step.kind,
         status: "completed",
@@ -673,7 +728,16 @@ export class SqliteJournal implements Journal {
     return this.tx(() => {
       const now = this.clock.now();
       this.fence(lease, now);
-      this.endRun(lease.workspace, lease.runId, "failed", now, null, null, JSON.stringify(error), error.message);
+      this.endRun(
+        lease.workspace,
+        lease.runId,
+        "failed",
+        now,
+        null,
+        null,
+        JSON.stringify(error),
+        error.message,
+      );
     });
   }
 
@@ -701,21 +765,17 @@ export class SqliteJournal implements Journal {
          wake_at = NULL, lease_owner = NULL, lease_expires_at = NULL
        WHERE workspace = ? AND id = ?`,
     ).run(status, outputJson, outputBlob, errorJson, reason, now, now, ws, runId);
-    this.sql("UPDATE waits SET resolved_at = ?, settled = 1 WHERE workspace = ? AND run_id = ? AND resolved_at IS NULL").run(
-      now,
-      ws,
-      runId,
-    );
+    this.sql(
+      "UPDATE waits SET resolved_at = ?, settled = 1 WHERE workspace = ? AND run_id = ? AND resolved_at IS NULL",
+    ).run(now, ws, runId);
     this.log(ws, runId, Entry.RunEnded, null, now, { status, ...(reason ? { reason } : {}) });
     const parents = this.sql(
       "SELECT run_id FROM waits WHERE workspace = ? AND child_run_id = ? AND resolved_at IS NULL",
     ).all(ws, runId) as { run_id: string }[];
     if (parents.length === 0) return;
-    this.sql("UPDATE waits SET resolved_at = ? WHERE workspace = ? AND child_run_id = ? AND resolved_at IS NULL").run(
-      now,
-      ws,
-      runId,
-    );
+    this.sql(
+      "UPDATE waits SET resolved_at = ? WHERE workspace = ? AND child_run_id = ? AND resolved_at IS NULL",
+    ).run(now, ws, runId);
     for (const p of parents) this.wake(ws, p.run_id, now);
   }
 
@@ -729,20 +789,23 @@ export class SqliteJournal implements Journal {
 
   private cancelInTx(ws: string, runId: string, reason: string, now: number): RunStatus {
     const row = this.runRow(ws, runId);
-    if (row === undefined) throw new NotFoundError(ErrorCode.RunNotFound, `no run ${runId} in workspace ${ws}`);
+    if (row === undefined)
+      throw new NotFoundError(ErrorCode.RunNotFound, `no run ${runId} in workspace ${ws}`);
     const status = row.status as RunStatus;
     if (status === "completed" || status === "failed" || status === "cancelled") return status;
     const children = this.sql(
       `SELECT id FROM runs WHERE workspace = ? AND parent_run_id = ? AND status IN ${ACTIVE}`,
     ).all(ws, runId) as { id: string }[];
     for (const c of children) this.cancelInTx(ws, c.id, `parent run ${runId} was cancelled`, now);
-    if (status === "running" && row.lease_owner !== null && (row.lease_expires_at ?? 0) > now && row.cancel_requested === 0) {
-      this.sql("UPDATE runs SET cancel_requested = 1, updated_at = ?, reason = ? WHERE workspace = ? AND id = ?").run(
-        now,
-        reason,
-        ws,
-        runId,
-      );
+    if (
+      status === "running" &&
+      row.lease_owner !== null &&
+      (row.lease_expires_at ?? 0) > now &&
+      row.cancel_requested === 0
+    ) {
+      this.sql(
+        "UPDATE runs SET cancel_requested = 1, updated_at = ?, reason = ? WHERE workspace = ? AND id = ?",
+      ).run(now, reason, ws, runId);
       this.log(ws, runId, Entry.RunCancelRequested, null, now, { reason });
       return "running";
     }
@@ -759,7 +822,10 @@ export class SqliteJournal implements Journal {
         "SELECT * FROM steps WHERE workspace = ? AND run_id = ? AND status = 'failed'",
       ).all(ws, lease.runId) as StepRow[];
       // Failed steps are forgotten so the next attempt runs them afresh; their attempts stay in history.
-      this.sql("DELETE FROM steps WHERE workspace = ? AND run_id = ? AND status = 'failed'").run(ws, lease.runId);
+      this.sql("DELETE FROM steps WHERE workspace = ? AND run_id = ? AND status = 'failed'").run(
+        ws,
+        lease.runId,
+      );
       this.sql(
         `UPDATE runs SET status = 'queued', attempt = attempt + 1, wake_at = ?, lease_owner = NULL, lease_expires_at = NULL,
            error_json = ?, reason = ?, updated_at = ? WHERE workspace = ? AND id = ?`,
@@ -806,7 +872,8 @@ export class SqliteJournal implements Journal {
     return this.tx(() => {
       const now = this.clock.now();
       const run = this.runRow(workspace, runId);
-      if (run === undefined) throw new NotFoundError(ErrorCode.RunNotFound, `no run ${runId} in workspace ${workspace}`);
+      if (run === undefined)
+        throw new NotFoundError(ErrorCode.RunNotFound, `no run ${runId} in workspace ${workspace}`);
       const step = this.sql("SELECT * FROM steps WHERE workspace = ? AND run_id = ? AND step_id = ?").get(
         workspace,
         runId,
@@ -834,8 +901,21 @@ export class SqliteJournal implements Journal {
         this.log(workspace, runId, Entry.StepEnded, stepId, now, { status: "completed", skipped: true });
       } else {
         // The next attempt runs with the same idempotency key.
-        this.upsertStep(lease, { ...start, attempt: step.attempt }, "retrying", null, null, 0, null, null, now);
-        this.log(workspace, runId, Entry.StepRetrying, stepId, now, { attempt: step.attempt, byOperator: true });
+        this.upsertStep(
+          lease,
+          { ...start, attempt: step.attempt },
+          "retrying",
+          null,
+          null,
+          0,
+          null,
+          null,
+          now,
+        );
+        this.log(workspace, runId, Entry.StepRetrying, stepId, now, {
+          attempt: step.attempt,
+          byOperator: true,
+        });
       }
       this.sql(
         "UPDATE runs SET status = 'queued', wake_at = ?, reason = NULL, updated_at = ? WHERE workspace = ? AND id = ?",
@@ -851,6 +931,7 @@ export class SqliteJournal implements Journal {
 
   private sendEventInTx(ws: string, event: NewEvent, triggers: NewRun[], now: number): SendEventResult {
     const id = event.id ?? newId("evt");
+    this.ensureWorkspace(ws, now);
     const [json, blob] = this.putPayload(ws, event.data, now);
     const inserted = this.sql(
       "INSERT OR IGNORE INTO events (workspace, id, name, data_json, data_blob, at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -862,15 +943,14 @@ export class SqliteJournal implements Journal {
     ).all(ws, event.name, now) as WaitRow[];
     const resumed: string[] = [];
     for (const w of waits) {
-      const match = parseJsonColumn<Record<string, unknown>>(w.match_json, `run ${w.run_id} wait "${w.step_id}"`);
-      if (!eventMatches({ id, name: event.name, data }, match)) continue;
-      this.sql("UPDATE waits SET resolved_at = ?, event_id = ? WHERE workspace = ? AND run_id = ? AND step_id = ?").run(
-        now,
-        id,
-        ws,
-        w.run_id,
-        w.step_id,
+      const match = parseJsonColumn<Record<string, unknown>>(
+        w.match_json,
+        `run ${w.run_id} wait "${w.step_id}"`,
       );
+      if (!eventMatches({ id, name: event.name, data }, match)) continue;
+      this.sql(
+        "UPDATE waits SET resolved_at = ?, event_id = ? WHERE workspace = ? AND run_id = ? AND step_id = ?",
+      ).run(now, id, ws, w.run_id, w.step_id);
       this.wake(ws, w.run_id, now);
       resumed.push(w.run_id);
     }
@@ -879,7 +959,12 @@ export class SqliteJournal implements Journal {
       const r = this.insertRun({ ...t, idempotencyKey: t.idempotencyKey ?? `event:${id}` }, now);
       if (r.created) started.push(r.run.id);
     }
-    this.log(ws, null, Entry.EventSent, null, now, { id, name: event.name, resumedRuns: resumed, startedRuns: started });
+    this.log(ws, null, Entry.EventSent, null, now, {
+      id,
+      name: event.name,
+      resumedRuns: resumed,
+      startedRuns: started,
+    });
     return { eventId: id, created: true, resumedRuns: resumed, startedRuns: started };
   }
 
@@ -887,7 +972,10 @@ export class SqliteJournal implements Journal {
     return this.read(() => {
       const rows = (
         filter.name === undefined
-          ? this.sql("SELECT id FROM events WHERE workspace = ? ORDER BY at DESC LIMIT ?").all(workspace, filter.limit ?? 100)
+          ? this.sql("SELECT id FROM events WHERE workspace = ? ORDER BY at DESC LIMIT ?").all(
+              workspace,
+              filter.limit ?? 100,
+            )
           : this.sql("SELECT id FROM events WHERE workspace = ? AND name = ? ORDER BY at DESC LIMIT ?").all(
               workspace,
               filter.name,
@@ -927,7 +1015,8 @@ export class SqliteJournal implements Journal {
 }
 
 function describeBlocker(w: WaitRow | undefined, next: number | null): string {
-  if (w === undefined) return next === null ? "waiting" : `retrying a step at ${new Date(next).toISOString()}`;
+  if (w === undefined)
+    return next === null ? "waiting" : `retrying a step at ${new Date(next).toISOString()}`;
   const due = w.due_at === null ? "" : ` until ${new Date(w.due_at).toISOString()}`;
   switch (w.kind) {
     case "sleep":
