@@ -36,7 +36,10 @@ export interface Harness {
 }
 
 /** A real SQLite file with a manual clock, an engine and a worker over it. */
-export function harness(workflows: Workflow[], options: { leaseTtlMs?: number; maxPayloadBytes?: number; runStorageBudgetBytes?: number } = {}): Harness {
+export function harness(
+  workflows: Workflow[],
+  options: { leaseTtlMs?: number; maxPayloadBytes?: number; runStorageBudgetBytes?: number } = {},
+): Harness {
   const dir = tempDir();
   const dbPath = join(dir, "cairn.db");
   const clock = new ManualClock();

@@ -19,10 +19,17 @@ export interface Parsed {
 /** Parses a verb's arguments; an unknown flag or a missing value is a usage error naming the verb. */
 export function parse(verb: string, argv: string[], flags: FlagSpec): Parsed {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: { ...GLOBAL_FLAGS, ...flags }, allowPositionals: true, strict: true });
-    return { values: values as Parsed["values"], positionals };
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { ...GLOBAL_FLAGS, ...flags },
+      allowPositionals: true,
+      strict: true,
+    });
+    return { values: values, positionals };
   } catch (err) {
-    throw new UsageError(`cairn ${verb}: ${(err as Error).message.replace(/\. To specify a positional.*$/s, "")}`);
+    throw new UsageError(
+      `cairn ${verb}: ${(err as Error).message.replace(/\. To specify a positional.*$/s, "")}`,
+    );
   }
 }
 
@@ -31,14 +38,17 @@ export function parseJsonFlag(flag: string, text: string | boolean | undefined):
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new UsageError(`${flag} is not valid JSON (${(err as Error).message}); for example ${flag} '{"id": 1}'`);
+    throw new UsageError(
+      `${flag} is not valid JSON (${(err as Error).message}); for example ${flag} '{"id": 1}'`,
+    );
   }
 }
 
 export function parsePositiveInt(flag: string, text: string | boolean | undefined, fallback: number): number {
   if (text === undefined || typeof text === "boolean") return fallback;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a whole number >= 1, not "${text}"`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`${flag} must be a whole number >= 1, not "${text}"`);
   return n;
 }
 

@@ -28,11 +28,17 @@ export interface ContextOptions {
 /** Loads config, opens the store and builds an engine, as the flags and environment say. */
 export async function openContext(args: Parsed, options: ContextOptions = {}): Promise<CliContext> {
   const cwd = process.cwd();
-  const configPath = options.workflows ? undefined : findConfig(cwd, args.values.config as string | undefined);
+  const configPath = options.workflows
+    ? undefined
+    : findConfig(cwd, args.values.config as string | undefined);
   if (configPath === undefined && options.requireConfig) throw missingConfig(cwd);
   const config = configPath ? await loadConfig(configPath) : {};
-  const storeUrl = (args.values.store as string | undefined) ?? process.env.CAIRN_STORE ?? config.store ?? DEFAULT_STORE;
-  const journal = openJournal(storeUrl, config.runStorageBudgetBytes ? { runStorageBudgetBytes: config.runStorageBudgetBytes } : {});
+  const storeUrl =
+    (args.values.store as string | undefined) ?? process.env.CAIRN_STORE ?? config.store ?? DEFAULT_STORE;
+  const journal = openJournal(
+    storeUrl,
+    config.runStorageBudgetBytes ? { runStorageBudgetBytes: config.runStorageBudgetBytes } : {},
+  );
   const workspace = config.workspace ?? "default";
   const engine = new Engine({
     journal,

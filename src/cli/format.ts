@@ -1,5 +1,5 @@
-import type { RunStatus } from "../store/records.js";
-
+// eslint-disable-next-line no-control-regex -- matching the colour codes this file writes
+const ANSI = /\x1b\[\d+m/g;
 const useColor = process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
 const paint = (code: number) => (text: string) => (useColor ? `\x1b[${code}m${text}\x1b[0m` : text);
 export const dim = paint(2);
@@ -9,7 +9,7 @@ export const red = paint(31);
 export const yellow = paint(33);
 export const cyan = paint(36);
 
-export function statusText(status: RunStatus | string): string {
+export function statusText(status: string): string {
   switch (status) {
     case "completed":
       return green(status);
@@ -35,7 +35,12 @@ export function duration(ms: number | null | undefined): string {
 }
 
 export function time(ms: number | null | undefined): string {
-  return ms === null || ms === undefined ? "" : new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z");
+  return ms === null || ms === undefined
+    ? ""
+    : new Date(ms)
+        .toISOString()
+        .replace("T", " ")
+        .replace(/\.\d+Z$/, "Z");
 }
 
 /** A short one-line preview of a JSON value. */
@@ -47,7 +52,7 @@ export function preview(value: unknown, max = 60): string {
 
 /** Left-aligned columns; ANSI colour codes do not count towards widths. */
 export function table(rows: string[][]): string {
-  const visible = (s: string) => s.replace(/\x1b\[\d+m/g, "").length;
+  const visible = (s: string) => s.replace(ANSI, "").length;
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, visible(cell))));
   return rows

@@ -34,7 +34,9 @@ export async function loadConfig(path: string): Promise<CairnConfig> {
   let exported = mod.default as { __esModule?: boolean; default?: unknown } | undefined;
   if (exported?.__esModule === true) exported = exported.default as typeof exported;
   if (exported === undefined) {
-    throw new ConfigError(`${path} has no default export; end it with: export default defineConfig({ workflows: [...] })`);
+    throw new ConfigError(
+      `${path} has no default export; end it with: export default defineConfig({ workflows: [...] })`,
+    );
   }
   return validateConfig(exported, path);
 }

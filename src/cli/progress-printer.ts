@@ -2,7 +2,10 @@ import type { Progress } from "../engine/progress.js";
 import { cyan, dim, duration, green, preview, red, yellow } from "./format.js";
 
 /** Prints an engine's progress as lines a person can follow. `only` limits it to some runs. */
-export function printProgress(write: (line: string) => void, only?: (runId: string) => boolean): (p: Progress) => void {
+export function printProgress(
+  write: (line: string) => void,
+  only?: (runId: string) => boolean,
+): (p: Progress) => void {
   return (p) => {
     if (only && !only(p.runId)) return;
     const id = "stepId" in p ? p.stepId : "";
@@ -25,7 +28,9 @@ export function printProgress(write: (line: string) => void, only?: (runId: stri
         }
         break;
       case "step.retrying":
-        write(`  ${yellow("↻")} ${id} attempt ${p.attempt} failed: ${p.error.message}; retrying at ${new Date(p.retryAt).toISOString()}`);
+        write(
+          `  ${yellow("↻")} ${id} attempt ${p.attempt} failed: ${p.error.message}; retrying at ${new Date(p.retryAt).toISOString()}`,
+        );
         break;
       case "step.waiting":
         write(
@@ -37,7 +42,9 @@ export function printProgress(write: (line: string) => void, only?: (runId: stri
         write(`  ${yellow("!")} ${p.reason}`);
         break;
       case "run.retrying":
-        write(`  ${yellow("↻")} run failed (${p.error.message}); retrying at ${new Date(p.runAt).toISOString()}`);
+        write(
+          `  ${yellow("↻")} run failed (${p.error.message}); retrying at ${new Date(p.runAt).toISOString()}`,
+        );
         break;
       case "run.lease_lost":
         write(`  ${red("!")} stopped: ${p.reason}`);

@@ -13,7 +13,11 @@ export interface BackoffOptions {
 }
 
 /** Delay before retry number `failedAttempt` (1 = after the first failure). */
-export function backoffDelay(failedAttempt: number, options: BackoffOptions = {}, random: () => number = Math.random): number {
+export function backoffDelay(
+  failedAttempt: number,
+  options: BackoffOptions = {},
+  random: () => number = Math.random,
+): number {
   const initial = toMs(options.initial ?? 1000, "backoff.initial");
   const max = toMs(options.max ?? 3_600_000, "backoff.max");
   const factor = options.factor ?? 2;

@@ -30,21 +30,37 @@ export function defineConfig(config: CairnConfig): CairnConfig {
 /** Checks a config object (from defineConfig or a loaded file); errors name `source`. */
 export function validateConfig(config: unknown, source: string): CairnConfig {
   if (typeof config !== "object" || config === null) {
-    throw new ConfigError(`${source}: the config must be an object (export default defineConfig({ workflows: [...] }))`);
+    throw new ConfigError(
+      `${source}: the config must be an object (export default defineConfig({ workflows: [...] }))`,
+    );
   }
   const c = config as Record<string, unknown>;
-  const known = new Set(["workflows", "agents", "store", "workspace", "maxPayloadBytes", "runStorageBudgetBytes", "leaseTtlMs"]);
+  const known = new Set([
+    "workflows",
+    "agents",
+    "store",
+    "workspace",
+    "maxPayloadBytes",
+    "runStorageBudgetBytes",
+    "leaseTtlMs",
+  ]);
   for (const key of Object.keys(c)) {
-    if (!known.has(key)) throw new ConfigError(`${source}: unknown config key "${key}" (known: ${[...known].join(", ")})`);
+    if (!known.has(key))
+      throw new ConfigError(`${source}: unknown config key "${key}" (known: ${[...known].join(", ")})`);
   }
   if (c.workflows !== undefined) {
-    if (!Array.isArray(c.workflows)) throw new ConfigError(`${source}: "workflows" must be an array of workflow(...) values`);
+    if (!Array.isArray(c.workflows))
+      throw new ConfigError(`${source}: "workflows" must be an array of workflow(...) values`);
     c.workflows.forEach((w, i) => {
-      if (!isWorkflow(w)) throw new ConfigError(`${source}: workflows[${i}] is not a workflow; create it with workflow(id, handler)`);
+      if (!isWorkflow(w))
+        throw new ConfigError(
+          `${source}: workflows[${i}] is not a workflow; create it with workflow(id, handler)`,
+        );
     });
   }
   for (const key of ["store", "workspace"] as const) {
-    if (c[key] !== undefined && typeof c[key] !== "string") throw new ConfigError(`${source}: "${key}" must be a string`);
+    if (c[key] !== undefined && typeof c[key] !== "string")
+      throw new ConfigError(`${source}: "${key}" must be a string`);
   }
   for (const key of ["maxPayloadBytes", "runStorageBudgetBytes", "leaseTtlMs"] as const) {
     const v = c[key];
@@ -52,5 +68,5 @@ export function validateConfig(config: unknown, source: string): CairnConfig {
       throw new ConfigError(`${source}: "${key}" must be a positive number`);
     }
   }
-  return c as CairnConfig;
+  return c;
 }

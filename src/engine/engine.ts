@@ -64,8 +64,10 @@ export class Engine {
     this.logger = options.logger ?? stderrLogger("warn");
     this.leaseTtlMs = options.leaseTtlMs ?? 30_000;
     for (const wf of options.workflows) {
-      if (!isWorkflow(wf)) throw new InputError(ErrorCode.Config, "every entry of workflows must come from workflow()");
-      if (this.registry.has(wf.id)) throw new InputError(ErrorCode.Config, `two workflows share the id "${wf.id}"`);
+      if (!isWorkflow(wf))
+        throw new InputError(ErrorCode.Config, "every entry of workflows must come from workflow()");
+      if (this.registry.has(wf.id))
+        throw new InputError(ErrorCode.Config, `two workflows share the id "${wf.id}"`);
       this.registry.set(wf.id, wf);
     }
     const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
@@ -119,11 +121,17 @@ export class Engine {
    * Creates a run of `workflow` (queued: a worker, `executeRun` or `cairn run` executes it).
    * Throws InputError for an unknown workflow or input that fails the workflow's schema.
    */
-  async start(workflow: Workflow | string, input: unknown = {}, options: StartOptions = {}): Promise<StartResult> {
+  async start(
+    workflow: Workflow | string,
+    input: unknown = {},
+    options: StartOptions = {},
+  ): Promise<StartResult> {
     const wf = this.workflow(typeof workflow === "string" ? workflow : workflow.id);
     const run = this.newRun(wf, input, {
       ...(options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {}),
-      ...(options.runAt !== undefined ? { runAt: typeof options.runAt === "number" ? options.runAt : options.runAt.getTime() } : {}),
+      ...(options.runAt !== undefined
+        ? { runAt: typeof options.runAt === "number" ? options.runAt : options.runAt.getTime() }
+        : {}),
     });
     const result = await this.journal.createRun(run);
     return { runId: result.run.id, created: result.created, status: result.run.status };
@@ -135,7 +143,11 @@ export class Engine {
       try {
         parsed = wf.options.input.parse(input);
       } catch (cause) {
-        throw new InputError(ErrorCode.InvalidInput, `input for workflow "${wf.id}" is not valid: ${(cause as Error).message}`, { cause });
+        throw new InputError(
+          ErrorCode.InvalidInput,
+          `input for workflow "${wf.id}" is not valid: ${(cause as Error).message}`,
+          { cause },
+        );
       }
     }
     const run: NewRun = {
@@ -145,21 +157,26 @@ export class Engine {
       input: encodePayload(parsed, `input of workflow "${wf.id}"`, this.env.maxPayloadBytes),
       ...extra,
     };
-    const key = (what: string, fn: (i: never) => string) => {
+    const key = (what: string, compute: () => string) => {
       try {
-        const k = fn(parsed as never);
+        const k = compute();
         if (typeof k !== "string") throw new Error(`returned ${typeof k}, not a string`);
         return k;
       } catch (cause) {
-        throw new InputError(ErrorCode.InvalidInput, `workflow "${wf.id}": the ${what} key function failed: ${(cause as Error).message}`, { cause });
+        throw new InputError(
+          ErrorCode.InvalidInput,
+          `workflow "${wf.id}": the ${what} key function failed: ${(cause as Error).message}`,
+          { cause },
+        );
       }
     };
-    if (wf.options.concurrency) {
-      const fn = wf.options.concurrency.key;
-      run.concurrency = { key: `${wf.id}:${fn ? key("concurrency", fn) : ""}`, limit: wf.options.concurrency.limit };
+    const { concurrency, singleton } = wf.options;
+    if (concurrency) {
+      const k = concurrency.key ? key("concurrency", () => concurrency.key!(parsed)) : "";
+      run.concurrency = { key: `${wf.id}:${k}`, limit: concurrency.limit };
     }
-    if (wf.options.singleton) {
-      run.singleton = { key: key("singleton", wf.options.singleton.key), mode: wf.options.singleton.mode };
+    if (singleton) {
+      run.singleton = { key: key("singleton", () => singleton.key(parsed)), mode: singleton.mode };
     }
     return run;
   }
@@ -180,7 +197,11 @@ export class Engine {
     }
     const id = event.id ?? newId("evt");
     const data = encodePayload(event.data ?? null, `data of event "${event.name}"`, this.env.maxPayloadBytes);
-    return this.journal.sendEvent(this.workspace, { id, name: event.name, data }, this.triggersFor(event.name, event.data ?? null, id));
+    return this.journal.sendEvent(
+      this.workspace,
+      { id, name: event.name, data },
+      this.triggersFor(event.name, event.data ?? null, id),
+    );
   }
 
   /** Cancels a run (and its children): at once when not running, else at its next step. */
@@ -247,7 +268,8 @@ export class Engine {
       let run, history;
       try {
         run = await this.journal.getRun(this.workspace, lease.runId);
-        if (run === undefined) throw new NotFoundError(ErrorCode.RunNotFound, `run ${lease.runId} vanished while claimed`);
+        if (run === undefined)
+          throw new NotFoundError(ErrorCode.RunNotFound, `run ${lease.runId} vanished while claimed`);
         history = await this.journal.loadSteps(this.workspace, lease.runId);
       } catch (err) {
         if (!CairnError.is(err, ErrorCode.CorruptPayload)) throw err;
@@ -260,10 +282,13 @@ export class Engine {
       return await new RunExecution(this.env, this.workflow(run.workflow), run, history, keeper).execute();
     } catch (err) {
       if (CairnError.is(err, ErrorCode.LeaseLost)) return "lease-lost";
-      this.logger.error("run execution stopped by a store error; the run will be recovered when its lease expires", {
-        runId: lease.runId,
-        error: (err as Error).message,
-      });
+      this.logger.error(
+        "run execution stopped by a store error; the run will be recovered when its lease expires",
+        {
+          runId: lease.runId,
+          error: (err as Error).message,
+        },
+      );
       return "lease-lost";
     } finally {
       await keeper.stop();

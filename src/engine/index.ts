@@ -1,6 +1,13 @@
 export { workflow, isWorkflow } from "./workflow.js";
 export type { Workflow, WorkflowContext, WorkflowHandler, WorkflowOptions, InputSchema } from "./workflow.js";
-export type { Step, StepRunOptions, StepRunContext, WaitForEventOptions, ReceivedEvent, EventToSend } from "./step.js";
+export type {
+  Step,
+  StepRunOptions,
+  StepRunContext,
+  WaitForEventOptions,
+  ReceivedEvent,
+  EventToSend,
+} from "./step.js";
 export type { BackoffOptions } from "./backoff.js";
 export { Engine } from "./engine.js";
 export type { EngineOptions, StartOptions, StartResult } from "./engine.js";

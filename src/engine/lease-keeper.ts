@@ -71,7 +71,10 @@ export class LeaseKeeper {
         return;
       }
       // The store is unreachable: keep trying; canStartStep() turns false as validity runs out.
-      this.logger.warn("lease renewal failed; will retry", { runId: this.lease.runId, error: (err as Error).message });
+      this.logger.warn("lease renewal failed; will retry", {
+        runId: this.lease.runId,
+        error: (err as Error).message,
+      });
     }
   }
 }

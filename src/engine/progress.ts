@@ -20,12 +20,25 @@ export type Progress =
       output?: unknown;
       error?: SerializedError;
     }
-  | { type: "step.retrying"; runId: string; stepId: string; attempt: number; retryAt: number; error: SerializedError }
+  | {
+      type: "step.retrying";
+      runId: string;
+      stepId: string;
+      attempt: number;
+      retryAt: number;
+      error: SerializedError;
+    }
   | { type: "step.waiting"; runId: string; stepId: string; kind: StepKind; until?: number; event?: string }
   | { type: "run.waiting"; runId: string }
   | { type: "run.needs_attention"; runId: string; stepId: string; reason: string }
   | { type: "run.retrying"; runId: string; runAt: number; error: SerializedError }
   | { type: "run.lease_lost"; runId: string; reason: string }
-  | { type: "run.ended"; runId: string; status: "completed" | "failed" | "cancelled"; output?: unknown; error?: SerializedError };
+  | {
+      type: "run.ended";
+      runId: string;
+      status: "completed" | "failed" | "cancelled";
+      output?: unknown;
+      error?: SerializedError;
+    };
 
 export type ProgressListener = (event: Progress) => void;

@@ -11,18 +11,19 @@ import { backoffDelay } from "./backoff.js";
 import { ChildRunError } from "./child-run-error.js";
 import type { LeaseKeeper } from "./lease-keeper.js";
 import type { ProgressListener } from "./progress.js";
-import type { EventToSend, ReceivedEvent, Step, StepRunContext, StepRunOptions, WaitForEventOptions } from "./step.js";
+import type {
+  EventToSend,
+  ReceivedEvent,
+  Step,
+  StepRunContext,
+  StepRunOptions,
+  WaitForEventOptions,
+} from "./step.js";
 import type { Workflow } from "./workflow.js";
 
 /** How one execution of a run ended. */
 export type ExecutionOutcome =
-  | "completed"
-  | "failed"
-  | "cancelled"
-  | "waiting"
-  | "retrying"
-  | "needs-attention"
-  | "lease-lost";
+  "completed" | "failed" | "cancelled" | "waiting" | "retrying" | "needs-attention" | "lease-lost";
 
 /** What a run execution needs from the engine around it. */
 export interface ExecutionEnv {
@@ -36,7 +37,11 @@ export interface ExecutionEnv {
   triggersFor(eventName: string, data: unknown, eventId: string): NewRun[];
 }
 
-type Settled = { type: "returned"; value: unknown } | { type: "threw"; error: unknown } | { type: "halt"; outcome: ExecutionOutcome } | { type: "suspend" };
+type Settled =
+  | { type: "returned"; value: unknown }
+  | { type: "threw"; error: unknown }
+  | { type: "halt"; outcome: ExecutionOutcome }
+  | { type: "suspend" };
 
 /** Stops the handler: every pending and later step call never settles. */
 const NEVER = new Promise<never>(() => {});
@@ -80,9 +85,19 @@ export class RunExecution {
   async execute(): Promise<ExecutionOutcome> {
     const logger = this.replayAwareLogger();
     const step = this.stepApi();
-    this.keeper.signal.addEventListener("abort", () => this.finish({ type: "halt", outcome: "lease-lost" }), { once: true });
+    this.keeper.signal.addEventListener("abort", () => this.finish({ type: "halt", outcome: "lease-lost" }), {
+      once: true,
+    });
     Promise.resolve()
-      .then(() => this.workflow.handler({ input: this.run.input, step, runId: this.run.id, attempt: this.run.attempt, logger }))
+      .then(() =>
+        this.workflow.handler({
+          input: this.run.input,
+          step,
+          runId: this.run.id,
+          attempt: this.run.attempt,
+          logger,
+        }),
+      )
       .then(
         (value) => this.finish({ type: "returned", value }),
         (error: unknown) => this.finish({ type: "threw", error }),
@@ -111,7 +126,10 @@ export class RunExecution {
           await j.cancelRun(lease(), "cancelled by request");
           this.env.emit({ type: "run.ended", runId: this.run.id, status: "cancelled" });
         }
-        if (result.outcome === "lease-lost") return this.leaseLost(String((this.keeper.signal.reason as Error | undefined)?.message ?? "lease lost"));
+        if (result.outcome === "lease-lost")
+          return this.leaseLost(
+            String((this.keeper.signal.reason as Error | undefined)?.message ?? "lease lost"),
+          );
         return result.outcome;
       case "suspend":
         await j.suspendRun(lease());
@@ -165,7 +183,10 @@ export class RunExecution {
   }
 
   private leaseLost(reason: string): ExecutionOutcome {
-    this.env.logger.warn("stopped executing a run: its lease is no longer ours", { runId: this.run.id, reason });
+    this.env.logger.warn("stopped executing a run: its lease is no longer ours", {
+      runId: this.run.id,
+      reason,
+    });
     this.env.emit({ type: "run.lease_lost", runId: this.run.id, reason });
     return "lease-lost";
   }
@@ -202,7 +223,9 @@ export class RunExecution {
     }
     if (!rec && this.byId.has(id)) {
       const other = this.byId.get(id)!;
-      throw this.mismatch(`the journal has step "${id}" at position ${other.seq + 1} but the code now calls it at position ${seq + 1}`);
+      throw this.mismatch(
+        `the journal has step "${id}" at position ${other.seq + 1} but the code now calls it at position ${seq + 1}`,
+      );
     }
     this.visited.add(seq);
     return { seq, rec };
@@ -304,9 +327,11 @@ export class RunExecution {
       run: (name, fn, options) => this.guard(() => this.runStep(name, fn, options ?? {})),
       sleep: (name, duration) => this.guard(() => this.sleepStep(name, { duration })),
       sleepUntil: (name, until) => this.guard(() => this.sleepStep(name, { until })),
-      waitForEvent: <T>(name: string, options: WaitForEventOptions) => this.guard(() => this.waitStep<T>(name, options)),
+      waitForEvent: <T>(name: string, options: WaitForEventOptions) =>
+        this.guard(() => this.waitStep<T>(name, options)),
       sendEvent: (name, event) => this.guard(() => this.sendStep(name, event)),
-      invoke: <I, O>(name: string, wf: Workflow<I, O> | string, input: I) => this.guard(() => this.invokeStep<O>(name, wf, input)),
+      invoke: <I, O>(name: string, wf: Workflow<I, O> | string, input: I) =>
+        this.guard(() => this.invokeStep<O>(name, wf, input)),
     };
   }
 
@@ -317,11 +342,15 @@ export class RunExecution {
       return body();
     } catch (err) {
       if (CairnError.is(err, ErrorCode.NonDeterminism)) return NEVER;
-      return Promise.reject(err as Error);
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
   }
 
-  private runStep<T>(name: string, fn: (ctx: StepRunContext) => T | Promise<T>, options: StepRunOptions): Promise<T> {
+  private runStep<T>(
+    name: string,
+    fn: (ctx: StepRunContext) => T | Promise<T>,
+    options: StepRunOptions,
+  ): Promise<T> {
     const id = this.stepId(name);
     const { seq, rec } = this.place(id, "run");
     if (rec?.status === "completed") {
@@ -357,7 +386,9 @@ export class RunExecution {
           `step "${id}" was interrupted mid-way (attempt ${rec.attempt}) and may or may not have taken effect; ` +
           `it is not marked idempotent, so a person must decide: cairn runs retry-step ${this.run.id} ${id} ` +
           `or cairn runs skip-step ${this.run.id} ${id}`;
-        await j.markNeedsAttention(this.keeper.current, id, reason).catch((e: unknown) => this.halted(e, release));
+        await j
+          .markNeedsAttention(this.keeper.current, id, reason)
+          .catch((e: unknown) => this.halted(e, release));
         this.env.emit({ type: "run.needs_attention", runId: this.run.id, stepId: id, reason });
         this.finish({ type: "halt", outcome: "needs-attention" });
         return this.stop(release);
@@ -389,7 +420,12 @@ export class RunExecution {
       return this.stepFailed(start, err, began, options, release);
     }
     try {
-      const outcome = await j.commitStep(this.keeper.current, { ...start, status: "completed", output: encoded, endedAt: await j.now() });
+      const outcome = await j.commitStep(this.keeper.current, {
+        ...start,
+        status: "completed",
+        output: encoded,
+        endedAt: await j.now(),
+      });
       this.cancelRequested ||= outcome.cancelRequested;
     } catch (err) {
       return this.halted(err, release);
@@ -419,10 +455,18 @@ export class RunExecution {
     const ms = timeout === undefined ? undefined : toMs(timeout, `step "${id}" timeout`);
     let timer: NodeJS.Timeout | undefined;
     const aborted = new Promise<never>((_, reject) => {
-      controller.signal.addEventListener("abort", () => reject(controller.signal.reason as Error), { once: true });
+      controller.signal.addEventListener("abort", () => reject(controller.signal.reason as Error), {
+        once: true,
+      });
     });
     if (ms !== undefined) {
-      timer = setTimeout(() => controller.abort(new StepTimeoutError(`step "${id}" timed out after ${ms} ms (attempt ${attempt})`)), ms);
+      timer = setTimeout(
+        () =>
+          controller.abort(
+            new StepTimeoutError(`step "${id}" timed out after ${ms} ms (attempt ${attempt})`),
+          ),
+        ms,
+      );
     }
     const ctx: StepRunContext = {
       runId: this.run.id,
@@ -440,7 +484,13 @@ export class RunExecution {
     }
   }
 
-  private async stepFailed<T>(start: StepStart, err: unknown, began: number, options: StepRunOptions, release: () => void): Promise<T> {
+  private async stepFailed<T>(
+    start: StepStart,
+    err: unknown,
+    began: number,
+    options: StepRunOptions,
+    release: () => void,
+  ): Promise<T> {
     const j = this.env.journal;
     const defaults = this.workflow.options.steps ?? {};
     const retries = options.retries ?? defaults.retries ?? 3;
@@ -452,10 +502,22 @@ export class RunExecution {
         const retryAt = now + delay;
         const outcome = await j.recordRetry(this.keeper.current, { ...start, error, endedAt: now, retryAt });
         this.cancelRequested ||= outcome.cancelRequested;
-        this.env.emit({ type: "step.retrying", runId: this.run.id, stepId: start.stepId, attempt: start.attempt, retryAt, error });
+        this.env.emit({
+          type: "step.retrying",
+          runId: this.run.id,
+          stepId: start.stepId,
+          attempt: start.attempt,
+          retryAt,
+          error,
+        });
         return this.block(release);
       }
-      const outcome = await j.commitStep(this.keeper.current, { ...start, status: "failed", error, endedAt: await j.now() });
+      const outcome = await j.commitStep(this.keeper.current, {
+        ...start,
+        status: "failed",
+        error,
+        endedAt: await j.now(),
+      });
       this.cancelRequested ||= outcome.cancelRequested;
     } catch (storeErr) {
       return this.halted(storeErr, release);
@@ -473,17 +535,23 @@ export class RunExecution {
     throw err;
   }
 
-  private sleepStep(name: string, when: { duration?: Duration; until?: Date | number | string }): Promise<void> {
+  private sleepStep(
+    name: string,
+    when: { duration?: Duration; until?: Date | number | string },
+  ): Promise<void> {
     const id = this.stepId(name);
     const { seq, rec } = this.place(id, "sleep");
     if (rec?.status === "completed") {
       this.replayed(id, "sleep");
       return Promise.resolve();
     }
-    return this.track(
-      (release) => this.awaitWait(id, seq, rec, "sleep", release, async (now) => ({
+    return this.track((release) =>
+      this.awaitWait(id, seq, rec, "sleep", release, async (now) => ({
         kind: "sleep",
-        dueAt: when.until !== undefined ? toTime(when.until, `step "${id}" sleepUntil`) : now + toMs(when.duration ?? 0, `step "${id}" duration`),
+        dueAt:
+          when.until !== undefined
+            ? toTime(when.until, `step "${id}" sleepUntil`)
+            : now + toMs(when.duration ?? 0, `step "${id}" duration`),
       })).then(() => undefined),
     );
   }
@@ -496,15 +564,23 @@ export class RunExecution {
       return Promise.resolve(rec.output as ReceivedEvent<T> | null);
     }
     if (typeof options?.event !== "string" || options.event === "") {
-      return Promise.reject(new CairnError(ErrorCode.InvalidInput, `step "${id}": waitForEvent needs an event name`));
+      return Promise.reject(
+        new CairnError(ErrorCode.InvalidInput, `step "${id}": waitForEvent needs an event name`),
+      );
     }
-    return this.track(
-      (release) => this.awaitWait(id, seq, rec, "event", release, async (now) => ({
+    return this.track((release) =>
+      this.awaitWait(id, seq, rec, "event", release, async (now) => ({
         kind: "event",
         eventName: options.event,
         ...(options.match ? { match: options.match } : {}),
-        ...(options.timeout !== undefined ? { dueAt: now + toMs(options.timeout, `step "${id}" timeout`) } : {}),
-      })).then((o) => (o.status === "event" ? ({ id: o.event.id, name: o.event.name, data: o.event.data as T, at: o.event.at }) : null)),
+        ...(options.timeout !== undefined
+          ? { dueAt: now + toMs(options.timeout, `step "${id}" timeout`) }
+          : {}),
+      })).then((o) =>
+        o.status === "event"
+          ? { id: o.event.id, name: o.event.name, data: o.event.data as T, at: o.event.at }
+          : null,
+      ),
     );
   }
 
@@ -515,9 +591,10 @@ export class RunExecution {
       this.replayed(id, "invoke");
       return childResult<O>(rec.output as StoredChild);
     }
-    const wf = typeof target === "string" ? this.env.resolveWorkflow(target) : this.env.resolveWorkflow(target.id);
-    return this.track(
-      (release) => this.awaitWait(id, seq, rec, "invoke", release, async () => ({
+    const wf =
+      typeof target === "string" ? this.env.resolveWorkflow(target) : this.env.resolveWorkflow(target.id);
+    return this.track((release) =>
+      this.awaitWait(id, seq, rec, "invoke", release, async () => ({
         kind: "child",
         child: this.env.newRun(wf, input, {
           workspace: this.ws,
@@ -527,8 +604,14 @@ export class RunExecution {
         }),
       })),
     ).then((o) => {
-      if (o.status !== "child") throw new CairnError(ErrorCode.Internal, `step "${id}": expected a child run result`);
-      return childResult<O>({ childRunId: o.childRunId, status: o.childStatus, output: o.output, error: o.error });
+      if (o.status !== "child")
+        throw new CairnError(ErrorCode.Internal, `step "${id}": expected a child run result`);
+      return childResult<O>({
+        childRunId: o.childRunId,
+        status: o.childStatus,
+        output: o.output,
+        error: o.error,
+      });
     });
   }
 
@@ -539,7 +622,9 @@ export class RunExecution {
     rec: StepRecord | undefined,
     kind: StepKind,
     release: () => void,
-    describe: (now: number) => Promise<Omit<Parameters<Journal["registerWait"]>[1], "stepId" | "seq" | "startedAt">>,
+    describe: (
+      now: number,
+    ) => Promise<Omit<Parameters<Journal["registerWait"]>[1], "stepId" | "seq" | "startedAt">>,
   ): Promise<WaitOutcome> {
     const j = this.env.journal;
     try {
@@ -548,7 +633,12 @@ export class RunExecution {
         this.replaying = false;
         const now = await j.now();
         const wait = await describe(now);
-        const outcome = await j.registerWait(this.keeper.current, { ...wait, stepId: id, seq, startedAt: now });
+        const outcome = await j.registerWait(this.keeper.current, {
+          ...wait,
+          stepId: id,
+          seq,
+          startedAt: now,
+        });
         this.cancelRequested ||= outcome.cancelRequested;
         this.env.emit({
           type: "step.waiting",
@@ -561,7 +651,15 @@ export class RunExecution {
       }
       const outcome = await j.settleWait(this.keeper.current, this.run.id, id);
       if (outcome.status === "pending") return this.block(release);
-      this.env.emit({ type: "step.ended", runId: this.run.id, stepId: id, kind, attempt: 1, status: "completed", durationMs: 0 });
+      this.env.emit({
+        type: "step.ended",
+        runId: this.run.id,
+        stepId: id,
+        kind,
+        attempt: 1,
+        status: "completed",
+        durationMs: 0,
+      });
       return outcome;
     } catch (err) {
       return this.halted(err, release);
@@ -578,7 +676,12 @@ export class RunExecution {
     return this.track((release) => this.executeSend(id, seq, event, release));
   }
 
-  private async executeSend(id: string, seq: number, event: EventToSend, release: () => void): Promise<{ eventId: string }> {
+  private async executeSend(
+    id: string,
+    seq: number,
+    event: EventToSend,
+    release: () => void,
+  ): Promise<{ eventId: string }> {
     const j = this.env.journal;
     if (typeof event?.name !== "string" || event.name === "") {
       throw new CairnError(ErrorCode.InvalidInput, `step "${id}": sendEvent needs an event with a name`);
@@ -600,13 +703,25 @@ export class RunExecution {
         status: "completed",
         output: encodePayload(output, `step "${id}" result`),
         endedAt: now,
-        event: { event: { id: eventId, name: event.name, data }, triggers: this.env.triggersFor(event.name, event.data ?? null, eventId) },
+        event: {
+          event: { id: eventId, name: event.name, data },
+          triggers: this.env.triggersFor(event.name, event.data ?? null, eventId),
+        },
       });
       this.cancelRequested ||= outcome.cancelRequested;
     } catch (err) {
       return this.halted(err, release);
     }
-    this.env.emit({ type: "step.ended", runId: this.run.id, stepId: id, kind: "send", attempt: 1, status: "completed", durationMs: 0, output });
+    this.env.emit({
+      type: "step.ended",
+      runId: this.run.id,
+      stepId: id,
+      kind: "send",
+      attempt: 1,
+      status: "completed",
+      durationMs: 0,
+      output,
+    });
     return output;
   }
 }
@@ -623,7 +738,13 @@ function childResult<O>(c: StoredChild): Promise<O> {
   return Promise.reject(new ChildRunError(c.childRunId, c.status, c.error));
 }
 
-function retryDelay(err: unknown, attempt: number, options: StepRunOptions, fallback: StepRunOptions["backoff"], now: number): number {
+function retryDelay(
+  err: unknown,
+  attempt: number,
+  options: StepRunOptions,
+  fallback: StepRunOptions["backoff"],
+  now: number,
+): number {
   if (CairnError.is(err, ErrorCode.RetryAfter)) {
     const after = (err as unknown as { retryAfter: number | string | Date }).retryAfter;
     return after instanceof Date ? Math.max(0, after.getTime() - now) : toMs(after, "RetryAfterError delay");
@@ -633,6 +754,7 @@ function retryDelay(err: unknown, attempt: number, options: StepRunOptions, fall
 
 function toTime(value: Date | number | string, what: string): number {
   const t = value instanceof Date ? value.getTime() : typeof value === "number" ? value : Date.parse(value);
-  if (!Number.isFinite(t)) throw new CairnError(ErrorCode.InvalidInput, `${what}: ${String(value)} is not a date`);
+  if (!Number.isFinite(t))
+    throw new CairnError(ErrorCode.InvalidInput, `${what}: ${String(value)} is not a date`);
   return t;
 }

@@ -77,8 +77,13 @@ export class Worker {
   private async idle(once: boolean): Promise<void> {
     let delay = this.pollIntervalMs;
     if (!once) {
-      const next = await this.engine.journal.nextWakeAt(this.engine.workspace, this.engine.workflows.map((w) => w.id));
-      if (next !== undefined) delay = Math.max(0, Math.min(delay, next - (await this.engine.journal.now())));
+      const next = await this.engine.journal.nextWakeAt(
+        this.engine.workspace,
+        this.engine.workflows.map((w) => w.id),
+      );
+      const now = await this.engine.journal.now();
+      // A due time already past belongs to a run we could not claim (at its concurrency limit): poll.
+      if (next !== undefined && next > now) delay = Math.min(delay, next - now);
     }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, once && this.active.size > 0 ? 60_000 : delay);

@@ -71,13 +71,19 @@ export function workflow<I = unknown, O = unknown>(
   options: WorkflowOptions<I> = {},
 ): Workflow<I, O> {
   if (typeof id !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._:-]*$/.test(id)) {
-    throw new ConfigError(`workflow id ${JSON.stringify(id)} is not valid: use letters, digits, ".", "_", ":" or "-"`);
+    throw new ConfigError(
+      `workflow id ${JSON.stringify(id)} is not valid: use letters, digits, ".", "_", ":" or "-"`,
+    );
   }
-  if (typeof handler !== "function") throw new ConfigError(`workflow "${id}": the handler must be a function`);
+  if (typeof handler !== "function")
+    throw new ConfigError(`workflow "${id}": the handler must be a function`);
   if (options.retries !== undefined && (!Number.isInteger(options.retries) || options.retries < 0)) {
     throw new ConfigError(`workflow "${id}": retries must be a whole number >= 0`);
   }
-  if (options.concurrency !== undefined && (!Number.isInteger(options.concurrency.limit) || options.concurrency.limit < 1)) {
+  if (
+    options.concurrency !== undefined &&
+    (!Number.isInteger(options.concurrency.limit) || options.concurrency.limit < 1)
+  ) {
     throw new ConfigError(`workflow "${id}": concurrency.limit must be a whole number >= 1`);
   }
   return Object.freeze({ id, handler, options, [WORKFLOW]: true as const });

@@ -16,7 +16,10 @@ const UNIT_MS: Record<string, number> = {
 export function toMs(duration: Duration, what = "duration"): number {
   if (typeof duration === "number") {
     if (!Number.isFinite(duration) || duration < 0) {
-      throw new InputError(ErrorCode.InvalidInput, `${what}: ${duration} is not a duration (use ms >= 0 or "10m")`);
+      throw new InputError(
+        ErrorCode.InvalidInput,
+        `${what}: ${duration} is not a duration (use ms >= 0 or "10m")`,
+      );
     }
     return duration;
   }

@@ -90,7 +90,10 @@ export class ConfigError extends InputError {
 }
 
 export class NotFoundError extends InputError {
-  constructor(code: typeof ErrorCode.RunNotFound | typeof ErrorCode.StepNotFound | typeof ErrorCode.UnknownWorkflow, message: string) {
+  constructor(
+    code: typeof ErrorCode.RunNotFound | typeof ErrorCode.StepNotFound | typeof ErrorCode.UnknownWorkflow,
+    message: string,
+  ) {
     super(code, message);
     this.name = "NotFoundError";
   }

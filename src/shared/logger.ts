@@ -13,7 +13,9 @@ const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 
 export function stderrLogger(level: Level = "warn", base: Record<string, unknown> = {}): Logger {
   const write = (l: Level, message: string, fields?: Record<string, unknown>) => {
     if (ORDER[l] < ORDER[level]) return;
-    process.stderr.write(JSON.stringify({ level: l, time: new Date().toISOString(), message, ...base, ...fields }) + "\n");
+    process.stderr.write(
+      JSON.stringify({ level: l, time: new Date().toISOString(), message, ...base, ...fields }) + "\n",
+    );
   };
   return {
     debug: (m, f) => write("debug", m, f),

@@ -1,4 +1,17 @@
-export type { Journal, ClaimRequest, RunFilter, StepCommit, StepRetry, StepStart, NewWait, WaitOutcome, NewEvent, SendEventResult, CommitOutcome, AttentionAction } from "./journal.js";
+export type {
+  Journal,
+  ClaimRequest,
+  RunFilter,
+  StepCommit,
+  StepRetry,
+  StepStart,
+  NewWait,
+  WaitOutcome,
+  NewEvent,
+  SendEventResult,
+  CommitOutcome,
+  AttentionAction,
+} from "./journal.js";
 export type * from "./records.js";
 export { RUN_STATUSES, TERMINAL_STATUSES, isTerminal } from "./records.js";
 export { Entry } from "./entry-types.js";

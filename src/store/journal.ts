@@ -192,7 +192,13 @@ export type WaitOutcome =
   | { status: "pending" }
   | { status: "timeout" }
   | { status: "event"; event: EventRecord }
-  | { status: "child"; childRunId: string; childStatus: RunStatus; output: unknown; error: SerializedError | null };
+  | {
+      status: "child";
+      childRunId: string;
+      childStatus: RunStatus;
+      output: unknown;
+      error: SerializedError | null;
+    };
 
 export type AttentionAction = { action: "retry" } | { action: "skip"; output: EncodedPayload };
 

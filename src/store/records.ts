@@ -2,7 +2,8 @@ import type { SerializedError } from "../shared/serialized-error.js";
 import type { EncodedPayload } from "../shared/payload.js";
 
 /** Where a run is in its life. Terminal: completed, failed, cancelled. */
-export type RunStatus = "queued" | "running" | "waiting" | "completed" | "failed" | "cancelled" | "needs-attention";
+export type RunStatus =
+  "queued" | "running" | "waiting" | "completed" | "failed" | "cancelled" | "needs-attention";
 
 export const TERMINAL_STATUSES: readonly RunStatus[] = ["completed", "failed", "cancelled"];
 export const RUN_STATUSES: readonly RunStatus[] = [

@@ -86,7 +86,10 @@ describe("crash recovery with real processes and SIGKILL", () => {
 
   it("killed during a step: the step's body runs again (at least once), every step is recorded once", async () => {
     const p = new Project(FIVE_STEPS);
-    const killed = await p.runAndKill(["run", "five-steps"], /▸ three/, { env: { STEP_MS: "300" }, delayMs: 100 });
+    const killed = await p.runAndKill(["run", "five-steps"], /▸ three/, {
+      env: { STEP_MS: "300" },
+      delayMs: 100,
+    });
     expect(killed.signal).toBe("SIGKILL");
     const runId = runIdFrom(killed.stdout);
     await p.run(["worker", "--once"], { STEP_MS: "300" });

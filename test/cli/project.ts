@@ -36,7 +36,8 @@ export class Project {
   executions(): Map<string, number> {
     const m = new Map<string, number>();
     if (!existsSync(this.counts)) return m;
-    for (const line of readFileSync(this.counts, "utf8").split("\n")) if (line) m.set(line, (m.get(line) ?? 0) + 1);
+    for (const line of readFileSync(this.counts, "utf8").split("\n"))
+      if (line) m.set(line, (m.get(line) ?? 0) + 1);
     return m;
   }
 
@@ -54,7 +55,11 @@ export class Project {
   }
 
   /** Runs `cairn ARGS` and SIGKILLs it `delayMs` after its stdout matches `when`. */
-  async runAndKill(args: string[], when: RegExp, options: { env?: Record<string, string>; delayMs?: number } = {}): Promise<CliResult> {
+  async runAndKill(
+    args: string[],
+    when: RegExp,
+    options: { env?: Record<string, string>; delayMs?: number } = {},
+  ): Promise<CliResult> {
     const child = this.spawn(args, options.env);
     let seen = "";
     let armed = false;

@@ -40,7 +40,9 @@ describe("bad input and changed code", () => {
     await h.drain();
     const run = await h.journal.getRunSummary("default", runId);
     expect(run?.error?.code).toBe("CAIRN_PAYLOAD_TOO_LARGE");
-    expect(run?.error?.message).toMatch(/step "big" result: the value is 2\.0 MiB, over the 1\.0 MiB payload ceiling/);
+    expect(run?.error?.message).toMatch(
+      /step "big" result: the value is 2\.0 MiB, over the 1\.0 MiB payload ceiling/,
+    );
   });
 
   it("a run over its storage budget gets a warning in its log and goes on", async () => {
@@ -67,7 +69,9 @@ describe("bad input and changed code", () => {
     const bad = await h.engine.start(wf);
     const good = await h.engine.start(wf);
     await h.drain();
-    h.journal.database.prepare("UPDATE steps SET output_json = '{not json' WHERE run_id = ? AND step_id = 'a'").run(bad.runId);
+    h.journal.database
+      .prepare("UPDATE steps SET output_json = '{not json' WHERE run_id = ? AND step_id = 'a'")
+      .run(bad.runId);
     await h.advance(60_000);
     const badRun = await h.journal.getRunSummary("default", bad.runId);
     expect(badRun?.status).toBe("failed");
@@ -91,7 +95,9 @@ describe("bad input and changed code", () => {
     const run = await h.journal.getRunSummary("default", runId);
     expect(run?.status).toBe("failed");
     expect(run?.error?.code).toBe("CAIRN_NON_DETERMINISM");
-    expect(run?.error?.message).toContain('at position 1 the journal has step "fetch" (run) but the code now calls "download" (run)');
+    expect(run?.error?.message).toContain(
+      'at position 1 the journal has step "fetch" (run) but the code now calls "download" (run)',
+    );
   });
 
   it("a removed step under an in-flight run fails it naming the step", async () => {
@@ -110,6 +116,8 @@ describe("bad input and changed code", () => {
     const run = await h.journal.getRunSummary("default", runId);
     expect(run?.status).toBe("failed");
     expect(run?.error?.code).toBe("CAIRN_NON_DETERMINISM");
-    expect(run?.error?.message).toContain('the journal has step "extra" at position 3, but the workflow "shrinking" now returns without calling it');
+    expect(run?.error?.message).toContain(
+      'the journal has step "extra" at position 3, but the workflow "shrinking" now returns without calling it',
+    );
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { Step } from "../../src/engine/step.js";
 import { workflow } from "../../src/engine/workflow.js";
 import { Counter, harness } from "../helpers.js";
 
@@ -74,7 +75,8 @@ describe("run control", () => {
     const h = harness([wf]);
     const { runId } = await h.engine.start(wf);
     const draining = h.drain();
-    while ((await h.journal.getRunSummary("default", runId))?.status !== "running") await new Promise((r) => setTimeout(r, 2));
+    while ((await h.journal.getRunSummary("default", runId))?.status !== "running")
+      await new Promise((r) => setTimeout(r, 2));
     expect(await h.engine.cancel(runId)).toBe("running");
     release();
     await draining;
@@ -93,9 +95,13 @@ describe("run control", () => {
   });
 
   it("singleton skip keeps the active run; singleton cancel replaces it", async () => {
-    const wait = async ({ step }: { step: import("../../src/engine/step.js").Step }) => step.sleep("s", "1h");
-    const skip = workflow("skip", wait, { singleton: { key: (i: { session: string }) => i.session, mode: "skip" } });
-    const cancel = workflow("cancel", wait, { singleton: { key: (i: { session: string }) => i.session, mode: "cancel" } });
+    const wait = async ({ step }: { step: Step }) => step.sleep("s", "1h");
+    const skip = workflow("skip", wait, {
+      singleton: { key: (i: { session: string }) => i.session, mode: "skip" },
+    });
+    const cancel = workflow("cancel", wait, {
+      singleton: { key: (i: { session: string }) => i.session, mode: "cancel" },
+    });
     const h = harness([skip, cancel]);
     const s1 = await h.engine.start(skip, { session: "a" });
     const s2 = await h.engine.start(skip, { session: "a" });

@@ -28,7 +28,14 @@ describe("side-effecting steps interrupted mid-way", () => {
   /** Leaves the run as a crash would: intent recorded, no result, lease expired. */
   async function crashMidStep(h: ReturnType<typeof setup>["h"], runId: string) {
     const [lease] = await h.engine.claim(1);
-    await h.journal.recordIntent(lease!, { stepId: "charge", seq: 0, kind: "run", attempt: 1, startedAt: h.clock.now(), sideEffect: true });
+    await h.journal.recordIntent(lease!, {
+      stepId: "charge",
+      seq: 0,
+      kind: "run",
+      attempt: 1,
+      startedAt: h.clock.now(),
+      sideEffect: true,
+    });
     h.clock.advance(5000);
     expect(lease!.runId).toBe(runId);
   }
@@ -111,7 +118,13 @@ describe("leases", () => {
     const h = harness([wf]);
     const { runId } = await h.engine.start(wf);
     // A lease held by a pid that does not exist (as after SIGKILL), far from expiry.
-    await h.journal.claimRuns({ workspace: "default", owner: `${(await import("node:os")).hostname()}/999999/1/dead`, ttlMs: 3_600_000, limit: 1, workflows: ["w"] });
+    await h.journal.claimRuns({
+      workspace: "default",
+      owner: `${(await import("node:os")).hostname()}/999999/1/dead`,
+      ttlMs: 3_600_000,
+      limit: 1,
+      workflows: ["w"],
+    });
     await h.drain();
     expect((await h.journal.getRunSummary("default", runId))?.status).toBe("completed");
   });
@@ -120,7 +133,13 @@ describe("leases", () => {
     const wf = workflow("w2", async ({ step }) => step.run("a", () => 1));
     const h = harness([wf]);
     const { runId } = await h.engine.start(wf);
-    await h.journal.claimRuns({ workspace: "default", owner: `${(await import("node:os")).hostname()}/${process.pid}/x/alive`, ttlMs: 30_000, limit: 1, workflows: ["w2"] });
+    await h.journal.claimRuns({
+      workspace: "default",
+      owner: `${(await import("node:os")).hostname()}/${process.pid}/x/alive`,
+      ttlMs: 30_000,
+      limit: 1,
+      workflows: ["w2"],
+    });
     await h.drain();
     expect((await h.journal.getRunSummary("default", runId))?.status).toBe("running");
     await h.advance(30_000);

@@ -43,9 +43,13 @@ describe("retries", () => {
 
   it("fails the run with the step's error once retries are exhausted, without slowing other runs", async () => {
     const wf = workflow("doomed", async ({ step }) =>
-      step.run("call", () => {
-        throw new Error("always");
-      }, { retries: 2, backoff: { initial: "1m", jitter: false } }),
+      step.run(
+        "call",
+        () => {
+          throw new Error("always");
+        },
+        { retries: 2, backoff: { initial: "1m", jitter: false } },
+      ),
     );
     const fine = workflow("fine", async ({ step }) => step.run("x", () => "done"));
     const h = harness([wf, fine]);

@@ -43,8 +43,13 @@ describe("durable timers", () => {
 
   it("runs parallel sleeps and steps, and waits for the latest", async () => {
     const wf = workflow("parallel", async ({ step }) => {
-      const [a, , b] = await Promise.all([step.run("a", () => 1), step.sleep("s1", "1m"), step.run("b", () => 2), step.sleep("s2", "2m")]);
-      return (a as number) + (b as number);
+      const [a, , b] = await Promise.all([
+        step.run("a", () => 1),
+        step.sleep("s1", "1m"),
+        step.run("b", () => 2),
+        step.sleep("s2", "2m"),
+      ]);
+      return a + b;
     });
     const h = harness([wf]);
     const { runId } = await h.engine.start(wf);
@@ -110,7 +115,10 @@ describe("events", () => {
       { triggers: [{ event: "user.signed_up" }] },
     );
     const signup = workflow("signup", async ({ input, step }) => {
-      await step.sendEvent("announce", { name: "user.signed_up", data: { user: (input as { user: string }).user } });
+      await step.sendEvent("announce", {
+        name: "user.signed_up",
+        data: { user: (input as { user: string }).user },
+      });
       return "sent";
     });
     const h = harness([onSignup, signup]);

@@ -176,6 +176,18 @@ describe("SqliteJournal", () => {
         expect(err.message).toContain("upgrade");
       }
       expect((await journal.getRun("default", "run_old"))!.status).toBe("running");
+      const listed = await journal.listRuns("default");
+      expect(listed.map((r) => r.id).sort()).toEqual(["run_new", "run_old"]);
+      expect(listed.find((r) => r.id === "run_new")!.error?.message).toContain("format 99");
+      journal.database.prepare("UPDATE runs SET status = 'queued', wake_at = 0 WHERE id = 'run_new'").run();
+      const claims = await journal.claimRuns({
+        workspace: "default",
+        owner: "w",
+        ttlMs: 1000,
+        limit: 5,
+        workflows: ["wf"],
+      });
+      expect(claims.map((l) => l.runId)).not.toContain("run_new");
       await journal.close();
     });
 

@@ -27,16 +27,22 @@ export async function demoCommand(argv: string[]): Promise<number> {
     console.log(bold("Cairn demo: a durable workflow survives a crash"));
     console.log(dim(`store ${ctx.storeUrl}\n`));
     const { runId } = await ctx.engine.start(reportWorkflow, { topic: "durable agents", stepMs });
-    console.log(`${cyan("1.")} A worker process starts run ${bold(runId)} (${reportWorkflow.id}, five steps).`);
+    console.log(
+      `${cyan("1.")} A worker process starts run ${bold(runId)} (${reportWorkflow.id}, five steps).`,
+    );
     const signal = await runChild(runId, args.values.store as string | undefined);
     console.log(
       `${cyan("2.")} The worker was killed with ${red(signal ?? "no signal")} right after step "${CRASH_AFTER}" was committed.`,
     );
-    console.log(`${cyan("3.")} A new worker takes the run over at once (its owner process is gone) and resumes it:`);
+    console.log(
+      `${cyan("3.")} A new worker takes the run over at once (its owner process is gone) and resumes it:`,
+    );
     const run = await follow(ctx, runId, 60_000, true);
     const counts = countExecutions(runId);
     console.log("");
-    console.log(`${run.status === "completed" ? green("completed") : red(run.status)}: ${JSON.stringify((await ctx.journal.getRun(ctx.workspace, runId))?.output)}`);
+    console.log(
+      `${run.status === "completed" ? green("completed") : red(run.status)}: ${JSON.stringify((await ctx.journal.getRun(ctx.workspace, runId))?.output)}`,
+    );
     console.log(`each step body ran: ${[...counts].map(([k, v]) => `${k} ×${v}`).join(", ")}`);
     console.log(dim(`\nSee every step, its timing and result: cairn runs show ${runId}`));
     rmSync(executionLog(runId), { force: true });
@@ -49,7 +55,14 @@ export async function demoCommand(argv: string[]): Promise<number> {
 /** Runs the demo's first worker in a child process and returns the signal that ended it. */
 function runChild(runId: string, store: string | undefined): Promise<NodeJS.Signals | null> {
   const main = fileURLToPath(new URL("../main.js", import.meta.url));
-  const argv = [...process.execArgv, main, "demo", "--child-run", runId, ...(store ? ["--store", store] : [])];
+  const argv = [
+    ...process.execArgv,
+    main,
+    "demo",
+    "--child-run",
+    runId,
+    ...(store ? ["--store", store] : []),
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, argv, { stdio: ["ignore", "inherit", "inherit"] });
     child.on("error", reject);
@@ -73,6 +86,7 @@ function countExecutions(runId: string): Map<string, number> {
   const counts = new Map<string, number>();
   const path = executionLog(runId);
   if (!existsSync(path)) return counts;
-  for (const line of readFileSync(path, "utf8").split("\n")) if (line) counts.set(line, (counts.get(line) ?? 0) + 1);
+  for (const line of readFileSync(path, "utf8").split("\n"))
+    if (line) counts.set(line, (counts.get(line) ?? 0) + 1);
   return counts;
 }

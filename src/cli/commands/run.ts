@@ -34,7 +34,10 @@ export async function runCommand(argv: string[]): Promise<number> {
     const started = await ctx.engine.start(name, input, key ? { idempotencyKey: key } : {});
     if (args.values.detach) {
       if (ctx.json) printJson(started);
-      else console.log(`${started.created ? "queued" : "existing"} run ${bold(started.runId)} of ${name}; \`cairn worker\` executes it`);
+      else
+        console.log(
+          `${started.created ? "queued" : "existing"} run ${bold(started.runId)} of ${name}; \`cairn worker\` executes it`,
+        );
       return 0;
     }
     if (!ctx.json) console.log(`${bold("run")} ${started.runId} ${dim(`· workflow ${name}`)}`);
@@ -52,9 +55,21 @@ export async function runCommand(argv: string[]): Promise<number> {
  * Executes a run and the child runs it starts, in this process, until it ends or must wait
  * longer than `followMs` (then it stays durably waiting for a worker).
  */
-export async function follow(ctx: CliContext, runId: string, followMs: number, print: boolean): Promise<RunSummary> {
+export async function follow(
+  ctx: CliContext,
+  runId: string,
+  followMs: number,
+  print: boolean,
+): Promise<RunSummary> {
   const tree = new Set([runId]);
-  const stop = print ? ctx.engine.on(printProgress((l) => console.log(l), (id) => tree.has(id))) : () => {};
+  const stop = print
+    ? ctx.engine.on(
+        printProgress(
+          (l) => console.log(l),
+          (id) => tree.has(id),
+        ),
+      )
+    : () => {};
   try {
     for (;;) {
       let executed = false;
@@ -92,7 +107,9 @@ function printOutcome(run: RunSummary): void {
     console.log(dim(`  \`cairn runs show ${run.id}\` shows its steps and output.`));
   } else if (run.status === "waiting") {
     console.log(yellow(`  ${run.reason ?? "waiting"}`));
-    console.log(dim(`  The run holds no process while it waits. \`cairn worker\` resumes it when it is due;`));
+    console.log(
+      dim(`  The run holds no process while it waits. \`cairn worker\` resumes it when it is due;`),
+    );
     console.log(dim(`  \`cairn runs show ${run.id}\` shows where it is.`));
   } else if (run.status === "needs-attention") {
     console.log(yellow(`  ${run.reason ?? ""}`));

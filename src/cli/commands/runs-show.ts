@@ -3,7 +3,13 @@ import type { CliContext } from "../context.js";
 import { bold, dim, duration, preview, printJson, red, statusText, table, time, yellow } from "../format.js";
 import { ErrorCode, NotFoundError } from "../../shared/errors.js";
 
-const STEP_MARK: Record<string, string> = { completed: "✓", failed: "✗", retrying: "↻", waiting: "…", started: "▸" };
+const STEP_MARK: Record<string, string> = {
+  completed: "✓",
+  failed: "✗",
+  retrying: "↻",
+  waiting: "…",
+  started: "▸",
+};
 
 /** `cairn runs show ID`: the run, its steps with attempts and timing, and its child runs. */
 export async function showRun(ctx: CliContext, id: string): Promise<number> {
@@ -25,7 +31,12 @@ export async function showRun(ctx: CliContext, id: string): Promise<number> {
     ["duration", run.startedAt ? duration((run.endedAt ?? now) - run.startedAt) : ""],
     ["attempt", run.attempt > 1 ? String(run.attempt) : ""],
     ["parent", run.parentRunId ? `${run.parentRunId} (step ${run.parentStepId})` : ""],
-    ["lease", run.status === "running" ? `${run.leaseOwner} epoch ${run.leaseEpoch}, expires ${time(run.leaseExpiresAt)}` : ""],
+    [
+      "lease",
+      run.status === "running"
+        ? `${run.leaseOwner} epoch ${run.leaseEpoch}, expires ${time(run.leaseExpiresAt)}`
+        : "",
+    ],
     ["wakes", run.wakeAt && run.status !== "completed" ? time(run.wakeAt) : ""],
     ["note", run.reason && run.status !== "failed" ? run.reason : ""],
     ["input", preview(run.input, 100)],
@@ -33,13 +44,17 @@ export async function showRun(ctx: CliContext, id: string): Promise<number> {
     ["stored", `${run.storedBytes} bytes`],
   ];
   for (const [k, v] of facts) if (v) console.log(`  ${dim(k.padEnd(9))}${v}`);
-  if (run.error) console.log(`  ${dim("error".padEnd(9))}${red(run.error.message)}${run.error.code ? dim(` (${run.error.code})`) : ""}`);
+  if (run.error)
+    console.log(
+      `  ${dim("error".padEnd(9))}${red(run.error.message)}${run.error.code ? dim(` (${run.error.code})`) : ""}`,
+    );
   console.log("");
   console.log(stepTable(steps, attempts, run, now));
   if (children.length) {
     console.log("");
     console.log(bold("child runs"));
-    for (const c of children) console.log(`  └ ${c.id}  ${c.workflow}  ${statusText(c.status)}  ${dim(`step ${c.parentStepId}`)}`);
+    for (const c of children)
+      console.log(`  └ ${c.id}  ${c.workflow}  ${statusText(c.status)}  ${dim(`step ${c.parentStepId}`)}`);
   }
   return 0;
 }
@@ -49,7 +64,12 @@ function stepTable(steps: StepRecord[], attempts: AttemptRecord[], run: RunSumma
   const rows = [["#", "STEP", "KIND", "STATUS", "TRIES", "AT", "TOOK", "RESULT"].map((h) => dim(h))];
   const origin = run.startedAt ?? run.createdAt;
   for (const s of steps) {
-    const took = s.endedAt !== null ? duration(s.endedAt - s.startedAt) : s.status === "waiting" ? duration(now - s.startedAt) : "";
+    const took =
+      s.endedAt !== null
+        ? duration(s.endedAt - s.startedAt)
+        : s.status === "waiting"
+          ? duration(now - s.startedAt)
+          : "";
     const result =
       s.status === "failed"
         ? red(s.error?.message ?? "")
@@ -69,12 +89,24 @@ function stepTable(steps: StepRecord[], attempts: AttemptRecord[], run: RunSumma
       result,
     ]);
     for (const a of attempts.filter((x) => x.stepId === s.stepId)) {
-      rows.push(["", dim(`    attempt ${a.attempt}`), "", dim(a.outcome), "", "", dim(duration(a.endedAt - a.startedAt)), dim(a.error?.message ?? "")]);
+      rows.push([
+        "",
+        dim(`    attempt ${a.attempt}`),
+        "",
+        dim(a.outcome),
+        "",
+        "",
+        dim(duration(a.endedAt - a.startedAt)),
+        dim(a.error?.message ?? ""),
+      ]);
     }
   }
   return table(rows);
 }
 
 function runNotFound(id: string, ws: string): NotFoundError {
-  return new NotFoundError(ErrorCode.RunNotFound, `no run ${id} in workspace ${ws}; \`cairn runs ls\` lists runs`);
+  return new NotFoundError(
+    ErrorCode.RunNotFound,
+    `no run ${id} in workspace ${ws}; \`cairn runs ls\` lists runs`,
+  );
 }

@@ -17,7 +17,12 @@ export async function runsCommand(argv: string[]): Promise<number> {
   switch (sub) {
     case "ls":
     case "list":
-      return withContext("runs ls", rest, { status: { type: "string" }, workflow: { type: "string" }, limit: { type: "string" } }, ls);
+      return withContext(
+        "runs ls",
+        rest,
+        { status: { type: "string" }, workflow: { type: "string" }, limit: { type: "string" } },
+        ls,
+      );
     case "show":
       return withContext("runs show", rest, {}, (ctx, a) => showRun(ctx, one(a.positionals, "runs show ID")));
     case "cancel":
@@ -26,7 +31,11 @@ export async function runsCommand(argv: string[]): Promise<number> {
       return withContext("runs retry-step", rest, {}, async (ctx, a) => {
         const [id, step] = two(a.positionals, "runs retry-step ID STEP");
         await ctx.engine.retryStep(id, step);
-        report(ctx, { runId: id, stepId: step, action: "retry" }, `step "${step}" of ${id} will run again; \`cairn worker\` picks the run up`);
+        report(
+          ctx,
+          { runId: id, stepId: step, action: "retry" },
+          `step "${step}" of ${id} will run again; \`cairn worker\` picks the run up`,
+        );
         return 0;
       });
     case "skip-step":
@@ -34,7 +43,11 @@ export async function runsCommand(argv: string[]): Promise<number> {
         const [id, step] = two(a.positionals, "runs skip-step ID STEP");
         const output = parseJsonFlag("--output", a.values.output) ?? null;
         await ctx.engine.skipStep(id, step, output);
-        report(ctx, { runId: id, stepId: step, action: "skip" }, `step "${step}" of ${id} recorded as done; \`cairn worker\` goes on from there`);
+        report(
+          ctx,
+          { runId: id, stepId: step, action: "skip" },
+          `step "${step}" of ${id} recorded as done; \`cairn worker\` goes on from there`,
+        );
         return 0;
       });
     default:
@@ -44,7 +57,12 @@ export async function runsCommand(argv: string[]): Promise<number> {
 
 type Args = ReturnType<typeof parse>;
 
-async function withContext(verb: string, argv: string[], flags: Parameters<typeof parse>[2], body: (ctx: CliContext, args: Args) => Promise<number>): Promise<number> {
+async function withContext(
+  verb: string,
+  argv: string[],
+  flags: Parameters<typeof parse>[2],
+  body: (ctx: CliContext, args: Args) => Promise<number>,
+): Promise<number> {
   const args = parse(verb, argv, flags);
   const ctx = await openContext(args);
   try {

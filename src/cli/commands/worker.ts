@@ -24,11 +24,17 @@ export async function workerCommand(argv: string[]): Promise<number> {
       if (ctx.json) printJson(result);
       else {
         const parts = Object.entries(result.outcomes).map(([k, v]) => `${v} ${k}`);
-        console.log(`worker: ${result.executions} execution${result.executions === 1 ? "" : "s"}${parts.length ? ` (${parts.join(", ")})` : ""}`);
+        console.log(
+          `worker: ${result.executions} execution${result.executions === 1 ? "" : "s"}${parts.length ? ` (${parts.join(", ")})` : ""}`,
+        );
       }
       return 0;
     }
-    console.log(dim(`worker ${ctx.engine.owner} on ${ctx.storeUrl}; workflows: ${ctx.engine.workflows.map((w) => w.id).join(", ")}`));
+    console.log(
+      dim(
+        `worker ${ctx.engine.owner} on ${ctx.storeUrl}; workflows: ${ctx.engine.workflows.map((w) => w.id).join(", ")}`,
+      ),
+    );
     worker.start();
     await new Promise<void>((resolve) => {
       const shutdown = (signal: string) => {

@@ -21,10 +21,24 @@ export const reportWorkflow = workflow("demo.report", async ({ input, step }) =>
     appendFileSync(executionLog(runId), `${stepId}\n`);
     return value;
   };
-  const sources = await step.run("fetch-sources", (s) => work(s.runId, s.stepId, [`${topic} handbook`, `${topic} field notes`]));
-  const facts = await step.run("extract-facts", (s) => work(s.runId, s.stepId, sources.map((src, i) => `fact ${i + 1} from ${src}`)));
-  const outline = await step.run("outline", (s) => work(s.runId, s.stepId, ["intro", ...facts.map((_, i) => `point ${i + 1}`), "summary"]));
-  const draft = await step.run("draft", (s) => work(s.runId, s.stepId, `A ${outline.length}-part report on ${topic}.`));
-  const published = await step.run("publish", (s) => work(s.runId, s.stepId, { title: `Report: ${topic}`, words: draft.split(" ").length }));
+  const sources = await step.run("fetch-sources", (s) =>
+    work(s.runId, s.stepId, [`${topic} handbook`, `${topic} field notes`]),
+  );
+  const facts = await step.run("extract-facts", (s) =>
+    work(
+      s.runId,
+      s.stepId,
+      sources.map((src, i) => `fact ${i + 1} from ${src}`),
+    ),
+  );
+  const outline = await step.run("outline", (s) =>
+    work(s.runId, s.stepId, ["intro", ...facts.map((_, i) => `point ${i + 1}`), "summary"]),
+  );
+  const draft = await step.run("draft", (s) =>
+    work(s.runId, s.stepId, `A ${outline.length}-part report on ${topic}.`),
+  );
+  const published = await step.run("publish", (s) =>
+    work(s.runId, s.stepId, { title: `Report: ${topic}`, words: draft.split(" ").length }),
+  );
   return published;
 });

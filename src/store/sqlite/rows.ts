@@ -1,4 +1,4 @@
-import { CorruptPayloadError } from "../../shared/errors.js";
+import { CorruptPayloadError, ErrorCode } from "../../shared/errors.js";
 import type { SerializedError } from "../../shared/serialized-error.js";
 import type {
   AttemptRecord,
@@ -99,7 +99,9 @@ export function parseJsonColumn<T>(text: string | null, label: string): T | null
   try {
     return JSON.parse(text) as T;
   } catch (cause) {
-    throw new CorruptPayloadError(`${label}: stored JSON cannot be read (${(cause as Error).message})`, { cause });
+    throw new CorruptPayloadError(`${label}: stored JSON cannot be read (${(cause as Error).message})`, {
+      cause,
+    });
   }
 }
 
@@ -135,13 +137,28 @@ export function toRunSummary(row: RunRow): RunSummary {
   };
 }
 
+/** For listings: a row that cannot be read is still listed, with what is wrong as its error. */
+export function toListedRun(row: RunRow): RunSummary {
+  try {
+    return toRunSummary(row);
+  } catch (err) {
+    return {
+      ...toRunSummary({ ...row, format: PAYLOAD_FORMAT, error_json: null }),
+      error: { name: "CorruptPayloadError", message: (err as Error).message, code: ErrorCode.CorruptPayload },
+    };
+  }
+}
+
 export function toWait(row: WaitRow): WaitRecord {
   return {
     runId: row.run_id,
     stepId: row.step_id,
     kind: row.kind as WaitKind,
     eventName: row.event_name,
-    match: parseJsonColumn<Record<string, unknown>>(row.match_json, `run ${row.run_id} step ${row.step_id} wait`),
+    match: parseJsonColumn<Record<string, unknown>>(
+      row.match_json,
+      `run ${row.run_id} step ${row.step_id} wait`,
+    ),
     childRunId: row.child_run_id,
     dueAt: row.due_at,
     resolvedAt: row.resolved_at,
@@ -167,7 +184,8 @@ export function toEntry(row: EntryRow): JournalEntry {
     type: row.type,
     stepId: row.step_id,
     at: row.at,
-    data: parseJsonColumn<Record<string, unknown>>(row.data_json, `run ${row.run_id} log entry ${row.seq}`) ?? {},
+    data:
+      parseJsonColumn<Record<string, unknown>>(row.data_json, `run ${row.run_id} log entry ${row.seq}`) ?? {},
   };
 }
 

@@ -39,7 +39,17 @@ import type {
 import type { SqliteDatabase, SqliteOptions } from "./database.js";
 import { openSqlite } from "./database.js";
 import type { AttemptRow, EntryRow, RunRow, StepRow, WaitRow } from "./rows.js";
-import { parseJsonColumn, stepKind, stepStatus, toAttempt, toEntry, toRunSummary, toWait } from "./rows.js";
+import {
+  PAYLOAD_FORMAT,
+  parseJsonColumn,
+  stepKind,
+  stepStatus,
+  toAttempt,
+  toEntry,
+  toListedRun,
+  toRunSummary,
+  toWait,
+} from "./rows.js";
 
 /** Payloads up to this size live in their row; larger ones go to content-addressed blobs. */
 const INLINE_LIMIT = 64 * 1024;
@@ -295,7 +305,7 @@ export class SqliteJournal implements Journal {
       const rows = this.sql(
         `SELECT * FROM runs WHERE ${where.join(" AND ")} ORDER BY created_at DESC, id DESC LIMIT ?`,
       ).all(...args) as RunRow[];
-      return rows.map(toRunSummary);
+      return rows.map(toListedRun);
     });
   }
 
@@ -319,7 +329,7 @@ export class SqliteJournal implements Journal {
     // and hold back runnable runs behind them.
     const free = `AND (concurrency_key IS NULL OR concurrency_limit IS NULL OR concurrency_limit > (
       SELECT COUNT(*) FROM runs AS r WHERE r.workspace = runs.workspace AND r.concurrency_key = runs.concurrency_key
-        AND r.status = 'running' AND r.id != runs.id))`;
+        AND r.status = 'running' AND r.id != runs.id)) AND format <= ${PAYLOAD_FORMAT}`;
     const due = this.sql(
       `SELECT * FROM runs WHERE workspace = ? AND status IN ('queued', 'waiting') AND wake_at <= ?
          AND workflow IN (${wf}) ${only} ${free} ORDER BY wake_at LIMIT ?`,
