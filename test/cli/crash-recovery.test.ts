@@ -136,6 +136,20 @@ describe("crash recovery with real processes and SIGKILL", () => {
     expect(shown.attempts.map((a) => a.outcome)).toEqual(["skipped"]);
   }, 60_000);
 
+  it("a recovery sweep never takes a run that is alive in another process", async () => {
+    const p = new Project(FIVE_STEPS);
+    const attached = p.spawn(["run", "five-steps"], { STEP_MS: "700" });
+    let out = "";
+    attached.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+    while (!out.includes("▸ two")) await new Promise((r) => setTimeout(r, 20));
+    const sweep = await p.run(["worker", "--once"]);
+    expect(sweep.stdout).toContain("worker: 0 executions");
+    await new Promise((r) => attached.on("close", r));
+    expect(out).toContain("completed");
+    const n = p.executions();
+    expect(["one", "two", "three", "four", "five"].map((s) => n.get("start:" + s))).toEqual([1, 1, 1, 1, 1]);
+  }, 60_000);
+
   it("two worker processes draining the same store never execute or commit a step twice", async () => {
     const p = new Project(
       countingConfig(`
