@@ -144,6 +144,42 @@ describe("leases", () => {
     expect((await h.journal.getRunSummary("default", runId))?.status).toBe("running");
     await h.advance(30_000);
     expect((await h.journal.getRunSummary("default", runId))?.status).toBe("completed");
+  });
+});
+
+describe("a worker that cannot renew its lease", () => {
+  it("stops starting steps before the lease runs out", async () => {
+    const c = new Counter();
+    const wf = workflow("cut-off", async ({ step }) => {
+      await step.run("long", async () => {
+        c.hit("long");
+        await new Promise((r) => setTimeout(r, 400));
+      });
+      await step.run("next", () => c.hit("next"));
+      return "done";
+    });
+    const h = harness([wf]);
+    // The store becomes unreachable for renewals only: every heartbeat fails.
+    const unreachable = new Proxy(h.journal, {
+      get(target, prop, receiver) {
+        if (prop === "renewLease") return () => Promise.reject(new Error("connection refused"));
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const engine = new Engine({ journal: unreachable, workflows: [wf], logger: silentLogger, leaseTtlMs: 300 });
+    const { runId } = await engine.start(wf);
+    const [lease] = await engine.claim(1);
+    expect(await engine.execute(lease!)).toBe("lease-lost");
+    expect(c.get("long")).toBe(1);
+    expect(c.get("next")).toBe(0);
+    // The finished step still commits (its epoch is current); nothing new was started.
+    const steps = await h.journal.loadSteps("default", runId);
+    expect(steps.map((s) => s.stepId)).toEqual(["long"]);
+    // Another worker picks the run up once the lease has expired, and goes on from there.
+    h.clock.advance(300);
+    await h.drain();
+    expect((await h.journal.getRunSummary("default", runId))?.status).toBe("completed");
     expect(c.get("long")).toBe(1);
     expect(c.get("next")).toBe(1);
   });
