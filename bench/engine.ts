@@ -1,0 +1,85 @@
+// Entry point of the engine benchmark (`npm run bench`; not part of the test suite). Runs, on
+// real SQLite files in a temp dir at one durability setting: the raw-commit floor, step
+// throughput (1 run and 8 concurrent runs), resuming a 10,000-step run, and the process memory
+// of 10,000 waiting runs. Options: --synchronous full|normal (default full), --json.
+import { cpus, totalmem } from "node:os";
+import { parseArgs } from "node:util";
+import { floorFigure, measureFloor, openFloor } from "./floor.js";
+import { measureResume } from "./resume.js";
+import { measureSteps } from "./steps.js";
+import type { BenchOptions, Figure } from "./support.js";
+import { collectGarbage, fmt, now } from "./support.js";
+import { printTable } from "./table.js";
+import { measureWaitingMemory } from "./waiting-memory.js";
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      synchronous: { type: "string", default: "full" },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    console.log("usage: npm run bench -- [--synchronous full|normal] [--json]");
+    return;
+  }
+  const synchronous = values.synchronous.toLowerCase();
+  if (synchronous !== "full" && synchronous !== "normal") {
+    throw new Error(`--synchronous must be "full" or "normal", not "${values.synchronous}"`);
+  }
+  const options: BenchOptions = { synchronous };
+  const cpu = cpus();
+  const machine = {
+    date: new Date().toISOString(),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    cpus: `${cpu.length} × ${cpu[0]?.model.trim() ?? "unknown"}`,
+    memory: `${fmt(totalmem() / 1024 ** 3)} GiB`,
+    store: `SQLite (WAL, synchronous=${synchronous.toUpperCase()}), files in the OS temp dir`,
+  };
+  const log = (message: string) => {
+    if (!values.json) console.log(message);
+  };
+  log("cairn engine benchmark");
+  for (const [k, v] of Object.entries(machine)) log(`  ${k.padEnd(9)} ${v}`);
+  log("");
+
+  const figures: Figure[] = [];
+  const t0 = now();
+  const section = async (name: string, fn: () => Promise<Figure[]> | Figure[]) => {
+    if (!values.json) process.stdout.write(`running ${name}…`);
+    const s0 = now();
+    figures.push(...(await fn()));
+    log(` ${fmt((now() - s0) / 1000)} s`);
+    await collectGarbage();
+  };
+
+  const floor = openFloor(options);
+  try {
+    await section("floor", () => measureFloor(floor));
+    await section("steps", () => measureSteps(options, floor));
+    // The floor's figure takes in the rounds taken between the step rounds too.
+    figures[0] = floorFigure(floor);
+  } finally {
+    floor.close();
+  }
+  await section("resume", () => measureResume(options));
+  await section("waiting memory", () => measureWaitingMemory(options));
+  const totalS = (now() - t0) / 1000;
+
+  if (values.json) {
+    console.log(JSON.stringify({ machine, synchronous, totalSeconds: totalS, figures }, null, 2));
+    return;
+  }
+  log("");
+  printTable(figures);
+  const missed = figures.filter((f) => f.ok === false).length;
+  log("");
+  log(`total ${fmt(totalS)} s; ${missed === 0 ? "all targets met" : `${missed} target(s) missed`}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,86 @@
+// Shared plumbing for the engine benchmark: options, temp stores, an Engine over a real SQLite
+// file, timing and formatting helpers, and the shape of a reported figure. Measures nothing.
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Engine } from "../src/engine/engine.js";
+import type { Workflow } from "../src/engine/workflow.js";
+import { silentLogger } from "../src/shared/logger.js";
+import { SqliteJournal } from "../src/store/sqlite/sqlite-journal.js";
+
+export type Synchronous = "full" | "normal";
+
+export interface BenchOptions {
+  synchronous: Synchronous;
+}
+
+/** One reported figure: a row of the printed table and an entry of the --json output. */
+export interface Figure {
+  section: string;
+  metric: string;
+  value: number;
+  unit: string;
+  /** Free text: a ratio, a target and whether it is met, a breakdown. */
+  note?: string;
+  /** true/false when the figure has a target; undefined otherwise. */
+  ok?: boolean;
+}
+
+/** A fresh temporary directory with a store path in it; `cleanup` removes it. */
+export function tempStore(prefix: string): { dir: string; path: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), `cairn-bench-${prefix}-`));
+  return { dir, path: join(dir, "cairn.db"), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** An Engine on its own SqliteJournal over `path`, as a worker process would build it. */
+export function openEngine(path: string, synchronous: Synchronous, workflows: readonly Workflow[]): Engine {
+  const journal = new SqliteJournal({ path, synchronous });
+  return new Engine({ journal, workflows, logger: silentLogger });
+}
+
+/** Size of the store: the database file plus its WAL, when present. */
+export function storeBytes(path: string): number {
+  let total = 0;
+  for (const p of [path, `${path}-wal`]) {
+    try {
+      total += statSync(p).size;
+    } catch {
+      // no such file
+    }
+  }
+  return total;
+}
+
+export function now(): number {
+  return performance.now();
+}
+
+export function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Full collections until the heap stops shrinking (needs --expose-gc; a no-op without). */
+export async function collectGarbage(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) return;
+  for (let i = 0; i < 4; i++) {
+    gc();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+export function mib(bytes: number): number {
+  return bytes / 1024 / 1024;
+}
+
+/** A number with a sensible count of decimals for a table. */
+export function fmt(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  const a = Math.abs(n);
+  if (a >= 1000) return Math.round(n).toLocaleString("en-US");
+  if (a >= 100) return n.toFixed(0);
+  if (a >= 10) return n.toFixed(1);
+  return n.toFixed(2);
+}
