@@ -46,7 +46,6 @@ export function harness(
   const journal = new SqliteJournal({
     path: dbPath,
     clock,
-    ...(options.runStorageBudgetBytes ? { runStorageBudgetBytes: options.runStorageBudgetBytes } : {}),
   });
   cleanups.push(() => journal.close());
   const engine = new Engine({
@@ -55,6 +54,7 @@ export function harness(
     logger: silentLogger,
     ...(options.leaseTtlMs ? { leaseTtlMs: options.leaseTtlMs } : {}),
     ...(options.maxPayloadBytes ? { maxPayloadBytes: options.maxPayloadBytes } : {}),
+    ...(options.runStorageBudgetBytes ? { runStorageBudgetBytes: options.runStorageBudgetBytes } : {}),
   });
   const worker = new Worker(engine, { pollIntervalMs: 5 });
   const h: Harness = {

@@ -35,10 +35,7 @@ export async function openContext(args: Parsed, options: ContextOptions = {}): P
   const config = configPath ? await loadConfig(configPath) : {};
   const storeUrl =
     (args.values.store as string | undefined) ?? process.env.CAIRN_STORE ?? config.store ?? DEFAULT_STORE;
-  const journal = openJournal(
-    storeUrl,
-    config.runStorageBudgetBytes ? { runStorageBudgetBytes: config.runStorageBudgetBytes } : {},
-  );
+  const journal = openJournal(storeUrl);
   const workspace = config.workspace ?? "default";
   const engine = new Engine({
     journal,
@@ -47,6 +44,7 @@ export async function openContext(args: Parsed, options: ContextOptions = {}): P
     logger: stderrLogger(process.env.CAIRN_LOG_LEVEL === "debug" ? "debug" : "warn"),
     ...(config.leaseTtlMs ? { leaseTtlMs: config.leaseTtlMs } : {}),
     ...(config.maxPayloadBytes ? { maxPayloadBytes: config.maxPayloadBytes } : {}),
+    ...(config.runStorageBudgetBytes ? { runStorageBudgetBytes: config.runStorageBudgetBytes } : {}),
   });
   return {
     config,

@@ -25,6 +25,8 @@ export interface EngineOptions {
   leaseTtlMs?: number;
   /** Largest payload (step result, input, event data) stored. Default 256 MiB. */
   maxPayloadBytes?: number;
+  /** A run that stores more than this gets a `run.storage_warning` in its log. Default 1 GiB. */
+  runStorageBudgetBytes?: number;
   /** Lease owner id; default names this host and process so a dead process is noticed at once. */
   ownerId?: string;
 }
@@ -75,6 +77,7 @@ export class Engine {
       journal: this.journal,
       logger: this.logger,
       maxPayloadBytes,
+      runStorageBudgetBytes: options.runStorageBudgetBytes ?? 1024 * 1024 * 1024,
       emit: (p) => this.emit(p),
       resolveWorkflow: (id) => this.workflow(id),
       newRun: (wf, input, extra) => this.newRun(wf, input, extra),

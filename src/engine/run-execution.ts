@@ -2,7 +2,7 @@ import { CairnError, ErrorCode, NonDeterminismError, StepTimeoutError } from "..
 import type { Duration } from "../shared/duration.js";
 import { toMs } from "../shared/duration.js";
 import type { Logger } from "../shared/logger.js";
-import { encodePayload } from "../shared/payload.js";
+import { encodePayload, formatBytes } from "../shared/payload.js";
 import type { SerializedError } from "../shared/serialized-error.js";
 import { deserializeError, isRetriable, serializeError } from "../shared/serialized-error.js";
 import type { Journal, StepStart, WaitOutcome } from "../store/journal.js";
@@ -31,6 +31,8 @@ export interface ExecutionEnv {
   logger: Logger;
   emit: ProgressListener;
   maxPayloadBytes: number;
+  /** A run that stores more payload bytes than this gets one `run.storage_warning`. */
+  runStorageBudgetBytes: number;
   resolveWorkflow(id: string): Workflow;
   /** A NewRun for `workflow` with its concurrency and singleton keys computed. */
   newRun(workflow: Workflow, input: unknown, extra: Partial<NewRun>): NewRun;
@@ -43,8 +45,11 @@ type Settled =
   | { type: "halt"; outcome: ExecutionOutcome }
   | { type: "suspend" };
 
-/** Stops the handler: every pending and later step call never settles. */
-const NEVER = new Promise<never>(() => {});
+/**
+ * A promise that never settles: a step that cannot finish in this execution. A fresh one each
+ * time, so nothing keeps a suspended handler's closures reachable once the execution is over.
+ */
+const never = (): Promise<never> => new Promise<never>(() => {});
 
 /**
  * One pass of a run's handler on this worker: replay what the journal holds, execute what it
@@ -64,6 +69,7 @@ export class RunExecution {
   private settle!: (s: Settled) => void;
   private readonly settled: Promise<Settled>;
   private done = false;
+  private storedBytes: number;
   private readonly ws: string;
 
   constructor(
@@ -75,6 +81,7 @@ export class RunExecution {
   ) {
     this.ws = run.workspace;
     this.cancelRequested = run.cancelRequested;
+    this.storedBytes = run.storedBytes;
     for (const rec of history) {
       this.bySeq.set(rec.seq, rec);
       this.byId.set(rec.stepId, rec);
@@ -261,14 +268,14 @@ export class RunExecution {
   /** The execution is ending: this step's work stops here and never settles. */
   private stop(release: () => void): Promise<never> {
     release();
-    return NEVER;
+    return never();
   }
 
   /** The step cannot finish in this execution: it waits for time, an event or a child. */
   private block(release: () => void): Promise<never> {
     this.blocked++;
     release();
-    return NEVER;
+    return never();
   }
 
   private checkQuiescent(): void {
@@ -293,11 +300,11 @@ export class RunExecution {
     release();
     if (CairnError.is(err, ErrorCode.LeaseLost)) {
       this.keeper.markLost((err as Error).message);
-      return NEVER;
+      return never();
     }
     if (CairnError.is(err, ErrorCode.NonDeterminism) || CairnError.is(err, ErrorCode.CorruptPayload)) {
       this.finish({ type: "threw", error: err });
-      return NEVER;
+      return never();
     }
     throw err;
   }
@@ -314,6 +321,17 @@ export class RunExecution {
       return false;
     }
     return true;
+  }
+
+  /** Adds a commit's bytes to the run's total; the commit that crosses the budget carries a warning. */
+  private countStored(bytes: number): { storageWarning?: { storedBytes: number; budgetBytes: number; message: string } } {
+    const before = this.storedBytes;
+    this.storedBytes += bytes;
+    const budget = this.env.runStorageBudgetBytes;
+    if (before > budget || this.storedBytes <= budget) return {};
+    const message = `run has stored ${formatBytes(this.storedBytes)}, over its ${formatBytes(budget)} budget`;
+    this.env.logger.warn(message, { runId: this.run.id });
+    return { storageWarning: { storedBytes: this.storedBytes, budgetBytes: budget, message } };
   }
 
   private replayed(id: string, kind: StepKind): void {
@@ -337,11 +355,11 @@ export class RunExecution {
 
   /** Step calls after the execution ended never settle; bookkeeping errors end it. */
   private guard<T>(body: () => Promise<T>): Promise<T> {
-    if (this.done) return NEVER;
+    if (this.done) return never();
     try {
       return body();
     } catch (err) {
-      if (CairnError.is(err, ErrorCode.NonDeterminism)) return NEVER;
+      if (CairnError.is(err, ErrorCode.NonDeterminism)) return never();
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
   }
@@ -425,6 +443,7 @@ export class RunExecution {
         status: "completed",
         output: encoded,
         endedAt: await j.now(),
+        ...this.countStored(encoded.bytes),
       });
       this.cancelRequested ||= outcome.cancelRequested;
     } catch (err) {
@@ -449,37 +468,31 @@ export class RunExecution {
     fn: (ctx: StepRunContext) => T | Promise<T>,
     timeout: Duration | undefined,
   ): Promise<T> {
-    const controller = new AbortController();
-    const onLost = () => controller.abort(this.keeper.signal.reason);
-    this.keeper.signal.addEventListener("abort", onLost, { once: true });
-    const ms = timeout === undefined ? undefined : toMs(timeout, `step "${id}" timeout`);
-    let timer: NodeJS.Timeout | undefined;
-    const aborted = new Promise<never>((_, reject) => {
-      controller.signal.addEventListener("abort", () => reject(controller.signal.reason as Error), {
-        once: true,
-      });
-    });
-    if (ms !== undefined) {
-      timer = setTimeout(
-        () =>
-          controller.abort(
-            new StepTimeoutError(`step "${id}" timed out after ${ms} ms (attempt ${attempt})`),
-          ),
-        ms,
-      );
-    }
     const ctx: StepRunContext = {
       runId: this.run.id,
       stepId: id,
       attempt,
       idempotencyKey: `${this.run.id}:${id}`,
-      signal: controller.signal,
+      signal: this.keeper.signal,
       logger: this.env.logger,
     };
+    if (timeout === undefined) return fn(ctx);
+    // With a timeout, the body gets its own signal that aborts on timeout or on a lost lease.
+    const ms = toMs(timeout, `step "${id}" timeout`);
+    const controller = new AbortController();
+    const onLost = () => controller.abort(this.keeper.signal.reason);
+    this.keeper.signal.addEventListener("abort", onLost, { once: true });
+    const aborted = new Promise<never>((_, reject) => {
+      controller.signal.addEventListener("abort", () => reject(controller.signal.reason as Error), { once: true });
+    });
+    const timer = setTimeout(
+      () => controller.abort(new StepTimeoutError(`step "${id}" timed out after ${ms} ms (attempt ${attempt})`)),
+      ms,
+    );
     try {
-      return await Promise.race([Promise.resolve().then(() => fn(ctx)), aborted]);
+      return await Promise.race([Promise.resolve().then(() => fn({ ...ctx, signal: controller.signal })), aborted]);
     } finally {
-      if (timer) clearTimeout(timer);
+      clearTimeout(timer);
       this.keeper.signal.removeEventListener("abort", onLost);
     }
   }

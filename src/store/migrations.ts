@@ -34,6 +34,7 @@ export const MIGRATIONS: readonly Migration[] = [
         format INTEGER NOT NULL DEFAULT 1,
         input_json TEXT,
         input_blob TEXT,
+        input_bytes INTEGER NOT NULL DEFAULT 0,
         output_json TEXT,
         output_blob TEXT,
         error_json TEXT,
@@ -82,7 +83,7 @@ export const MIGRATIONS: readonly Migration[] = [
         retry_at INTEGER,
         side_effect INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (workspace, run_id, step_id)
-      )`,
+      ) WITHOUT ROWID`,
       `CREATE TABLE step_attempts (
         workspace TEXT NOT NULL,
         run_id TEXT NOT NULL,
@@ -120,16 +121,17 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (workspace, id)
       )`,
       `CREATE INDEX events_by_name ON events (workspace, name, at)`,
+      // Keyed by run so a step's log line lands beside the run's others: one page per commit.
       `CREATE TABLE entries (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
         workspace TEXT NOT NULL,
-        run_id TEXT,
+        run_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
         type TEXT NOT NULL,
         step_id TEXT,
         at INTEGER NOT NULL,
-        data_json TEXT NOT NULL
-      )`,
-      `CREATE INDEX entries_by_run ON entries (workspace, run_id, seq)`,
+        data_json TEXT NOT NULL,
+        PRIMARY KEY (workspace, run_id, seq)
+      ) WITHOUT ROWID`,
     ],
   },
 ];

@@ -7,7 +7,6 @@ export const DEFAULT_STORE = "sqlite:.cairn/cairn.db";
 
 export interface OpenJournalOptions {
   clock?: Clock;
-  runStorageBudgetBytes?: number;
 }
 
 /**

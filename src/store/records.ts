@@ -111,8 +111,10 @@ export interface WaitRecord {
 
 /** One line of the run's append-only log: what streams, traces and the CLI read. */
 export interface JournalEntry {
+  /** Position in the run's log, from 1. */
   seq: number;
-  runId: string;
+  /** Null for workspace-wide entries (a sent event). */
+  runId: string | null;
   type: string;
   stepId: string | null;
   at: number;

@@ -54,8 +54,12 @@ describe("bad input and changed code", () => {
     const { runId } = await h.engine.start(wf);
     await h.drain();
     const entries = await h.journal.readEntries("default", runId);
-    expect(entries.filter((e) => e.type === "run.storage_warning")).toHaveLength(1);
-    expect((await h.journal.getRunSummary("default", runId))?.status).toBe("completed");
+    const warnings = entries.filter((e) => e.type === "run.storage_warning");
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.stepId).toBe("chunk#2");
+    const run = await h.journal.getRunSummary("default", runId);
+    expect(run?.status).toBe("completed");
+    expect(run?.storedBytes).toBeGreaterThan(300_000);
   });
 
   it("a corrupt row fails its own run with a clear error and leaves others untouched", async () => {

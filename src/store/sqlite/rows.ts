@@ -180,7 +180,7 @@ export function toAttempt(row: AttemptRow): AttemptRecord {
 export function toEntry(row: EntryRow): JournalEntry {
   return {
     seq: row.seq,
-    runId: row.run_id,
+    runId: row.run_id === "" ? null : row.run_id,
     type: row.type,
     stepId: row.step_id,
     at: row.at,

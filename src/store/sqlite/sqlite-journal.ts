@@ -1,11 +1,11 @@
-import type { Statement } from "better-sqlite3";
+import type { Statement, Transaction } from "better-sqlite3";
 import { createHash } from "node:crypto";
 import type { Clock } from "../../shared/clock.js";
 import { systemClock } from "../../shared/clock.js";
 import { CorruptPayloadError, ErrorCode, LeaseLostError, NotFoundError } from "../../shared/errors.js";
 import { newId } from "../../shared/ids.js";
 import type { EncodedPayload } from "../../shared/payload.js";
-import { decodePayload, formatBytes } from "../../shared/payload.js";
+import { decodePayload } from "../../shared/payload.js";
 import type { SerializedError } from "../../shared/serialized-error.js";
 import { Entry } from "../entry-types.js";
 import { eventMatches } from "../event-match.js";
@@ -56,8 +56,6 @@ const INLINE_LIMIT = 64 * 1024;
 
 export interface SqliteJournalOptions extends SqliteOptions {
   clock?: Clock;
-  /** A run that has stored more than this many payload bytes gets a `run.storage_warning`. */
-  runStorageBudgetBytes?: number;
 }
 
 const ACTIVE = "('queued', 'running', 'waiting', 'needs-attention')";
@@ -70,13 +68,14 @@ export class SqliteJournal implements Journal {
   readonly dialect = "sqlite" as const;
   private readonly db: SqliteDatabase;
   private readonly clock: Clock;
-  private readonly budget: number;
   private readonly statements = new Map<string, Statement>();
+  /** One transaction wrapper for every write: better-sqlite3 builds it once, not per call. */
+  private readonly transaction: Transaction<(fn: () => unknown) => unknown>;
 
   constructor(options: SqliteJournalOptions) {
     this.db = openSqlite(options);
     this.clock = options.clock ?? systemClock;
-    this.budget = options.runStorageBudgetBytes ?? 1024 * 1024 * 1024;
+    this.transaction = this.db.transaction((fn: () => unknown) => fn());
   }
 
   /** The raw database, for tests and benchmarks that need to reach under the interface. @internal */
@@ -106,7 +105,7 @@ export class SqliteJournal implements Journal {
 
   private tx<T>(fn: () => T): Promise<T> {
     try {
-      return Promise.resolve(this.db.transaction(fn).immediate());
+      return Promise.resolve(this.transaction.immediate(fn) as T);
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
@@ -120,6 +119,7 @@ export class SqliteJournal implements Journal {
     }
   }
 
+  /** Appends to a run's log (run id "" for workspace-wide entries such as sent events). */
   private log(
     workspace: string,
     runId: string | null,
@@ -128,9 +128,14 @@ export class SqliteJournal implements Journal {
     at: number,
     data: object,
   ): void {
+    const run = runId ?? "";
+    const last = this.sql("SELECT MAX(seq) AS seq FROM entries WHERE workspace = ? AND run_id = ?").get(
+      workspace,
+      run,
+    ) as { seq: number | null };
     this.sql(
-      "INSERT INTO entries (workspace, run_id, type, step_id, at, data_json) VALUES (?, ?, ?, ?, ?, ?)",
-    ).run(workspace, runId, type, stepId, at, JSON.stringify(data));
+      "INSERT INTO entries (workspace, run_id, seq, type, step_id, at, data_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    ).run(workspace, run, (last.seq ?? 0) + 1, type, stepId, at, JSON.stringify(data));
   }
 
   /** Returns [inline text, blob hash] for a payload, writing the blob when it is large. */
@@ -172,30 +177,29 @@ export class SqliteJournal implements Journal {
   }
 
   /**
-   * The fence: touches the run only if this lease is still the current one, and adds the bytes
-   * written. Returns whether cancellation was asked, and a storage warning when the budget is crossed.
+   * The fence: a read, in the writing transaction, that the lease is still the run's current one.
+   * It writes nothing, so a step commit costs one step row and one log row.
    */
-  private fence(lease: Lease, now: number, addedBytes = 0): CommitOutcome {
+  private fence(lease: Lease): CommitOutcome {
     const row = this.sql(
-      `UPDATE runs SET updated_at = ?, stored_bytes = stored_bytes + ?
-       WHERE workspace = ? AND id = ? AND lease_epoch = ? AND lease_owner = ? AND status = 'running'
-       RETURNING cancel_requested, stored_bytes`,
-    ).get(now, addedBytes, lease.workspace, lease.runId, lease.epoch, lease.owner) as
-      { cancel_requested: number; stored_bytes: number } | undefined;
+      `SELECT cancel_requested FROM runs
+       WHERE workspace = ? AND id = ? AND lease_epoch = ? AND lease_owner = ? AND status = 'running'`,
+    ).get(lease.workspace, lease.runId, lease.epoch, lease.owner) as { cancel_requested: number } | undefined;
     if (row === undefined) {
       throw new LeaseLostError(
         `run ${lease.runId}: lease epoch ${lease.epoch} held by ${lease.owner} is no longer current; another worker owns the run`,
       );
     }
-    const before = row.stored_bytes - addedBytes;
-    if (addedBytes > 0 && before <= this.budget && row.stored_bytes > this.budget) {
-      this.log(lease.workspace, lease.runId, Entry.RunStorageWarning, null, now, {
-        storedBytes: row.stored_bytes,
-        budgetBytes: this.budget,
-        message: `run has stored ${formatBytes(row.stored_bytes)}, over its ${formatBytes(this.budget)} budget`,
-      });
-    }
     return { cancelRequested: row.cancel_requested === 1 };
+  }
+
+  /** Recounts the payload bytes a run has stored; done at each transition, not each step. */
+  private recount(ws: string, runId: string, outputBytes = 0): void {
+    this.sql(
+      `UPDATE runs SET stored_bytes = input_bytes + ?
+         + (SELECT COALESCE(SUM(output_bytes), 0) FROM steps WHERE workspace = ? AND run_id = ?)
+       WHERE workspace = ? AND id = ?`,
+    ).run(outputBytes, ws, runId, ws, runId);
   }
 
   // ── runs ──────────────────────────────────────────────────────────────────────────────────
@@ -238,8 +242,9 @@ export class SqliteJournal implements Journal {
     const runAt = run.runAt ?? now;
     this.sql(
       `INSERT INTO runs (workspace, id, workflow, status, input_json, input_blob, parent_run_id, parent_step_id,
-         idempotency_key, concurrency_key, concurrency_limit, singleton_key, created_at, updated_at, wake_at, stored_bytes)
-       VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         idempotency_key, concurrency_key, concurrency_limit, singleton_key, created_at, updated_at, wake_at, stored_bytes,
+         input_bytes)
+       VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       ws,
       run.id,
@@ -255,6 +260,7 @@ export class SqliteJournal implements Journal {
       now,
       now,
       runAt,
+      run.input.bytes,
       run.input.bytes,
     );
     this.log(ws, run.id, Entry.RunCreated, null, now, {
@@ -379,7 +385,7 @@ export class SqliteJournal implements Journal {
   renewLease(lease: Lease, ttlMs: number): Promise<Lease> {
     return this.tx(() => {
       const now = this.clock.now();
-      this.fence(lease, now);
+      this.fence(lease);
       const expiresAt = now + ttlMs;
       this.sql("UPDATE runs SET lease_expires_at = ? WHERE workspace = ? AND id = ?").run(
         expiresAt,
@@ -432,7 +438,7 @@ export class SqliteJournal implements Journal {
   recordIntent(lease: Lease, step: StepStart): Promise<void> {
     return this.tx(() => {
       const now = this.clock.now();
-      this.fence(lease, now);
+      this.fence(lease);
       const prior = this.sql("SELECT * FROM steps WHERE workspace = ? AND run_id = ? AND step_id = ?").get(
         lease.workspace,
         lease.runId,
@@ -493,7 +499,7 @@ export class SqliteJournal implements Journal {
     return this.tx(() => {
       const now = this.clock.now();
       const bytes = commit.output?.bytes ?? 0;
-      const outcome = this.fence(lease, now, bytes);
+      const outcome = this.fence(lease);
       const [json, blob] = commit.output
         ? this.putPayload(lease.workspace, commit.output, now)
         : [null, null];
@@ -509,6 +515,9 @@ export class SqliteJournal implements Journal {
         ...(commit.error ? { error: { message: commit.error.message, code: commit.error.code } } : {}),
       });
       if (commit.event) this.sendEventInTx(lease.workspace, commit.event.event, commit.event.triggers, now);
+      if (commit.storageWarning) {
+        this.log(lease.workspace, lease.runId, Entry.RunStorageWarning, commit.stepId, now, commit.storageWarning);
+      }
       return outcome;
     });
   }
@@ -538,7 +547,7 @@ export class SqliteJournal implements Journal {
   recordRetry(lease: Lease, retry: StepRetry): Promise<CommitOutcome> {
     return this.tx(() => {
       const now = this.clock.now();
-      const outcome = this.fence(lease, now);
+      const outcome = this.fence(lease);
       const errorJson = JSON.stringify(retry.error);
       this.insertAttempt(lease, retry, retry.endedAt, errorJson, "failed");
       this.upsertStep(lease, retry, "retrying", null, null, 0, errorJson, null, retry.retryAt);
@@ -554,7 +563,7 @@ export class SqliteJournal implements Journal {
   registerWait(lease: Lease, wait: NewWait): Promise<CommitOutcome> {
     return this.tx(() => {
       const now = this.clock.now();
-      const outcome = this.fence(lease, now);
+      const outcome = this.fence(lease);
       let childRunId: string | null = null;
       let resolvedAt: number | null = null;
       if (wait.child) {
@@ -618,7 +627,7 @@ export class SqliteJournal implements Journal {
           `the lease on run ${lease.runId} does not cover run ${runId}; it cannot settle its waits`,
         );
       }
-      this.fence(lease, now);
+      this.fence(lease);
       const ws = lease.workspace;
       const wait = this.waitRow(ws, runId, stepId);
       if (wait === undefined)
@@ -665,11 +674,6 @@ export class SqliteJournal implements Journal {
         `UPDATE steps SET status = 'completed', output_json = ?, output_blob = ?, output_bytes = ?, ended_at = ?
          WHERE workspace = ? AND run_id = ? AND step_id = ?`,
       ).run(json, blob, bytes, now, ws, runId, stepId);
-      this.sql("UPDATE runs SET stored_bytes = stored_bytes + ? WHERE workspace = ? AND id = ?").run(
-        bytes,
-        ws,
-        runId,
-      );
       this.log(ws, runId, Entry.StepEnded, stepId, now, {
         kind: step.kind,
         status: "completed",
@@ -700,7 +704,7 @@ export class SqliteJournal implements Journal {
   suspendRun(lease: Lease): Promise<void> {
     return this.tx(() => {
       const now = this.clock.now();
-      this.fence(lease, now);
+      this.fence(lease);
       const ws = lease.workspace;
       const id = lease.runId;
       const ready = this.sql(
@@ -721,6 +725,7 @@ export class SqliteJournal implements Journal {
         `UPDATE runs SET status = 'waiting', wake_at = ?, lease_owner = NULL, lease_expires_at = NULL, reason = ?, updated_at = ?
          WHERE workspace = ? AND id = ?`,
       ).run(wakeAt, reason, now, ws, id);
+      this.recount(ws, id);
       this.log(ws, id, Entry.RunWaiting, null, now, { wakeAt, reason });
     });
   }
@@ -728,16 +733,17 @@ export class SqliteJournal implements Journal {
   completeRun(lease: Lease, output: EncodedPayload): Promise<void> {
     return this.tx(() => {
       const now = this.clock.now();
-      this.fence(lease, now, output.bytes);
+      this.fence(lease);
       const [json, blob] = this.putPayload(lease.workspace, output, now);
       this.endRun(lease.workspace, lease.runId, "completed", now, json, blob, null, null);
+      this.recount(lease.workspace, lease.runId, output.bytes);
     });
   }
 
   failRun(lease: Lease, error: SerializedError): Promise<void> {
     return this.tx(() => {
       const now = this.clock.now();
-      this.fence(lease, now);
+      this.fence(lease);
       this.endRun(
         lease.workspace,
         lease.runId,
@@ -754,7 +760,7 @@ export class SqliteJournal implements Journal {
   cancelRun(lease: Lease, reason: string): Promise<void> {
     return this.tx(() => {
       const now = this.clock.now();
-      this.fence(lease, now);
+      this.fence(lease);
       this.cancelInTx(lease.workspace, lease.runId, reason, now);
     });
   }
@@ -775,6 +781,7 @@ export class SqliteJournal implements Journal {
          wake_at = NULL, lease_owner = NULL, lease_expires_at = NULL
        WHERE workspace = ? AND id = ?`,
     ).run(status, outputJson, outputBlob, errorJson, reason, now, now, ws, runId);
+    if (status !== "completed") this.recount(ws, runId);
     this.sql(
       "UPDATE waits SET resolved_at = ?, settled = 1 WHERE workspace = ? AND run_id = ? AND resolved_at IS NULL",
     ).run(now, ws, runId);
@@ -826,7 +833,7 @@ export class SqliteJournal implements Journal {
   retryRun(lease: Lease, error: SerializedError, runAt: number): Promise<void> {
     return this.tx(() => {
       const now = this.clock.now();
-      this.fence(lease, now);
+      this.fence(lease);
       const ws = lease.workspace;
       const failed = this.sql(
         "SELECT * FROM steps WHERE workspace = ? AND run_id = ? AND status = 'failed'",
@@ -840,6 +847,7 @@ export class SqliteJournal implements Journal {
         `UPDATE runs SET status = 'queued', attempt = attempt + 1, wake_at = ?, lease_owner = NULL, lease_expires_at = NULL,
            error_json = ?, reason = ?, updated_at = ? WHERE workspace = ? AND id = ?`,
       ).run(runAt, JSON.stringify(error), `retrying after: ${error.message}`, now, ws, lease.runId);
+      this.recount(ws, lease.runId);
       this.log(ws, lease.runId, Entry.RunRetrying, null, now, {
         runAt,
         error: { message: error.message, code: error.code },
@@ -851,11 +859,12 @@ export class SqliteJournal implements Journal {
   markNeedsAttention(lease: Lease, stepId: string, reason: string): Promise<void> {
     return this.tx(() => {
       const now = this.clock.now();
-      this.fence(lease, now);
+      this.fence(lease);
       this.sql(
         `UPDATE runs SET status = 'needs-attention', wake_at = NULL, lease_owner = NULL, lease_expires_at = NULL, reason = ?,
            updated_at = ? WHERE workspace = ? AND id = ?`,
       ).run(reason, now, lease.workspace, lease.runId);
+      this.recount(lease.workspace, lease.runId);
       this.log(lease.workspace, lease.runId, Entry.RunNeedsAttention, stepId, now, { reason });
     });
   }
@@ -863,11 +872,12 @@ export class SqliteJournal implements Journal {
   releaseRun(lease: Lease): Promise<void> {
     return this.tx(() => {
       const now = this.clock.now();
-      this.fence(lease, now);
+      this.fence(lease);
       this.sql(
         `UPDATE runs SET status = 'queued', wake_at = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
          WHERE workspace = ? AND id = ?`,
       ).run(now, now, lease.workspace, lease.runId);
+      this.recount(lease.workspace, lease.runId);
       this.log(lease.workspace, lease.runId, Entry.RunReleased, null, now, {});
     });
   }
