@@ -324,7 +324,9 @@ export class RunExecution {
   }
 
   /** Adds a commit's bytes to the run's total; the commit that crosses the budget carries a warning. */
-  private countStored(bytes: number): { storageWarning?: { storedBytes: number; budgetBytes: number; message: string } } {
+  private countStored(bytes: number): {
+    storageWarning?: { storedBytes: number; budgetBytes: number; message: string };
+  } {
     const before = this.storedBytes;
     this.storedBytes += bytes;
     const budget = this.env.runStorageBudgetBytes;
@@ -483,14 +485,20 @@ export class RunExecution {
     const onLost = () => controller.abort(this.keeper.signal.reason);
     this.keeper.signal.addEventListener("abort", onLost, { once: true });
     const aborted = new Promise<never>((_, reject) => {
-      controller.signal.addEventListener("abort", () => reject(controller.signal.reason as Error), { once: true });
+      controller.signal.addEventListener("abort", () => reject(controller.signal.reason as Error), {
+        once: true,
+      });
     });
     const timer = setTimeout(
-      () => controller.abort(new StepTimeoutError(`step "${id}" timed out after ${ms} ms (attempt ${attempt})`)),
+      () =>
+        controller.abort(new StepTimeoutError(`step "${id}" timed out after ${ms} ms (attempt ${attempt})`)),
       ms,
     );
     try {
-      return await Promise.race([Promise.resolve().then(() => fn({ ...ctx, signal: controller.signal })), aborted]);
+      return await Promise.race([
+        Promise.resolve().then(() => fn({ ...ctx, signal: controller.signal })),
+        aborted,
+      ]);
     } finally {
       clearTimeout(timer);
       this.keeper.signal.removeEventListener("abort", onLost);

@@ -167,7 +167,12 @@ describe("a worker that cannot renew its lease", () => {
         return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
     });
-    const engine = new Engine({ journal: unreachable, workflows: [wf], logger: silentLogger, leaseTtlMs: 300 });
+    const engine = new Engine({
+      journal: unreachable,
+      workflows: [wf],
+      logger: silentLogger,
+      leaseTtlMs: 300,
+    });
     const { runId } = await engine.start(wf);
     const [lease] = await engine.claim(1);
     expect(await engine.execute(lease!)).toBe("lease-lost");

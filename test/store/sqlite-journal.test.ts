@@ -226,6 +226,25 @@ describe("SqliteJournal", () => {
     });
   });
 
+  describe("group commit", () => {
+    it("commits of concurrent runs share a transaction, and a lost lease fails only its own commit", async () => {
+      const { journal } = open();
+      const leases = [];
+      for (let i = 0; i < 5; i++) leases.push(await started(journal, `run_g${i}`));
+      // Another worker takes run_g2 over; its old lease must fail alone.
+      journal.database.prepare("UPDATE runs SET lease_epoch = lease_epoch + 1 WHERE id = 'run_g2'").run();
+      const results = await Promise.allSettled(leases.map((l) => commit(journal, l, "s", 0, l.runId)));
+      expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled", "fulfilled"]);
+      const rejected = results[2] as PromiseRejectedResult;
+      expect(CairnError.is(rejected.reason, "CAIRN_LEASE_LOST")).toBe(true);
+      for (const l of leases) {
+        const steps = await journal.loadSteps("default", l.runId);
+        expect(steps.map((x) => x.output)).toEqual(l.runId === "run_g2" ? [] : [l.runId]);
+      }
+      await journal.close();
+    });
+  });
+
   describe("several processes on one file", () => {
     it("two processes racing to claim the same run 200 times never both get it", async () => {
       const { journal, path, clock } = open();

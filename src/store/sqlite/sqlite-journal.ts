@@ -71,6 +71,8 @@ export class SqliteJournal implements Journal {
   private readonly statements = new Map<string, Statement>();
   /** One transaction wrapper for every write: better-sqlite3 builds it once, not per call. */
   private readonly transaction: Transaction<(fn: () => unknown) => unknown>;
+  private readonly batch: { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: Error) => void }[] =
+    [];
 
   constructor(options: SqliteJournalOptions) {
     this.db = openSqlite(options);
@@ -111,6 +113,47 @@ export class SqliteJournal implements Journal {
     }
   }
 
+  /**
+   * Group commit: step commits requested in the same turn of the event loop (concurrent runs)
+   * share one transaction and one fsync. Each runs in its own savepoint, so one that fails (a
+   * lost lease) is rolled back alone; every caller's promise settles only after the commit.
+   */
+  private grouped<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.batch.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (this.batch.length === 1) queueMicrotask(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const items = this.batch.splice(0);
+    if (items.length === 1) {
+      const [item] = items as [(typeof items)[number]];
+      this.tx(item.fn).then(item.resolve, item.reject);
+      return;
+    }
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      this.transaction.immediate(() => {
+        for (const item of items) {
+          try {
+            outcomes.push({ ok: true, value: this.transaction(item.fn) });
+          } catch (error) {
+            outcomes.push({ ok: false, error });
+          }
+        }
+      });
+    } catch (err) {
+      for (const item of items) item.reject(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    items.forEach((item, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) item.resolve(o.value);
+      else item.reject(o.error instanceof Error ? o.error : new Error(String(o.error)));
+    });
+  }
+
   private read<T>(fn: () => T): Promise<T> {
     try {
       return Promise.resolve(fn());
@@ -129,13 +172,10 @@ export class SqliteJournal implements Journal {
     data: object,
   ): void {
     const run = runId ?? "";
-    const last = this.sql("SELECT MAX(seq) AS seq FROM entries WHERE workspace = ? AND run_id = ?").get(
-      workspace,
-      run,
-    ) as { seq: number | null };
     this.sql(
-      "INSERT INTO entries (workspace, run_id, seq, type, step_id, at, data_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
-    ).run(workspace, run, (last.seq ?? 0) + 1, type, stepId, at, JSON.stringify(data));
+      `INSERT INTO entries (workspace, run_id, seq, type, step_id, at, data_json)
+       SELECT ?, ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ? FROM entries WHERE workspace = ? AND run_id = ?`,
+    ).run(workspace, run, type, stepId, at, JSON.stringify(data), workspace, run);
   }
 
   /** Returns [inline text, blob hash] for a payload, writing the blob when it is large. */
@@ -496,7 +536,7 @@ export class SqliteJournal implements Journal {
   }
 
   commitStep(lease: Lease, commit: StepCommit): Promise<CommitOutcome> {
-    return this.tx(() => {
+    return this.grouped(() => {
       const now = this.clock.now();
       const bytes = commit.output?.bytes ?? 0;
       const outcome = this.fence(lease);
@@ -516,7 +556,14 @@ export class SqliteJournal implements Journal {
       });
       if (commit.event) this.sendEventInTx(lease.workspace, commit.event.event, commit.event.triggers, now);
       if (commit.storageWarning) {
-        this.log(lease.workspace, lease.runId, Entry.RunStorageWarning, commit.stepId, now, commit.storageWarning);
+        this.log(
+          lease.workspace,
+          lease.runId,
+          Entry.RunStorageWarning,
+          commit.stepId,
+          now,
+          commit.storageWarning,
+        );
       }
       return outcome;
     });
