@@ -1,5 +1,8 @@
 /** Cairn: a durable agent runtime. The public API; everything else is internal. */
 export * from "./engine/index.js";
+export * from "./agent/index.js";
+export { defineConfig } from "./cli/define-config.js";
+export type { CairnConfig } from "./cli/define-config.js";
 export {
   CairnError,
   ErrorCode,

@@ -1,4 +1,4 @@
-import type { CairnConfig } from "../engine/define-config.js";
+import type { CairnConfig } from "./define-config.js";
 import { Engine } from "../engine/engine.js";
 import type { Workflow } from "../engine/workflow.js";
 import { stderrLogger } from "../shared/logger.js";
@@ -39,7 +39,10 @@ export async function openContext(args: Parsed, options: ContextOptions = {}): P
   const workspace = config.workspace ?? "default";
   const engine = new Engine({
     journal,
-    workflows: options.workflows ?? config.workflows ?? [],
+    workflows: options.workflows ?? [
+      ...(config.workflows ?? []),
+      ...(config.agents ?? []).map((a) => a.workflow),
+    ],
     workspace,
     logger: stderrLogger(process.env.CAIRN_LOG_LEVEL === "debug" ? "debug" : "warn"),
     ...(config.leaseTtlMs ? { leaseTtlMs: config.leaseTtlMs } : {}),

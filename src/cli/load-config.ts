@@ -2,8 +2,8 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { tsImport } from "tsx/esm/api";
-import { validateConfig } from "../engine/define-config.js";
-import type { CairnConfig } from "../engine/define-config.js";
+import { validateConfig } from "./define-config.js";
+import type { CairnConfig } from "./define-config.js";
 import { ConfigError } from "../shared/errors.js";
 
 const CANDIDATES = ["cairn.config.ts", "cairn.config.mts", "cairn.config.js", "cairn.config.mjs"];

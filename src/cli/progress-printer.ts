@@ -51,6 +51,7 @@ export function printProgress(
         break;
       case "run.ended":
       case "run.waiting":
+      case "step.progress":
         break;
     }
   };

@@ -16,5 +16,3 @@ export type { WorkerOptions, DrainResult } from "./worker.js";
 export type { ExecutionOutcome } from "./run-execution.js";
 export type { Progress, ProgressListener } from "./progress.js";
 export { ChildRunError } from "./child-run-error.js";
-export { defineConfig, validateConfig } from "./define-config.js";
-export type { CairnConfig } from "./define-config.js";

@@ -9,6 +9,7 @@ export type Progress =
   | { type: "run.started"; runId: string; workflow: string; epoch: number }
   | { type: "step.started"; runId: string; stepId: string; kind: StepKind; attempt: number }
   | { type: "step.replayed"; runId: string; stepId: string; kind: StepKind }
+  | { type: "step.progress"; runId: string; stepId: string; data: Record<string, unknown> }
   | {
       type: "step.ended";
       runId: string;

@@ -396,6 +396,7 @@ export class RunExecution {
     const defaults = this.workflow.options.steps ?? {};
     const sideEffect = options.sideEffect === true;
     let attempt = 1;
+    const interrupted = rec?.status === "started";
     if (rec?.status === "retrying") {
       if ((rec.retryAt ?? 0) > (await j.now())) return this.block(release);
       attempt = rec.attempt + 1;
@@ -427,7 +428,7 @@ export class RunExecution {
     const began = performance.now();
     let value: T;
     try {
-      value = await this.callBody(id, attempt, fn, options.timeout ?? defaults.timeout);
+      value = await this.callBody(id, attempt, interrupted, fn, options.timeout ?? defaults.timeout);
     } catch (err) {
       if (this.keeper.signal.aborted) return this.stop(release);
       return this.stepFailed(start, err, began, options, release);
@@ -467,6 +468,7 @@ export class RunExecution {
   private async callBody<T>(
     id: string,
     attempt: number,
+    interrupted: boolean,
     fn: (ctx: StepRunContext) => T | Promise<T>,
     timeout: Duration | undefined,
   ): Promise<T> {
@@ -477,6 +479,8 @@ export class RunExecution {
       idempotencyKey: `${this.run.id}:${id}`,
       signal: this.keeper.signal,
       logger: this.env.logger,
+      interrupted,
+      progress: (data) => this.env.emit({ type: "step.progress", runId: this.run.id, stepId: id, data }),
     };
     if (timeout === undefined) return fn(ctx);
     // With a timeout, the body gets its own signal that aborts on timeout or on a lost lease.

@@ -31,6 +31,10 @@ export interface StepRunContext {
   /** Aborts when the step times out or the worker loses the run. */
   signal: AbortSignal;
   logger: Logger;
+  /** True when an earlier attempt of this side-effecting step was cut off by a crash. */
+  interrupted: boolean;
+  /** Reports progress (e.g. a model's token deltas) to this engine's listeners; not journaled. */
+  progress(data: Record<string, unknown>): void;
 }
 
 export interface WaitForEventOptions {

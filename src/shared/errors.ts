@@ -28,6 +28,7 @@ export const ErrorCode = {
   Conflict: "CAIRN_CONFLICT",
   Store: "CAIRN_STORE",
   IntentWithoutResult: "CAIRN_INTENT_WITHOUT_RESULT",
+  AgentLimit: "CAIRN_AGENT_LIMIT",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

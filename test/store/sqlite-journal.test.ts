@@ -234,7 +234,13 @@ describe("SqliteJournal", () => {
       // Another worker takes run_g2 over; its old lease must fail alone.
       journal.database.prepare("UPDATE runs SET lease_epoch = lease_epoch + 1 WHERE id = 'run_g2'").run();
       const results = await Promise.allSettled(leases.map((l) => commit(journal, l, "s", 0, l.runId)));
-      expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled", "fulfilled"]);
+      expect(results.map((r) => r.status)).toEqual([
+        "fulfilled",
+        "fulfilled",
+        "rejected",
+        "fulfilled",
+        "fulfilled",
+      ]);
       const rejected = results[2] as PromiseRejectedResult;
       expect(CairnError.is(rejected.reason, "CAIRN_LEASE_LOST")).toBe(true);
       for (const l of leases) {

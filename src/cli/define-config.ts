@@ -1,10 +1,13 @@
 import { ConfigError } from "../shared/errors.js";
-import type { Workflow } from "./workflow.js";
-import { isWorkflow } from "./workflow.js";
+import type { Agent } from "../agent/agent.js";
+import { isAgent } from "../agent/agent.js";
+import type { Workflow } from "../engine/workflow.js";
+import { isWorkflow } from "../engine/workflow.js";
 
 /** What `cairn.config.ts` exports by default. */
 export interface CairnConfig {
   workflows?: Workflow[];
+  agents?: Agent[];
   /** Store URL; `CAIRN_STORE` overrides it. Default `sqlite:.cairn/cairn.db`. */
   store?: string;
   /** Default "default". */
@@ -56,6 +59,14 @@ export function validateConfig(config: unknown, source: string): CairnConfig {
         throw new ConfigError(
           `${source}: workflows[${i}] is not a workflow; create it with workflow(id, handler)`,
         );
+    });
+  }
+  if (c.agents !== undefined) {
+    if (!Array.isArray(c.agents))
+      throw new ConfigError(`${source}: "agents" must be an array of agent(...) values`);
+    c.agents.forEach((a, i) => {
+      if (!isAgent(a))
+        throw new ConfigError(`${source}: agents[${i}] is not an agent; create it with agent({ ... })`);
     });
   }
   for (const key of ["store", "workspace"] as const) {

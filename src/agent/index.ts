@@ -1,0 +1,13 @@
+export { agent, isAgent } from "./agent.js";
+export type { Agent, AgentOptions, AgentInput, AgentResult } from "./agent.js";
+export { tool, isTool } from "./tool.js";
+export type { Tool, ToolOptions, ToolContext } from "./tool.js";
+export { AgentLimitError } from "./agent-limit-error.js";
+export type { AgentLimit } from "./agent-limit-error.js";
+export { resolveModel } from "./models.js";
+export type { ModelSpec, ResolvedModel } from "./models.js";
+export type { ModelTurn, ToolCallRecord } from "./model-call.js";
+export { DEFAULT_PRICES, costOf } from "./usage.js";
+export type { Usage, Price } from "./usage.js";
+export { scriptedModel, promptText } from "./scripted-model.js";
+export type { ScriptedReply, ScriptedModelOptions } from "./scripted-model.js";

@@ -1,0 +1,58 @@
+import type { z } from "zod";
+import { ConfigError } from "../shared/errors.js";
+import type { Duration } from "../shared/duration.js";
+import type { StepRunContext } from "../engine/step.js";
+
+const TOOL = Symbol.for("cairn.tool");
+
+/** What a tool's `execute` receives besides its arguments. */
+export type ToolContext = StepRunContext;
+
+export interface ToolOptions<I, O> {
+  description: string;
+  /** Arguments from the model are checked against this before `execute` runs. */
+  input: z.ZodType<I>;
+  execute(args: I, ctx: ToolContext): O | Promise<O>;
+  /** Retries of a failing `execute` (default 2); after them the error goes back to the model. */
+  retries?: number;
+  timeout?: Duration;
+  /**
+   * The tool acts on the world: its intent is recorded before it runs, so a crash mid-call is
+   * noticed. Without `idempotent`, such a call pauses the run for a person instead of repeating.
+   */
+  sideEffect?: boolean;
+  idempotent?: boolean;
+  /** A person must approve each call (true), or the calls this predicate picks. */
+  needsApproval?: boolean | ((args: I, ctx: { runId: string }) => boolean);
+}
+
+export interface Tool<I = unknown, O = unknown> extends ToolOptions<I, O> {
+  readonly [TOOL]: true;
+}
+
+/**
+ * Defines a tool an agent can call. Each call is its own durable step.
+ *
+ * @example
+ * const weather = tool({
+ *   description: "Current weather for a city",
+ *   input: z.object({ city: z.string() }),
+ *   execute: async ({ city }) => fetchWeather(city),
+ * });
+ */
+export function tool<I, O>(options: ToolOptions<I, O>): Tool<I, O> {
+  if (typeof options?.description !== "string" || options.description === "") {
+    throw new ConfigError(
+      "tool(): a description is required (the model reads it to decide when to call the tool)",
+    );
+  }
+  if (typeof options.input?.safeParse !== "function") {
+    throw new ConfigError("tool(): `input` must be a zod schema, e.g. z.object({ city: z.string() })");
+  }
+  if (typeof options.execute !== "function") throw new ConfigError("tool(): `execute` must be a function");
+  return Object.freeze({ ...options, [TOOL]: true as const });
+}
+
+export function isTool(value: unknown): value is Tool {
+  return typeof value === "object" && value !== null && TOOL in value;
+}
