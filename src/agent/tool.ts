@@ -23,8 +23,11 @@ export interface ToolOptions<I, O> {
   sideEffect?: boolean;
   idempotent?: boolean;
   /** A person must approve each call (true), or the calls this predicate picks. */
-  needsApproval?: boolean | ((args: I, ctx: { runId: string }) => boolean);
+  needsApproval?: boolean | ApprovalPredicate<I>;
 }
+
+/** Method-typed so a Tool<{ city: string }> still fits in a Record<string, Tool>. */
+export type ApprovalPredicate<I> = { check(args: I, ctx: { runId: string }): boolean }["check"];
 
 export interface Tool<I = unknown, O = unknown> extends ToolOptions<I, O> {
   readonly [TOOL]: true;

@@ -5,7 +5,8 @@ import { stderrLogger } from "../shared/logger.js";
 import type { Journal } from "../store/journal.js";
 import { DEFAULT_STORE, openJournal } from "../store/open-journal.js";
 import type { Parsed } from "./args.js";
-import { findConfig, loadConfig, missingConfig } from "./load-config.js";
+import { DEMO_AGENT, posterAgent } from "./demo/poster-agent.js";
+import { findConfig, loadConfig } from "./load-config.js";
 
 export interface CliContext {
   config: CairnConfig;
@@ -18,20 +19,15 @@ export interface CliContext {
   close(): Promise<void>;
 }
 
-export interface ContextOptions {
-  /** The verb cannot work without a config (run, worker). */
-  requireConfig?: boolean;
-  /** Workflows to use instead of the config's (the demo). */
-  workflows?: Workflow[];
+/** The built-in demo agent is always known, so `cairn worker` can finish a demo run anywhere. */
+function withDemo(workflows: Workflow[]): Workflow[] {
+  return workflows.some((w) => w.id === DEMO_AGENT) ? workflows : [...workflows, posterAgent().workflow];
 }
 
 /** Loads config, opens the store and builds an engine, as the flags and environment say. */
-export async function openContext(args: Parsed, options: ContextOptions = {}): Promise<CliContext> {
+export async function openContext(args: Parsed): Promise<CliContext> {
   const cwd = process.cwd();
-  const configPath = options.workflows
-    ? undefined
-    : findConfig(cwd, args.values.config as string | undefined);
-  if (configPath === undefined && options.requireConfig) throw missingConfig(cwd);
+  const configPath = findConfig(cwd, args.values.config as string | undefined);
   const config = configPath ? await loadConfig(configPath) : {};
   const storeUrl =
     (args.values.store as string | undefined) ?? process.env.CAIRN_STORE ?? config.store ?? DEFAULT_STORE;
@@ -39,10 +35,7 @@ export async function openContext(args: Parsed, options: ContextOptions = {}): P
   const workspace = config.workspace ?? "default";
   const engine = new Engine({
     journal,
-    workflows: options.workflows ?? [
-      ...(config.workflows ?? []),
-      ...(config.agents ?? []).map((a) => a.workflow),
-    ],
+    workflows: withDemo([...(config.workflows ?? []), ...(config.agents ?? []).map((a) => a.workflow)]),
     workspace,
     logger: stderrLogger(process.env.CAIRN_LOG_LEVEL === "debug" ? "debug" : "warn"),
     ...(config.leaseTtlMs ? { leaseTtlMs: config.leaseTtlMs } : {}),

@@ -1,58 +1,110 @@
 import type { Progress } from "../engine/progress.js";
 import { cyan, dim, duration, green, preview, red, yellow } from "./format.js";
 
-/** Prints an engine's progress as lines a person can follow. `only` limits it to some runs. */
-export function printProgress(
-  write: (line: string) => void,
-  only?: (runId: string) => boolean,
-): (p: Progress) => void {
+export interface Output {
+  /** Writes text as is (streamed model tokens). */
+  write(text: string): void;
+}
+
+export const stdout: Output = { write: (text) => void process.stdout.write(text) };
+
+/** A model step's output, as far as the printer cares. */
+interface ModelTurnLike {
+  usage?: { input: number; output: number };
+  cost?: number | null;
+  toolCalls?: { name: string; input: unknown }[];
+  resent?: boolean;
+}
+
+/**
+ * Prints an engine's progress as a person wants to follow it: each step as it starts and ends,
+ * a model's tokens as they stream, and steps served from the journal marked as such. `only`
+ * limits it to some runs.
+ */
+export function printProgress(out: Output, only?: (runId: string) => boolean): (p: Progress) => void {
+  let streaming: string | undefined;
+  const line = (text: string) => {
+    if (streaming !== undefined) {
+      out.write("\n");
+      streaming = undefined;
+    }
+    out.write(text + "\n");
+  };
   return (p) => {
     if (only && !only(p.runId)) return;
-    const id = "stepId" in p ? p.stepId : "";
     switch (p.type) {
       case "run.started":
-        write(dim(`  ${p.runId} · ${p.workflow} · executing (lease epoch ${p.epoch})`));
+        line(dim(`  ${p.runId} · ${p.workflow} · executing (lease epoch ${p.epoch})`));
         break;
       case "step.started":
-        write(`  ${cyan("▸")} ${id}${p.attempt > 1 ? dim(` (attempt ${p.attempt})`) : ""}`);
+        line(`  ${cyan("▸")} ${p.stepId}${p.attempt > 1 ? dim(` (attempt ${p.attempt})`) : ""}`);
         break;
-      case "step.replayed":
-        write(`  ${dim("↺")} ${id} ${dim("served from the journal")}`);
-        break;
-      case "step.ended":
-        if (p.status === "completed") {
-          const out = p.output === undefined ? "" : dim(` → ${preview(p.output)}`);
-          write(`  ${green("✓")} ${id} ${dim(duration(p.durationMs))}${out}`);
-        } else {
-          write(`  ${red("✗")} ${id} ${dim(duration(p.durationMs))} ${red(p.error?.message ?? "failed")}`);
+      case "step.progress":
+        if (p.data.type === "text-delta" && typeof p.data.text === "string") {
+          if (streaming !== p.stepId) {
+            if (streaming !== undefined) out.write("\n");
+            out.write("    ");
+            streaming = p.stepId;
+          }
+          out.write(dim(p.data.text.replace(/\n/g, "\n    ")));
         }
         break;
+      case "step.replayed":
+        line(`  ${dim("↺")} ${p.stepId} ${dim("served from the journal")}`);
+        break;
+      case "step.ended":
+        if (p.status === "completed")
+          line(`  ${green("✓")} ${p.stepId} ${dim(duration(p.durationMs))}${describeOutput(p.output)}`);
+        else
+          line(
+            `  ${red("✗")} ${p.stepId} ${dim(duration(p.durationMs))} ${red(p.error?.message ?? "failed")}`,
+          );
+        break;
       case "step.retrying":
-        write(
-          `  ${yellow("↻")} ${id} attempt ${p.attempt} failed: ${p.error.message}; retrying at ${new Date(p.retryAt).toISOString()}`,
+        line(
+          `  ${yellow("↻")} ${p.stepId} attempt ${p.attempt} failed: ${p.error.message}; retrying at ${new Date(p.retryAt).toISOString()}`,
         );
         break;
       case "step.waiting":
-        write(
-          `  ${yellow("…")} ${id} ${p.event ? `waiting for event "${p.event}"` : p.kind === "invoke" ? "waiting for a child run" : "sleeping"}` +
+        line(
+          `  ${yellow("…")} ${p.stepId} ${p.event ? `waiting for event "${p.event}"` : p.kind === "invoke" ? "waiting for a child run" : "sleeping"}` +
             (p.until ? dim(` until ${new Date(p.until).toISOString()}`) : ""),
         );
         break;
       case "run.needs_attention":
-        write(`  ${yellow("!")} ${p.reason}`);
+        line(`  ${yellow("!")} ${p.reason}`);
         break;
       case "run.retrying":
-        write(
+        line(
           `  ${yellow("↻")} run failed (${p.error.message}); retrying at ${new Date(p.runAt).toISOString()}`,
         );
         break;
       case "run.lease_lost":
-        write(`  ${red("!")} stopped: ${p.reason}`);
+        line(`  ${red("!")} stopped: ${p.reason}`);
         break;
       case "run.ended":
       case "run.waiting":
-      case "step.progress":
+        if (streaming !== undefined) line("");
         break;
     }
   };
+}
+
+/** A step's result in a few words: for a model call its tokens, cost and tool calls. */
+function describeOutput(output: unknown): string {
+  if (output === undefined) return "";
+  const turn = output as ModelTurnLike;
+  if (
+    typeof output === "object" &&
+    output !== null &&
+    turn.usage !== undefined &&
+    Array.isArray(turn.toolCalls)
+  ) {
+    const parts = [`${turn.usage.input + turn.usage.output} tokens`];
+    if (typeof turn.cost === "number") parts.push(`$${turn.cost.toFixed(6)}`);
+    if (turn.resent) parts.push(yellow("re-sent after a crash"));
+    const calls = turn.toolCalls.map((c) => `${c.name}(${preview(c.input, 50)})`).join(", ");
+    return dim(` · ${parts.join(" · ")}`) + (calls ? dim(` → ${calls}`) : "");
+  }
+  return dim(` → ${preview(output)}`);
 }

@@ -1,92 +1,138 @@
-import { spawn } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { parse, parsePositiveInt } from "../args.js";
+import { relative } from "node:path";
+import type { AgentResult } from "../../agent/agent.js";
+import { isTerminal } from "../../store/records.js";
+import type { RunSummary } from "../../store/records.js";
+import { parse, parsePositiveInt, UsageError } from "../args.js";
 import { openContext } from "../context.js";
-import { bold, cyan, dim, green, red } from "../format.js";
-import { printProgress } from "../progress-printer.js";
-import { executionLog, reportWorkflow } from "../demo/report-workflow.js";
+import type { CliContext } from "../context.js";
+import { bold, dim, green, red, yellow } from "../format.js";
+import { DEMO_AGENT, demoModel } from "../demo/poster-agent.js";
 import { follow } from "./run.js";
 
-export const DEMO_HELP = `cairn demo [--step-ms N]
+export const DEMO_HELP = `cairn demo [TOPIC] [--crash-after N] [--resume] [--no-cache]
 
-Shows durable execution on the local store: a worker process runs a five-step workflow, is
-killed with SIGKILL after its second step, and a new worker finishes the run without
-repeating the finished steps. Needs no config and no API key.`;
+The hello-world durable agent: topic → generate an image → write a caption → post. Without an
+API key it runs offline on a scripted model that makes real tool calls through the real agent
+loop; with OPENAI_API_KEY, ANTHROPIC_API_KEY or CAIRN_DEMO_MODEL (any model spec) it uses that
+model. Images and posts go to .cairn/demo/.
 
-const CRASH_AFTER = "extract-facts";
+  --crash-after N  kill this process (SIGKILL) right after model call N is committed
+  --resume         finish the latest unfinished demo run; finished calls come from the journal
+  --no-cache       with --resume: run every step again in a new run, for comparison
+                   (also CAIRN_DISABLE_CACHE=1)`;
 
 export async function demoCommand(argv: string[]): Promise<number> {
-  const args = parse("demo", argv, { "step-ms": { type: "string" }, "child-run": { type: "string" } });
-  const stepMs = parsePositiveInt("--step-ms", args.values["step-ms"], 400);
-  const ctx = await openContext(args, { workflows: [reportWorkflow] });
+  const args = parse("demo", argv, {
+    "crash-after": { type: "string" },
+    resume: { type: "boolean" },
+    "no-cache": { type: "boolean" },
+  });
+  const crashAfter =
+    args.values["crash-after"] === undefined
+      ? undefined
+      : parsePositiveInt("--crash-after", args.values["crash-after"], 1);
+  const noCache = args.values["no-cache"] === true || process.env.CAIRN_DISABLE_CACHE === "1";
+  if (noCache && !args.values.resume)
+    throw new UsageError("--no-cache goes with --resume: it re-runs an earlier demo run from scratch");
+  const ctx = await openContext(args);
   try {
-    const childRun = args.values["child-run"] as string | undefined;
-    if (childRun) return await crashingWorker(ctx, childRun);
-
-    console.log(bold("Cairn demo: a durable workflow survives a crash"));
-    console.log(dim(`store ${ctx.storeUrl}\n`));
-    const { runId } = await ctx.engine.start(reportWorkflow, { topic: "durable agents", stepMs });
+    const model = demoModel();
+    console.log(bold("Cairn demo: a durable agent that posts about a topic"));
     console.log(
-      `${cyan("1.")} A worker process starts run ${bold(runId)} (${reportWorkflow.id}, five steps).`,
+      dim(
+        model.offline
+          ? "model: offline scripted model, no API key needed (set OPENAI_API_KEY, ANTHROPIC_API_KEY or CAIRN_DEMO_MODEL for a real one)"
+          : `model: ${model.label}`,
+      ),
     );
-    const signal = await runChild(runId, args.values.store as string | undefined);
-    console.log(
-      `${cyan("2.")} The worker was killed with ${red(signal ?? "no signal")} right after step "${CRASH_AFTER}" was committed.`,
-    );
-    console.log(
-      `${cyan("3.")} A new worker takes the run over at once (its owner process is gone) and resumes it:`,
-    );
+    console.log(dim(`store: ${ctx.storeUrl}\n`));
+    let runId: string;
+    if (args.values.resume) {
+      const latest = await latestDemoRun(ctx);
+      if (noCache) {
+        const input = (await ctx.journal.getRun(ctx.workspace, latest.id))?.input;
+        runId = (await ctx.engine.start(DEMO_AGENT, input)).runId;
+        console.log(
+          yellow(
+            `cache disabled: every step runs again in a new run ${runId} (run ${latest.id} is left as it is)`,
+          ),
+        );
+      } else {
+        runId = latest.id;
+        if (isTerminal(latest.status))
+          console.log(dim(`run ${runId} has already ${latest.status}; replaying it from the journal`));
+        else
+          console.log(
+            `resuming run ${bold(runId)}: finished calls come from the journal, nothing is sent twice`,
+          );
+      }
+    } else {
+      const topic = args.positionals.join(" ").trim() || "durable agents";
+      runId = (await ctx.engine.start(DEMO_AGENT, { message: topic })).runId;
+      console.log(`${bold("run")} ${runId} ${dim(`· ${DEMO_AGENT} · topic "${topic}"`)}`);
+    }
+    if (crashAfter !== undefined) crashAfterModelCalls(ctx, runId, crashAfter);
     const run = await follow(ctx, runId, 60_000, true);
-    const counts = countExecutions(runId);
-    console.log("");
-    console.log(
-      `${run.status === "completed" ? green("completed") : red(run.status)}: ${JSON.stringify((await ctx.journal.getRun(ctx.workspace, runId))?.output)}`,
-    );
-    console.log(`each step body ran: ${[...counts].map(([k, v]) => `${k} ×${v}`).join(", ")}`);
-    console.log(dim(`\nSee every step, its timing and result: cairn runs show ${runId}`));
-    rmSync(executionLog(runId), { force: true });
+    await summarize(ctx, run);
     return run.status === "completed" ? 0 : 1;
   } finally {
     await ctx.close();
   }
 }
 
-/** Runs the demo's first worker in a child process and returns the signal that ended it. */
-function runChild(runId: string, store: string | undefined): Promise<NodeJS.Signals | null> {
-  const main = fileURLToPath(new URL("../main.js", import.meta.url));
-  const argv = [
-    ...process.execArgv,
-    main,
-    "demo",
-    "--child-run",
-    runId,
-    ...(store ? ["--store", store] : []),
-  ];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, { stdio: ["ignore", "inherit", "inherit"] });
-    child.on("error", reject);
-    child.on("exit", (_code, signal) => resolve(signal));
-  });
+async function latestDemoRun(ctx: CliContext): Promise<RunSummary> {
+  const runs = await ctx.journal.listRuns(ctx.workspace, { workflow: DEMO_AGENT, limit: 50 });
+  const run = runs.find((r) => !isTerminal(r.status)) ?? runs[0];
+  if (run === undefined) throw new UsageError("there is no demo run to resume; start one with: cairn demo");
+  return run;
 }
 
-/** The child: executes the run and kills itself, hard, once the second step is committed. */
-async function crashingWorker(ctx: Awaited<ReturnType<typeof openContext>>, runId: string): Promise<number> {
-  const print = printProgress((l) => console.log(l));
+/** The demo's crash: SIGKILL, with no chance to clean up, once N model calls are in the journal. */
+function crashAfterModelCalls(ctx: CliContext, runId: string, n: number): void {
+  let committed = 0;
   ctx.engine.on((p) => {
-    print(p);
-    if (p.type === "step.ended" && p.stepId === CRASH_AFTER) process.kill(process.pid, "SIGKILL");
+    if (
+      p.type !== "step.ended" ||
+      p.runId !== runId ||
+      !p.stepId.startsWith("model") ||
+      p.status !== "completed"
+    )
+      return;
+    if (++committed < n) return;
+    // After the other listeners, so the committed call is printed before the process dies.
+    queueMicrotask(() => {
+      console.log(
+        red(`\n  simulated crash: SIGKILL right after model call ${n} was committed to the journal`),
+      );
+      console.log(dim("  finish the run with: cairn demo --resume   (or: cairn worker --once)"));
+      process.kill(process.pid, "SIGKILL");
+    });
   });
-  const lease = await ctx.engine.claimRun(runId);
-  if (lease) await ctx.engine.execute(lease);
-  return 0;
 }
 
-function countExecutions(runId: string): Map<string, number> {
-  const counts = new Map<string, number>();
-  const path = executionLog(runId);
-  if (!existsSync(path)) return counts;
-  for (const line of readFileSync(path, "utf8").split("\n"))
-    if (line) counts.set(line, (counts.get(line) ?? 0) + 1);
-  return counts;
+async function summarize(ctx: CliContext, run: RunSummary): Promise<void> {
+  console.log("");
+  if (run.status !== "completed") {
+    console.log(`${red(run.status)} ${run.reason ?? run.error?.message ?? ""}`);
+    return;
+  }
+  const full = await ctx.journal.getRun(ctx.workspace, run.id);
+  const result = full?.output as AgentResult | undefined;
+  console.log(`${green("completed")}: ${result?.text ?? ""}`);
+  for (const step of await ctx.journal.loadSteps(ctx.workspace, run.id)) {
+    const out = step.output as { image?: string; outbox?: string } | undefined;
+    if (step.stepId.startsWith("tool.generate_image") && out?.image)
+      console.log(`  image  ${relative(process.cwd(), out.image)}`);
+    if (step.stepId.startsWith("tool.post") && out?.outbox)
+      console.log(`  post   ${relative(process.cwd(), out.outbox)}`);
+  }
+  if (result) {
+    const cost = result.cost === null ? "no price for this model" : `$${result.cost.toFixed(6)}`;
+    console.log(
+      `  tokens ${result.usage.input + result.usage.output} (in ${result.usage.input}, out ${result.usage.output}) · cost ${cost}`,
+    );
+  }
+  console.log(
+    dim(`\nEvery model call and tool call, with timing, tokens and cost: cairn runs show ${run.id}`),
+  );
 }

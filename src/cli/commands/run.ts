@@ -2,11 +2,15 @@ import { isTerminal } from "../../store/records.js";
 import type { RunSummary } from "../../store/records.js";
 import { parse, parseJsonFlag } from "../args.js";
 import { openContext } from "../context.js";
+import { missingConfig } from "../load-config.js";
 import type { CliContext } from "../context.js";
 import { bold, dim, printJson, statusText, yellow } from "../format.js";
-import { printProgress } from "../progress-printer.js";
+import { printProgress, stdout } from "../progress-printer.js";
 
-export const RUN_HELP = `cairn run NAME [--input JSON] [--idempotency-key KEY] [--detach] [--json]
+export const RUN_HELP = `cairn run NAME [MESSAGE…] [--input JSON] [--idempotency-key KEY] [--detach] [--json]
+
+For an agent, the words after NAME are the message (\`cairn run poster "a post about cairns"\`);
+for a workflow, --input gives its input as JSON.
 
 Starts a run of workflow NAME and executes it in this process, printing each step as it
 starts and finishes. Timers of up to --follow-for (default 60s) are waited out here; longer
@@ -22,13 +26,16 @@ export async function runCommand(argv: string[]): Promise<number> {
     "idempotency-key": { type: "string" },
     "follow-for": { type: "string" },
   });
-  const [name, ...extra] = args.positionals;
-  if (name === undefined || extra.length > 0) {
+  const [name, ...message] = args.positionals;
+  if (name === undefined || (message.length > 0 && args.values.input !== undefined)) {
     process.stderr.write(`usage: ${RUN_HELP.split("\n")[0]}\n`);
     return 2;
   }
-  const input = parseJsonFlag("--input", args.values.input) ?? {};
-  const ctx = await openContext(args, { requireConfig: true });
+  const input =
+    parseJsonFlag("--input", args.values.input) ?? (message.length ? { message: message.join(" ") } : {});
+  const ctx = await openContext(args);
+  if (ctx.configPath === undefined && !ctx.engine.workflows.some((w) => w.id === name))
+    throw missingConfig(process.cwd());
   try {
     const key = args.values["idempotency-key"] as string | undefined;
     const started = await ctx.engine.start(name, input, key ? { idempotencyKey: key } : {});
@@ -62,14 +69,7 @@ export async function follow(
   print: boolean,
 ): Promise<RunSummary> {
   const tree = new Set([runId]);
-  const stop = print
-    ? ctx.engine.on(
-        printProgress(
-          (l) => console.log(l),
-          (id) => tree.has(id),
-        ),
-      )
-    : () => {};
+  const stop = print ? ctx.engine.on(printProgress(stdout, (id) => tree.has(id))) : () => {};
   try {
     for (;;) {
       let executed = false;

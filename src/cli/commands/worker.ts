@@ -2,7 +2,7 @@ import { Worker } from "../../engine/worker.js";
 import { parse, parsePositiveInt } from "../args.js";
 import { openContext } from "../context.js";
 import { dim, printJson } from "../format.js";
-import { printProgress } from "../progress-printer.js";
+import { printProgress, stdout } from "../progress-printer.js";
 
 export const WORKER_HELP = `cairn worker [--once] [--concurrency N] [--json]
 
@@ -14,9 +14,12 @@ SIGTERM or Ctrl-C stops claiming and lets the runs in hand finish their current 
 export async function workerCommand(argv: string[]): Promise<number> {
   const args = parse("worker", argv, { once: { type: "boolean" }, concurrency: { type: "string" } });
   const concurrency = parsePositiveInt("--concurrency", args.values.concurrency, 10);
-  const ctx = await openContext(args, { requireConfig: true });
+  const ctx = await openContext(args);
+  if (ctx.configPath === undefined && !ctx.json) {
+    console.log(dim("no cairn.config.ts here: only the built-in demo agent's runs are executed"));
+  }
   const print = !ctx.json;
-  const stopPrinting = print ? ctx.engine.on(printProgress((l) => console.log(l))) : () => {};
+  const stopPrinting = print ? ctx.engine.on(printProgress(stdout)) : () => {};
   const worker = new Worker(ctx.engine, { concurrency });
   try {
     if (args.values.once) {
