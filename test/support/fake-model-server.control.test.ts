@@ -5,8 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { createOpenAI } from "@ai-sdk/openai";
-import { APICallError, generateText, streamText } from "ai";
+import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
+import { APICallError, generateText, streamText, tool } from "ai";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { startFakeModelServer, type FakeModelServer, type ScriptedTurn } from "./fake-model-server.js";
 
 let server: FakeModelServer;
@@ -41,15 +43,21 @@ describe("fake model server", () => {
   });
 
   it("fails loudly with a 500 when the script has run out", async () => {
-    const err = await generateText({ model: model(), prompt: "unexpected", maxRetries: 0 }).catch((e: unknown) => e);
+    const err = await generateText({ model: model(), prompt: "unexpected", maxRetries: 0 }).catch(
+      (e: unknown) => e,
+    );
     expect(APICallError.isInstance(err)).toBe(true);
     expect((err as APICallError).statusCode).toBe(500);
-    expect((err as APICallError).message).toMatch(/script ran out: request #1 \(openai-chat \/v1\/chat\/completions\)/);
+    expect((err as APICallError).message).toMatch(
+      /script ran out: request #1 \(openai-chat \/v1\/chat\/completions\)/,
+    );
     expect(server.requests).toHaveLength(1); // still recorded
   });
 
   it("respond() computes the turn from the request once the queue is empty", async () => {
-    server.respond((req) => ({ text: `echo ${JSON.stringify((req.body as { messages: unknown[] }).messages.length)}` }));
+    server.respond((req) => ({
+      text: `echo ${JSON.stringify((req.body as { messages: unknown[] }).messages.length)}`,
+    }));
     server.script([{ text: "queued first" }]);
     expect((await generateText({ model: model(), prompt: "a", maxRetries: 0 })).text).toBe("queued first");
     expect((await generateText({ model: model(), prompt: "b", maxRetries: 0 })).text).toBe("echo 1");
@@ -86,6 +94,30 @@ describe("fake model server", () => {
     await result.consumeStream({ onError: () => {} });
     await new Promise((r) => setTimeout(r, 300)); // let the delayed response find the closed socket
     expect((await generateText({ model: model(), prompt: "b", maxRetries: 0 })).text).toBe("next");
+  });
+
+  it("also serves @ai-sdk/openai-compatible; usage only comes with stream_options.include_usage", async () => {
+    const turn = {
+      text: "compatible",
+      toolCalls: [{ name: "lookup", args: { q: "x" } }],
+      usage: { input: 9, output: 4 },
+    };
+    const tools = { lookup: tool({ description: "look up", inputSchema: z.object({ q: z.string() }) }) };
+    for (const includeUsage of [true, false]) {
+      server.script([turn]);
+      const provider = createOpenAICompatible({ name: "local", baseURL: server.openaiBaseURL, includeUsage });
+      const result = streamText({
+        model: provider.chatModel("some-model"),
+        prompt: "a",
+        tools,
+        maxRetries: 0,
+      });
+      expect(await result.text).toBe("compatible");
+      expect(await result.toolCalls).toMatchObject([{ toolName: "lookup", input: { q: "x" } }]);
+      expect(await result.finishReason).toBe("tool-calls");
+      expect((await result.usage).inputTokens).toBe(includeUsage ? 9 : undefined);
+    }
+    expect(server.requests.map((r) => r.api)).toEqual(["openai-chat", "openai-chat"]);
   });
 
   it("waitForRequests rejects after its timeout", async () => {

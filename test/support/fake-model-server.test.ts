@@ -132,7 +132,7 @@ async function parts<T extends ToolSet>(
   return out;
 }
 
-async function thrown(p: Promise<unknown>): Promise<unknown> {
+async function thrown(p: PromiseLike<unknown>): Promise<unknown> {
   try {
     await p;
   } catch (err) {
