@@ -11,3 +11,5 @@ export { DEFAULT_PRICES, costOf } from "./usage.js";
 export type { Usage, Price } from "./usage.js";
 export { scriptedModel, promptText } from "./scripted-model.js";
 export type { ScriptedReply, ScriptedModelOptions } from "./scripted-model.js";
+export { runUsage, modelTurnOf } from "./run-usage.js";
+export type { RunUsage } from "./run-usage.js";

@@ -2,6 +2,8 @@ import type { AttemptRecord, RunSummary, StepRecord } from "../../store/records.
 import type { CliContext } from "../context.js";
 import { bold, dim, duration, preview, printJson, red, statusText, table, time, yellow } from "../format.js";
 import { ErrorCode, NotFoundError } from "../../shared/errors.js";
+import type { RunUsage } from "../../agent/run-usage.js";
+import { modelTurnOf, runUsage } from "../../agent/run-usage.js";
 
 const STEP_MARK: Record<string, string> = {
   completed: "✓",
@@ -18,8 +20,9 @@ export async function showRun(ctx: CliContext, id: string): Promise<number> {
   const steps = await ctx.journal.loadSteps(ctx.workspace, id);
   const attempts = await ctx.journal.loadAttempts(ctx.workspace, id);
   const children = await ctx.journal.listRuns(ctx.workspace, { parentRunId: id, limit: 1000 });
+  const usage = await runUsage(ctx.journal, ctx.workspace, id);
   if (ctx.json) {
-    printJson({ run, steps, attempts, children });
+    printJson({ run, steps, attempts, children, usage });
     return 0;
   }
   const now = await ctx.journal.now();
@@ -42,6 +45,7 @@ export async function showRun(ctx: CliContext, id: string): Promise<number> {
     ["input", preview(run.input, 100)],
     ["output", run.status === "completed" ? preview(run.output, 100) : ""],
     ["stored", `${run.storedBytes} bytes`],
+    ["usage", usage.modelCalls > 0 ? describeUsage(usage) : ""],
   ];
   for (const [k, v] of facts) if (v) console.log(`  ${dim(k.padEnd(9))}${v}`);
   if (run.error)
@@ -57,6 +61,25 @@ export async function showRun(ctx: CliContext, id: string): Promise<number> {
       console.log(`  └ ${c.id}  ${c.workflow}  ${statusText(c.status)}  ${dim(`step ${c.parentStepId}`)}`);
   }
   return 0;
+}
+
+function describeUsage(u: RunUsage): string {
+  const tokens = `${u.usage.input + u.usage.output} tokens (in ${u.usage.input}, cached ${u.usage.cached}, out ${u.usage.output})`;
+  const cost = u.cost === null ? "cost unknown (a model has no price)" : `$${u.cost.toFixed(6)}`;
+  const resent = u.resentCalls > 0 ? yellow(` · ${u.resentCalls} call(s) re-sent after a crash`) : "";
+  return `${tokens} · ${cost} · ${u.modelCalls} model call(s), sub-agents included${resent}`;
+}
+
+/** What a step returned, in one cell: a model call's tokens, cost and tool calls, or a preview. */
+function resultCell(output: unknown): string {
+  const turn = modelTurnOf(output);
+  if (turn === undefined) return preview(output);
+  const parts = [`${turn.usage.input + turn.usage.output} tok`];
+  if (turn.cost !== null) parts.push(`$${turn.cost.toFixed(6)}`);
+  if (turn.resent) parts.push(yellow("re-sent"));
+  const calls = turn.toolCalls.map((c) => c.name).join(", ");
+  parts.push(calls ? `→ ${calls}` : preview(turn.text, 40));
+  return parts.join(" · ");
 }
 
 function stepTable(steps: StepRecord[], attempts: AttemptRecord[], run: RunSummary, now: number): string {
@@ -76,7 +99,7 @@ function stepTable(steps: StepRecord[], attempts: AttemptRecord[], run: RunSumma
         : s.status === "retrying"
           ? yellow(`next try ${time(s.retryAt)}: ${s.error?.message ?? ""}`)
           : s.status === "completed"
-            ? preview(s.output)
+            ? resultCell(s.output)
             : "";
     rows.push([
       String(s.seq + 1),

@@ -82,6 +82,8 @@ export function posterAgent(
     model: demoModel(env).spec,
     tools: { generate_image: generateImage, post },
     maxTurns: 8,
+    // The offline script costs nothing; real models use the built-in price table.
+    prices: { "scripted:demo-script": { input: 0, output: 0 } },
   });
 }
 
