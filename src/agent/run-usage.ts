@@ -16,7 +16,7 @@ export interface RunUsage {
 /** The model turn a step recorded, if it is a model step ("model" or "turn" checkpoints). */
 export function modelTurnOf(output: unknown): ModelTurn | undefined {
   if (typeof output !== "object" || output === null) return undefined;
-  const candidate = "turn" in output ? (output).turn : output;
+  const candidate = "turn" in output ? output.turn : output;
   const t = candidate as Partial<ModelTurn> | null;
   return t && typeof t === "object" && t.usage !== undefined && Array.isArray(t.toolCalls)
     ? (t as ModelTurn)

@@ -5,7 +5,7 @@ import type { Logger } from "../shared/logger.js";
 import { encodePayload, formatBytes } from "../shared/payload.js";
 import type { SerializedError } from "../shared/serialized-error.js";
 import { deserializeError, isRetriable, serializeError } from "../shared/serialized-error.js";
-import type { Journal, StepStart, WaitOutcome } from "../store/journal.js";
+import type { Journal, StepCommit, StepStart, WaitOutcome } from "../store/journal.js";
 import type { NewRun, RunRecord, StepKind, StepRecord } from "../store/records.js";
 import { backoffDelay } from "./backoff.js";
 import { ChildRunError } from "./child-run-error.js";
@@ -103,6 +103,8 @@ export class RunExecution {
           runId: this.run.id,
           attempt: this.run.attempt,
           logger,
+          workspace: this.ws,
+          journal: this.env.journal,
         }),
       )
       .then(
@@ -350,6 +352,7 @@ export class RunExecution {
       waitForEvent: <T>(name: string, options: WaitForEventOptions) =>
         this.guard(() => this.waitStep<T>(name, options)),
       sendEvent: (name, event) => this.guard(() => this.sendStep(name, event)),
+      start: (name, wf, input, options) => this.guard(() => this.startStep(name, wf, input, options?.runAt)),
       invoke: <I, O>(name: string, wf: Workflow<I, O> | string, input: I) =>
         this.guard(() => this.invokeStep<O>(name, wf, input)),
     };
@@ -691,6 +694,31 @@ export class RunExecution {
     }
   }
 
+  private startStep(
+    name: string,
+    target: { id: string } | string,
+    input: unknown,
+    runAt: Date | number | undefined,
+  ): Promise<{ runId: string }> {
+    const id = this.stepId(name);
+    const { seq, rec } = this.place(id, "start");
+    if (rec?.status === "completed") {
+      this.replayed(id, "start");
+      return Promise.resolve(rec.output as { runId: string });
+    }
+    const wf = this.env.resolveWorkflow(typeof target === "string" ? target : target.id);
+    const child = this.env.newRun(wf, input, {
+      workspace: this.ws,
+      parentRunId: this.run.id,
+      parentStepId: id,
+      idempotencyKey: `${this.run.id}:${id}`,
+      ...(runAt !== undefined ? { runAt: runAt instanceof Date ? runAt.getTime() : runAt } : {}),
+    });
+    return this.track((release) =>
+      this.commitInstantStep(id, seq, "start", { runId: child.id }, release, { startRuns: [child] }),
+    );
+  }
+
   private sendStep(name: string, event: EventToSend): Promise<{ eventId: string }> {
     const id = this.stepId(name);
     const { seq, rec } = this.place(id, "send");
@@ -701,37 +729,50 @@ export class RunExecution {
     return this.track((release) => this.executeSend(id, seq, event, release));
   }
 
-  private async executeSend(
+  private executeSend(
     id: string,
     seq: number,
     event: EventToSend,
     release: () => void,
   ): Promise<{ eventId: string }> {
-    const j = this.env.journal;
     if (typeof event?.name !== "string" || event.name === "") {
       throw new CairnError(ErrorCode.InvalidInput, `step "${id}": sendEvent needs an event with a name`);
     }
-    if (!this.mayStart()) return this.stop(release);
-    this.replaying = false;
     const eventId = event.id ?? `${this.run.id}:${id}`;
     const data = encodePayload(event.data ?? null, `step "${id}" event data`, this.env.maxPayloadBytes);
-    const output = { eventId };
+    return this.commitInstantStep(id, seq, "send", { eventId }, release, {
+      event: {
+        event: { id: eventId, name: event.name, data },
+        triggers: this.env.triggersFor(event.name, event.data ?? null, eventId),
+      },
+    });
+  }
+
+  /** A step with no body: its effect (an event, a child run) commits with its result, atomically. */
+  private async commitInstantStep<T>(
+    id: string,
+    seq: number,
+    kind: StepKind,
+    output: T,
+    release: () => void,
+    effect: Pick<StepCommit, "event" | "startRuns">,
+  ): Promise<T> {
+    const j = this.env.journal;
+    if (!this.mayStart()) return this.stop(release);
+    this.replaying = false;
     const now = await j.now();
     try {
       const outcome = await j.commitStep(this.keeper.current, {
         stepId: id,
         seq,
-        kind: "send",
+        kind,
         attempt: 1,
         startedAt: now,
         sideEffect: false,
         status: "completed",
         output: encodePayload(output, `step "${id}" result`),
         endedAt: now,
-        event: {
-          event: { id: eventId, name: event.name, data },
-          triggers: this.env.triggersFor(event.name, event.data ?? null, eventId),
-        },
+        ...effect,
       });
       this.cancelRequested ||= outcome.cancelRequested;
     } catch (err) {
@@ -741,7 +782,7 @@ export class RunExecution {
       type: "step.ended",
       runId: this.run.id,
       stepId: id,
-      kind: "send",
+      kind,
       attempt: 1,
       status: "completed",
       durationMs: 0,

@@ -75,4 +75,11 @@ export interface Step {
   sendEvent(name: string, event: EventToSend): Promise<{ eventId: string }>;
   /** Starts a child run and waits for its result, holding no process; its failure is thrown here. */
   invoke<I, O>(name: string, workflow: Workflow<I, O> | string, input: I): Promise<O>;
+  /** Starts a child run without waiting for it (now, or at `runAt`); returns its id. */
+  start<I>(
+    name: string,
+    workflow: Workflow<I, unknown> | string,
+    input: I,
+    options?: { runAt?: Date | number },
+  ): Promise<{ runId: string }>;
 }

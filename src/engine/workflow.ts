@@ -1,6 +1,7 @@
 import { ConfigError } from "../shared/errors.js";
 import type { Duration } from "../shared/duration.js";
 import type { Logger } from "../shared/logger.js";
+import type { Journal } from "../store/journal.js";
 import type { Step } from "./step.js";
 import type { BackoffOptions } from "./backoff.js";
 
@@ -20,6 +21,13 @@ export interface WorkflowContext<I> {
   attempt: number;
   /** Quiet while the handler replays finished steps, so each line is logged once. */
   logger: Logger;
+  /** The run's workspace (tenant). */
+  workspace: string;
+  /**
+   * The store, for integrations built on the engine (agent sessions and memory). Reads and writes
+   * made through it are not checkpoints: make them inside a step, idempotently.
+   */
+  journal: Journal;
 }
 
 export type WorkflowHandler<I, O> = (ctx: WorkflowContext<I>) => Promise<O>;

@@ -165,6 +165,8 @@ export interface StepCommit extends StepStart {
   endedAt: number;
   /** For a `send` step: the event to store, match against waits and trigger runs with. */
   event?: { event: NewEvent; triggers: NewRun[] };
+  /** For a `start` step: child runs created in the same transaction (idempotent by their key). */
+  startRuns?: NewRun[];
   /** Set when this commit takes the run over its storage budget: logged as `run.storage_warning`. */
   storageWarning?: { storedBytes: number; budgetBytes: number; message: string };
 }

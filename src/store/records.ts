@@ -56,7 +56,7 @@ export interface RunRecord extends RunSummary {
   output: unknown;
 }
 
-export type StepKind = "run" | "sleep" | "event" | "send" | "invoke";
+export type StepKind = "run" | "sleep" | "event" | "send" | "invoke" | "start";
 
 /**
  * started: a side-effecting step recorded its intent and has no result yet.

@@ -130,3 +130,29 @@ describe("run control", () => {
     expect(leases.map((l) => l.runId).sort()).toEqual([ids[0], ids[1], other.runId].sort());
   });
 });
+
+describe("step.start", () => {
+  it("starts a child run without waiting, once, at the time asked", async () => {
+    const c = new Counter();
+    const child = workflow("later", async ({ input }) => c.hit(`later:${(input as { n: number }).n}`));
+    const parent = workflow("starter", async ({ step }) => {
+      const { runId } = await step.start("kick", child, { n: 1 }, { runAt: Date.UTC(2026, 0, 1, 1) });
+      await step.sleep("pause", "10m");
+      return runId;
+    });
+    const h = harness([child, parent]);
+    const { runId } = await h.engine.start(parent);
+    await h.drain();
+    const [kid] = await h.journal.listRuns("default", { parentRunId: runId });
+    expect(kid?.status).toBe("queued");
+    expect(c.get("later:1")).toBe(0);
+    await h.advance(10 * 60_000);
+    const run = await h.journal.getRun("default", runId);
+    expect(run?.status).toBe("completed");
+    expect(run?.output).toBe(kid?.id);
+    expect(c.get("later:1")).toBe(0);
+    await h.advance(60 * 60_000);
+    expect(c.get("later:1")).toBe(1);
+    expect(await h.journal.listRuns("default", { parentRunId: runId })).toHaveLength(1);
+  });
+});

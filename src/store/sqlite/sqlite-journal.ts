@@ -555,6 +555,7 @@ export class SqliteJournal implements Journal {
         ...(commit.error ? { error: { message: commit.error.message, code: commit.error.code } } : {}),
       });
       if (commit.event) this.sendEventInTx(lease.workspace, commit.event.event, commit.event.triggers, now);
+      for (const child of commit.startRuns ?? []) this.insertRun(child, now);
       if (commit.storageWarning) {
         this.log(
           lease.workspace,
