@@ -1,20 +1,40 @@
 import type { ModelMessage, ToolResultPart } from "ai";
 import type { Step, StepRunContext } from "../engine/step.js";
 import type { WorkflowContext } from "../engine/workflow.js";
-import type { AgentInput, AgentOptions, AgentResult } from "./agent.js";
+import type { Journal } from "../store/journal.js";
+import { encodePayload } from "../shared/payload.js";
+import type { Agent, AgentInput, AgentOptions, AgentResult } from "./agent.js";
+import type { DelegationArgs } from "./delegation-tool.js";
+import { delegationTool } from "./delegation-tool.js";
+import { memoryTool } from "./memory-tool.js";
 import { AgentLimitError } from "./agent-limit-error.js";
 import type { ModelTurn, ToolCallRecord } from "./model-call.js";
 import { callModel } from "./model-call.js";
 import { resolveModel } from "./models.js";
-import type { Tool } from "./tool.js";
+import type { Tool, ToolContext } from "./tool.js";
 import type { Usage } from "./usage.js";
 import { addUsage, DEFAULT_PRICES, ZERO_USAGE } from "./usage.js";
+
+interface RunScope {
+  runId: string;
+  workspace: string;
+  journal: Journal;
+  user: string;
+  session: string | null;
+  depth: number;
+  /** The tools the model sees: the agent's own, memory, and one per sub-agent. */
+  tools: Record<string, Tool>;
+}
 
 /** What a tool call gave back: its output, or an error the model is told about. */
 type ToolOutcome = { ok: true; output: unknown } | { ok: false; error: string };
 
 interface LoopState {
+  /** The run's own context: who it acts for, its session, its delegation depth. */
+  run: RunScope;
   messages: ModelMessage[];
+  /** Messages before this index came from the session's history. */
+  historyLength: number;
   usage: Usage;
   cost: number | null;
   turns: number;
@@ -33,9 +53,21 @@ export async function runAgentLoop(
   options: AgentOptions,
   ctx: WorkflowContext<AgentInput>,
 ): Promise<AgentResult> {
-  const { step } = ctx;
+  const { step, input } = ctx;
+  const run: RunScope = {
+    runId: ctx.runId,
+    workspace: ctx.workspace,
+    journal: ctx.journal,
+    user: input.user ?? "default",
+    session: input.session ?? null,
+    depth: input.depth ?? 0,
+    tools: toolsOf(options),
+  };
+  const history = run.session === null ? [] : await loadHistory(options, step, run);
   const state: LoopState = {
-    messages: [{ role: "user", content: ctx.input.message }],
+    run,
+    messages: [...history, ...(input.earlier ?? []).map(userMessage), userMessage(input.message)],
+    historyLength: history.length,
     usage: ZERO_USAGE,
     cost: 0,
     turns: 0,
@@ -44,6 +76,7 @@ export async function runAgentLoop(
   };
   const maxTurns = options.maxTurns ?? 20;
   for (;;) {
+    await takeSteering(options, step, state);
     if (state.turns >= maxTurns) {
       throw new AgentLimitError(
         "max-turns",
@@ -60,9 +93,12 @@ export async function runAgentLoop(
     state.cost = state.cost === null || turn.cost === null ? null : state.cost + turn.cost;
     checkBudget(options, state);
     if (turn.toolCalls.length === 0) {
+      // A message that steered in during the last call still gets an answer.
+      if (await takeSteering(options, step, state)) continue;
+      await saveHistory(options, step, state);
       return { text: turn.text, turns: state.turns, usage: state.usage, cost: state.cost };
     }
-    checkLoop(options, state, turn.toolCalls);
+    checkLoop(state, turn.toolCalls, options.loopLimit);
     const results =
       outcomes ?? (await Promise.all(turn.toolCalls.map((call) => runTool(options, step, state, call))));
     state.messages.push({
@@ -70,6 +106,48 @@ export async function runAgentLoop(
       content: turn.toolCalls.map((call, i) => toolResultPart(call, results[i]!)),
     });
   }
+}
+
+function userMessage(text: string): ModelMessage {
+  return { role: "user", content: text };
+}
+
+function toolsOf(options: AgentOptions): Record<string, Tool> {
+  const tools: Record<string, Tool> = { ...(options.tools ?? {}) };
+  if (options.memory) tools.memory ??= memoryTool() as Tool;
+  for (const [name, sub] of Object.entries(options.agents ?? {})) tools[name] = delegationTool(sub);
+  return tools;
+}
+
+/** The session's conversation so far, recorded as a step so a replay sees the same history. */
+async function loadHistory(options: AgentOptions, step: Step, run: RunScope): Promise<ModelMessage[]> {
+  return step.run("session.load", async () => {
+    const messages = await run.journal.loadSession(run.workspace, options.name, run.session!);
+    return messages.map((m) => m.message as ModelMessage);
+  });
+}
+
+/** Appends this run's part of the conversation to its session, once. */
+async function saveHistory(options: AgentOptions, step: Step, state: LoopState): Promise<void> {
+  const { run } = state;
+  if (run.session === null) return;
+  const added = state.messages
+    .slice(state.historyLength)
+    .map((m, i) => encodePayload(m, `session message ${i + 1}`));
+  await step.run("session.save", () =>
+    run.journal.appendSession(run.workspace, options.name, run.session!, run.runId, added),
+  );
+}
+
+/** With `onBusy: "steer"`, messages sent while this run is in flight join it before its next model call. */
+async function takeSteering(options: AgentOptions, step: Step, state: LoopState): Promise<boolean> {
+  const { run } = state;
+  if (run.session === null || options.session?.onBusy !== "steer") return false;
+  const arrived = await step.run("session.inbox", (ctx) =>
+    run.journal.takeInbox(run.workspace, options.name, run.session!, run.runId, ctx.stepId),
+  );
+  for (const text of arrived) state.messages.push(userMessage(String(text)));
+  return arrived.length > 0;
 }
 
 /** checkpoint "calls": the model call is one step; tool calls become steps afterwards. */
@@ -99,7 +177,7 @@ async function wholeTurn(
     async (ctx) => {
       const turn = await modelCall(options, state, ctx);
       const outcomes: ToolOutcome[] = [];
-      for (const call of turn.toolCalls) outcomes.push(await executeInline(options, call, ctx));
+      for (const call of turn.toolCalls) outcomes.push(await executeInline(options, state, call, ctx));
       return { turn, outcomes };
     },
     {
@@ -117,7 +195,7 @@ function modelCall(options: AgentOptions, state: LoopState, ctx: StepRunContext)
     model,
     system: options.instructions,
     messages: state.messages,
-    tools: options.tools ?? {},
+    tools: state.run.tools,
     price: options.prices?.[model.key] ?? DEFAULT_PRICES[model.key],
     ctx,
   });
@@ -132,32 +210,97 @@ async function runTool(
 ): Promise<ToolOutcome> {
   const checked = checkArguments(options, state, call);
   if (!checked.ok) return checked;
-  const t = options.tools![call.name]!;
+  const sub = options.agents?.[call.name];
+  if (sub !== undefined)
+    return delegate(options, step, state, call.name, sub, checked.output as DelegationArgs);
+  const t = state.run.tools[call.name]!;
   try {
-    const output = await step.run(`tool.${call.name}`, (ctx) => t.execute(checked.output, ctx), {
-      retries: t.retries ?? 2,
-      ...(t.timeout !== undefined ? { timeout: t.timeout } : {}),
-      ...(t.sideEffect ? { sideEffect: true } : {}),
-      ...(t.idempotent ? { idempotent: true } : {}),
-    });
+    const output = await step.run(
+      `tool.${call.name}`,
+      (ctx) => t.execute(checked.output, toolContext(options, state.run, ctx)),
+      {
+        retries: t.retries ?? 2,
+        ...(t.timeout !== undefined ? { timeout: t.timeout } : {}),
+        ...(t.sideEffect ? { sideEffect: true } : {}),
+        ...(t.idempotent ? { idempotent: true } : {}),
+      },
+    );
     return { ok: true, output };
   } catch (err) {
     return { ok: false, error: `tool ${call.name} failed: ${(err as Error).message}` };
   }
 }
 
+function toolContext(options: AgentOptions, run: RunScope, ctx: StepRunContext): ToolContext {
+  return {
+    ...ctx,
+    agent: { name: options.name, user: run.user, session: run.session },
+    workspace: run.workspace,
+    journal: run.journal,
+  };
+}
+
+/** Hands a task to a sub-agent: a child run the parent waits for, or starts and leaves. */
+async function delegate(
+  options: AgentOptions,
+  step: Step,
+  state: LoopState,
+  name: string,
+  sub: Agent,
+  args: DelegationArgs,
+): Promise<ToolOutcome> {
+  const maxDepth = options.maxDepth ?? 3;
+  if (state.run.depth + 1 > maxDepth) {
+    return {
+      ok: false,
+      error: `cannot delegate to ${name}: the delegation depth limit (${maxDepth}) is reached; do the task yourself`,
+    };
+  }
+  const input: AgentInput = { message: args.task, user: state.run.user, depth: state.run.depth + 1 };
+  if (args.wait === false || args.at !== undefined) {
+    const at = args.at === undefined ? undefined : Date.parse(args.at);
+    if (at !== undefined && !Number.isFinite(at))
+      return { ok: false, error: `"at" must be an ISO date, not ${args.at}` };
+    const { runId } = await step.start(
+      `agent.${name}`,
+      sub.workflow,
+      input,
+      at === undefined ? {} : { runAt: at },
+    );
+    return { ok: true, output: { started: runId, at: args.at ?? "now" } };
+  }
+  try {
+    const result = await step.invoke(`agent.${name}`, sub.workflow, input);
+    state.usage = addUsage(state.usage, result.usage);
+    state.cost = state.cost === null || result.cost === null ? null : state.cost + result.cost;
+    checkBudget(options, state);
+    return { ok: true, output: { answer: result.text } };
+  } catch (err) {
+    if (err instanceof AgentLimitError) throw err;
+    return { ok: false, error: `${name} could not finish: ${(err as Error).message}` };
+  }
+}
+
+/** checkpoint "turn": tools run inside the turn's step, without steps of their own. */
 async function executeInline(
   options: AgentOptions,
+  state: LoopState,
   call: ToolCallRecord,
   ctx: StepRunContext,
 ): Promise<ToolOutcome> {
-  const t = options.tools?.[call.name];
+  if (options.agents?.[call.name] !== undefined) {
+    return {
+      ok: false,
+      error: `${call.name} is a sub-agent; with checkpoint "turn" delegation is not available`,
+    };
+  }
+  const t = state.run.tools[call.name];
   const parsed = t?.input.safeParse(call.input);
   if (t === undefined || call.invalid !== undefined || !parsed?.success) {
     return { ok: false, error: invalidMessage(call, parsed?.error?.message) };
   }
   try {
-    return { ok: true, output: (await t.execute(parsed.data, ctx)) ?? null };
+    return { ok: true, output: (await t.execute(parsed.data, toolContext(options, state.run, ctx))) ?? null };
   } catch (err) {
     return { ok: false, error: `tool ${call.name} failed: ${(err as Error).message}` };
   }
@@ -165,7 +308,7 @@ async function executeInline(
 
 /** Validates a call's arguments against the tool's schema; counts consecutive bad calls. */
 function checkArguments(options: AgentOptions, state: LoopState, call: ToolCallRecord): ToolOutcome {
-  const t: Tool | undefined = options.tools?.[call.name];
+  const t: Tool | undefined = state.run.tools[call.name];
   const parsed = t?.input.safeParse(call.input);
   if (t !== undefined && call.invalid === undefined && parsed?.success) {
     state.invalidStreak = 0;
@@ -217,15 +360,14 @@ function checkBudget(options: AgentOptions, state: LoopState): void {
 }
 
 /** The same tool calls with the same arguments, turn after turn, is a loop. */
-function checkLoop(options: AgentOptions, state: LoopState, calls: ToolCallRecord[]): void {
+function checkLoop(state: LoopState, calls: ToolCallRecord[], limit = 3): void {
   // Calls with unusable arguments are the invalid-call limit's business, not a loop.
   const usable = calls.filter(
-    (c) => c.invalid === undefined && options.tools?.[c.name]?.input.safeParse(c.input).success,
+    (c) => c.invalid === undefined && state.run.tools[c.name]?.input.safeParse(c.input).success,
   );
   if (usable.length === 0) return;
   const signature = JSON.stringify(usable.map((c) => [c.name, c.input]));
   state.recentCalls.push(signature);
-  const limit = options.loopLimit ?? 3;
   const recent = state.recentCalls.slice(-limit);
   if (recent.length === limit && recent.every((s) => s === signature)) {
     throw new AgentLimitError(

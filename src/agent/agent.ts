@@ -1,6 +1,8 @@
-import type { Workflow } from "../engine/workflow.js";
+import { z } from "zod";
+import type { Workflow, WorkflowOptions } from "../engine/workflow.js";
 import { workflow } from "../engine/workflow.js";
 import { ConfigError } from "../shared/errors.js";
+import { newId } from "../shared/ids.js";
 import { runAgentLoop } from "./agent-loop.js";
 import type { ModelSpec } from "./models.js";
 import type { Tool } from "./tool.js";
@@ -32,11 +34,32 @@ export interface AgentOptions {
   maxInvalidToolCalls?: number;
   /** The same tool called with the same arguments this many turns in a row is a loop. Default 3. */
   loopLimit?: number;
+  /**
+   * Runs with a `session` share one conversation, kept across runs and restarts. One run per
+   * session executes at a time; a message that arrives while one is in flight is queued (run
+   * after it, the default), interrupts it (it is cancelled and a new run answers both messages),
+   * steers it (it sees the message before its next model call), or is rejected.
+   */
+  session?: { onBusy?: "queue" | "interrupt" | "steer" | "reject" };
+  /** Give the agent a `memory` tool: notes saved per agent and user, across runs. */
+  memory?: boolean;
+  /** Agents this one can delegate to; each becomes a tool named by its key. */
+  agents?: Record<string, Agent>;
+  /** How deep delegation may go (a sub-agent's sub-agent is depth 2). Default 3. */
+  maxDepth?: number;
 }
 
-/** What an agent run takes: a message (and, later, a session and a user). */
+/** What an agent run takes. */
 export interface AgentInput {
   message: string;
+  /** The conversation this run continues; see AgentOptions.session. */
+  session?: string;
+  /** Who the agent acts for (memory is kept per user). Default "default". */
+  user?: string;
+  /** Unanswered messages of runs this one interrupted, answered together with `message`. */
+  earlier?: string[];
+  /** Delegation depth: 0 for a run started by a person or an app. */
+  depth?: number;
 }
 
 export interface AgentResult {
@@ -87,8 +110,15 @@ export function agent(options: AgentOptions): Agent {
   if (options.checkpoint !== undefined && options.checkpoint !== "calls" && options.checkpoint !== "turn") {
     throw new ConfigError(`${where}: checkpoint must be "calls" or "turn"`);
   }
+  for (const [name, sub] of Object.entries(options.agents ?? {})) {
+    if (!isAgent(sub))
+      throw new ConfigError(`${where}: agents.${name} is not an agent; create it with agent({ ... })`);
+    if (options.tools?.[name] !== undefined)
+      throw new ConfigError(`${where}: "${name}" is both a tool and a sub-agent`);
+  }
   const wf = workflow<AgentInput, AgentResult>(options.name, (ctx) => runAgentLoop(options, ctx), {
     input: { parse: (value) => parseAgentInput(value, where) },
+    ...sessionPolicy(options),
   });
   return Object.freeze({ name: options.name, options, workflow: wf, [AGENT]: true as const });
 }
@@ -97,14 +127,35 @@ export function isAgent(value: unknown): value is Agent {
   return typeof value === "object" && value !== null && AGENT in value;
 }
 
+const inputSchema = z.object({
+  message: z.string(),
+  session: z.string().min(1).max(200).optional(),
+  user: z.string().min(1).max(200).optional(),
+  earlier: z.array(z.string()).optional(),
+  depth: z.number().int().min(0).optional(),
+});
+
 function parseAgentInput(value: unknown, where: string): AgentInput {
-  if (typeof value === "string") return { message: value };
-  if (
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as { message?: unknown }).message === "string"
-  ) {
-    return value as AgentInput;
+  const parsed = inputSchema.safeParse(typeof value === "string" ? { message: value } : value);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "input"}: ${i.message}`).join("; ");
+  throw new ConfigError(
+    `${where}: input must be a message string or { message, session?, user? } (${issues})`,
+  );
+}
+
+/** One run per session at a time, enforced by the engine's concurrency or singleton keys. */
+function sessionPolicy(
+  options: AgentOptions,
+): Pick<WorkflowOptions<AgentInput>, "concurrency" | "singleton"> {
+  // A run without a session gets a key of its own, so it never waits for another.
+  const key = (i: AgentInput) => (i.session !== undefined ? `session:${i.session}` : newId("solo"));
+  switch (options.session?.onBusy ?? "queue") {
+    case "queue":
+      return { concurrency: { limit: 1, key } };
+    case "interrupt":
+      return { singleton: { key, mode: "cancel" } };
+    default:
+      return { singleton: { key, mode: "skip" } };
   }
-  throw new ConfigError(`${where}: input must be a message string or { message: string }`);
 }

@@ -13,3 +13,6 @@ export { scriptedModel, promptText } from "./scripted-model.js";
 export type { ScriptedReply, ScriptedModelOptions } from "./scripted-model.js";
 export { runUsage, modelTurnOf } from "./run-usage.js";
 export type { RunUsage } from "./run-usage.js";
+export { sendToAgent } from "./send-to-agent.js";
+export type { SendToAgentResult } from "./send-to-agent.js";
+export { memoryTool } from "./memory-tool.js";

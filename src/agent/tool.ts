@@ -2,11 +2,18 @@ import type { z } from "zod";
 import { ConfigError } from "../shared/errors.js";
 import type { Duration } from "../shared/duration.js";
 import type { StepRunContext } from "../engine/step.js";
+import type { Journal } from "../store/journal.js";
 
 const TOOL = Symbol.for("cairn.tool");
 
 /** What a tool's `execute` receives besides its arguments. */
-export type ToolContext = StepRunContext;
+export interface ToolContext extends StepRunContext {
+  /** The agent making the call, the user it acts for, and its session (if any). */
+  agent: { name: string; user: string; session: string | null };
+  workspace: string;
+  /** The store, for built-in tools (memory); writes through it are not checkpoints. */
+  journal: Journal;
+}
 
 export interface ToolOptions<I, O> {
   description: string;

@@ -6,6 +6,9 @@ import type {
   EventRecord,
   JournalEntry,
   Lease,
+  MemoryRecord,
+  MemoryScope,
+  SessionMessage,
   NewRun,
   RunRecord,
   RunStatus,
@@ -126,6 +129,35 @@ export interface Journal {
   sendEvent(workspace: string, event: NewEvent, triggers: NewRun[]): Promise<SendEventResult>;
   listEvents(workspace: string, filter?: { name?: string; limit?: number }): Promise<EventRecord[]>;
 
+  // ── agent sessions and memory ──────────────────────────────────────────────────────────
+  /** A session's conversation, oldest first. Throws CorruptPayloadError for a bad message. */
+  loadSession(workspace: string, agent: string, session: string): Promise<SessionMessage[]>;
+  /** Appends a run's messages to its session; a second call for the same run changes nothing. */
+  appendSession(
+    workspace: string,
+    agent: string,
+    session: string,
+    runId: string,
+    messages: EncodedPayload[],
+  ): Promise<void>;
+  /** Leaves a message for the session's running run to pick up before its next model call. */
+  pushInbox(workspace: string, agent: string, session: string, message: EncodedPayload): Promise<string>;
+  /**
+   * Takes the waiting inbox messages for `runId`'s step `stepId`, oldest first. Idempotent: the
+   * same step asking again gets the same messages (plus any that arrived since).
+   */
+  takeInbox(
+    workspace: string,
+    agent: string,
+    session: string,
+    runId: string,
+    stepId: string,
+  ): Promise<unknown[]>;
+  saveMemory(workspace: string, scope: MemoryScope, key: string, text: string): Promise<void>;
+  /** Memories whose key or text contains `query` (all when empty), newest first. */
+  recallMemory(workspace: string, scope: MemoryScope, query: string, limit: number): Promise<MemoryRecord[]>;
+  forgetMemory(workspace: string, scope: MemoryScope, key: string): Promise<boolean>;
+
   // ── log ─────────────────────────────────────────────────────────────────────────────────
   /** The run's log entries after `afterSeq`, oldest first. */
   readEntries(workspace: string, runId: string, afterSeq?: number): Promise<JournalEntry[]>;
@@ -137,6 +169,9 @@ export interface RunFilter {
   status?: RunStatus;
   workflow?: string;
   parentRunId?: string;
+  singletonKey?: string;
+  /** Only runs that have not ended (queued, running, waiting, needs-attention). */
+  active?: boolean;
   limit?: number;
 }
 

@@ -159,3 +159,23 @@ export interface CreateRunResult {
   /** Runs cancelled by a cancel-mode singleton. */
   cancelled: string[];
 }
+
+/** One message of an agent session's conversation. */
+export interface SessionMessage {
+  seq: number;
+  runId: string;
+  message: unknown;
+  at: number;
+}
+
+/** Who a memory belongs to: an agent, for one user. */
+export interface MemoryScope {
+  agent: string;
+  user: string;
+}
+
+export interface MemoryRecord {
+  key: string;
+  text: string;
+  updatedAt: number;
+}

@@ -29,7 +29,10 @@ import type {
   EventRecord,
   JournalEntry,
   Lease,
+  MemoryRecord,
+  MemoryScope,
   NewRun,
+  SessionMessage,
   RunRecord,
   RunStatus,
   RunSummary,
@@ -38,6 +41,7 @@ import type {
 } from "../records.js";
 import type { SqliteDatabase, SqliteOptions } from "./database.js";
 import { openSqlite } from "./database.js";
+import { SqliteSessions } from "./sqlite-sessions.js";
 import type { AttemptRow, EntryRow, RunRow, StepRow, WaitRow } from "./rows.js";
 import {
   PAYLOAD_FORMAT,
@@ -71,6 +75,7 @@ export class SqliteJournal implements Journal {
   private readonly statements = new Map<string, Statement>();
   /** One transaction wrapper for every write: better-sqlite3 builds it once, not per call. */
   private readonly transaction: Transaction<(fn: () => unknown) => unknown>;
+  private readonly sessions: SqliteSessions;
   private readonly batch: { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: Error) => void }[] =
     [];
 
@@ -78,6 +83,10 @@ export class SqliteJournal implements Journal {
     this.db = openSqlite(options);
     this.clock = options.clock ?? systemClock;
     this.transaction = this.db.transaction((fn: () => unknown) => fn());
+    this.sessions = new SqliteSessions(
+      (text) => this.sql(text),
+      () => this.clock.now(),
+    );
   }
 
   /** The raw database, for tests and benchmarks that need to reach under the interface. @internal */
@@ -347,6 +356,11 @@ export class SqliteJournal implements Journal {
         where.push("parent_run_id = ?");
         args.push(filter.parentRunId);
       }
+      if (filter.singletonKey !== undefined) {
+        where.push("singleton_key = ?");
+        args.push(filter.singletonKey);
+      }
+      if (filter.active) where.push(`status IN ${ACTIVE}`);
       args.push(filter.limit ?? 100);
       const rows = this.sql(
         `SELECT * FROM runs WHERE ${where.join(" AND ")} ORDER BY created_at DESC, id DESC LIMIT ?`,
@@ -1052,6 +1066,48 @@ export class SqliteJournal implements Journal {
       ) as { id: string }[];
       return rows.map((r) => this.eventRecord(workspace, r.id));
     });
+  }
+
+  // ── agent sessions and memory ─────────────────────────────────────────────────────────
+
+  loadSession(workspace: string, agent: string, session: string): Promise<SessionMessage[]> {
+    return this.read(() => this.sessions.load(workspace, agent, session));
+  }
+
+  appendSession(
+    workspace: string,
+    agent: string,
+    session: string,
+    runId: string,
+    messages: EncodedPayload[],
+  ): Promise<void> {
+    return this.tx(() => this.sessions.append(workspace, agent, session, runId, messages));
+  }
+
+  pushInbox(workspace: string, agent: string, session: string, message: EncodedPayload): Promise<string> {
+    return this.tx(() => this.sessions.pushInbox(workspace, agent, session, message));
+  }
+
+  takeInbox(
+    workspace: string,
+    agent: string,
+    session: string,
+    runId: string,
+    stepId: string,
+  ): Promise<unknown[]> {
+    return this.tx(() => this.sessions.takeInbox(workspace, agent, session, runId, stepId));
+  }
+
+  saveMemory(workspace: string, scope: MemoryScope, key: string, text: string): Promise<void> {
+    return this.tx(() => this.sessions.saveMemory(workspace, scope, key, text));
+  }
+
+  recallMemory(workspace: string, scope: MemoryScope, query: string, limit: number): Promise<MemoryRecord[]> {
+    return this.read(() => this.sessions.recallMemory(workspace, scope, query, limit));
+  }
+
+  forgetMemory(workspace: string, scope: MemoryScope, key: string): Promise<boolean> {
+    return this.tx(() => this.sessions.forgetMemory(workspace, scope, key));
   }
 
   // ── log ───────────────────────────────────────────────────────────────────────────────────
