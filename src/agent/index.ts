@@ -16,3 +16,5 @@ export type { RunUsage } from "./run-usage.js";
 export { sendToAgent } from "./send-to-agent.js";
 export type { SendToAgentResult } from "./send-to-agent.js";
 export { memoryTool } from "./memory-tool.js";
+export { loadAgentProfile } from "./profile.js";
+export type { AgentProfile } from "./profile.js";

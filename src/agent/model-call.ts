@@ -88,7 +88,11 @@ export async function callModel(call: ModelCall): Promise<ModelTurn> {
         input: c.input as unknown,
         ...(c.dynamic && c.invalid ? { invalid: errorText(c.error) } : {}),
       })),
-      messages: JSON.parse(JSON.stringify(response.messages)) as ModelMessage[],
+      // Only the assistant's message: the SDK also answers invalid tool calls with its own tool
+      // error message, and the loop sends exactly one result per call itself.
+      messages: JSON.parse(
+        JSON.stringify(response.messages.filter((m) => m.role === "assistant")),
+      ) as ModelMessage[],
       finishReason,
       usage: used,
       model: call.model.key,

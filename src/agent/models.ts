@@ -21,7 +21,8 @@ type Env = Record<string, string | undefined>;
 
 /** Turns a model spec into an AI SDK model; keys and base URLs come from the environment. */
 export function resolveModel(spec: ModelSpec, env: Env = process.env): ResolvedModel {
-  if (typeof spec !== "string") return { model: spec, key: `${spec.provider}:${spec.modelId}` };
+  // "openai.chat" and "openai.responses" price alike: the key names the vendor only.
+  if (typeof spec !== "string") return { model: spec, key: `${spec.provider.split(".")[0]}:${spec.modelId}` };
   const colon = spec.indexOf(":");
   const provider = colon < 0 ? "" : spec.slice(0, colon);
   const name = colon < 0 ? "" : spec.slice(colon + 1);

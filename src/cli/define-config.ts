@@ -1,6 +1,8 @@
 import { ConfigError } from "../shared/errors.js";
 import type { Agent } from "../agent/agent.js";
 import { isAgent } from "../agent/agent.js";
+import type { Tool } from "../agent/tool.js";
+import { isTool } from "../agent/tool.js";
 import type { Workflow } from "../engine/workflow.js";
 import { isWorkflow } from "../engine/workflow.js";
 
@@ -8,6 +10,10 @@ import { isWorkflow } from "../engine/workflow.js";
 export interface CairnConfig {
   workflows?: Workflow[];
   agents?: Agent[];
+  /** Agents declared as data: JSON or YAML files, relative to the config file. */
+  profiles?: string[];
+  /** Tools that profiles may name. */
+  tools?: Record<string, Tool>;
   /** Store URL; `CAIRN_STORE` overrides it. Default `sqlite:.cairn/cairn.db`. */
   store?: string;
   /** Default "default". */
@@ -41,6 +47,8 @@ export function validateConfig(config: unknown, source: string): CairnConfig {
   const known = new Set([
     "workflows",
     "agents",
+    "profiles",
+    "tools",
     "store",
     "workspace",
     "maxPayloadBytes",
@@ -68,6 +76,22 @@ export function validateConfig(config: unknown, source: string): CairnConfig {
       if (!isAgent(a))
         throw new ConfigError(`${source}: agents[${i}] is not an agent; create it with agent({ ... })`);
     });
+  }
+  if (
+    c.profiles !== undefined &&
+    (!Array.isArray(c.profiles) || c.profiles.some((p) => typeof p !== "string"))
+  ) {
+    throw new ConfigError(
+      `${source}: "profiles" must be an array of file paths, e.g. ["agents/writer.yaml"]`,
+    );
+  }
+  if (c.tools !== undefined) {
+    if (typeof c.tools !== "object" || c.tools === null)
+      throw new ConfigError(`${source}: "tools" must be an object of tool(...) values`);
+    for (const [name, t] of Object.entries(c.tools)) {
+      if (!isTool(t))
+        throw new ConfigError(`${source}: tools.${name} is not a tool; create it with tool({ ... })`);
+    }
   }
   for (const key of ["store", "workspace"] as const) {
     if (c[key] !== undefined && typeof c[key] !== "string")

@@ -1,15 +1,19 @@
 import { isTerminal } from "../../store/records.js";
 import type { RunSummary } from "../../store/records.js";
-import { parse, parseJsonFlag } from "../args.js";
+import type { Agent, AgentInput } from "../../agent/agent.js";
+import { sendToAgent } from "../../agent/send-to-agent.js";
+import type { StartOptions, StartResult } from "../../engine/engine.js";
+import { parse, parseJsonFlag, UsageError } from "../args.js";
 import { openContext } from "../context.js";
 import { missingConfig } from "../load-config.js";
 import type { CliContext } from "../context.js";
 import { bold, dim, printJson, statusText, yellow } from "../format.js";
 import { printProgress, stdout } from "../progress-printer.js";
 
-export const RUN_HELP = `cairn run NAME [MESSAGE…] [--input JSON] [--idempotency-key KEY] [--detach] [--json]
+export const RUN_HELP = `cairn run NAME [MESSAGE…] [--input JSON] [--session S] [--user U] [--idempotency-key KEY] [--detach] [--json]
 
-For an agent, the words after NAME are the message (\`cairn run poster "a post about cairns"\`);
+For an agent, the words after NAME are the message; --session continues a conversation and
+--user names who the agent acts for (\`cairn run poster "a post about cairns"\`);
 for a workflow, --input gives its input as JSON.
 
 Starts a run of workflow NAME and executes it in this process, printing each step as it
@@ -25,6 +29,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     detach: { type: "boolean" },
     "idempotency-key": { type: "string" },
     "follow-for": { type: "string" },
+    session: { type: "string" },
+    user: { type: "string" },
   });
   const [name, ...message] = args.positionals;
   if (name === undefined || (message.length > 0 && args.values.input !== undefined)) {
@@ -38,7 +44,21 @@ export async function runCommand(argv: string[]): Promise<number> {
     throw missingConfig(process.cwd());
   try {
     const key = args.values["idempotency-key"] as string | undefined;
-    const started = await ctx.engine.start(name, input, key ? { idempotencyKey: key } : {});
+    const options = key ? { idempotencyKey: key } : {};
+    const agent = ctx.agents.get(name);
+    const session = args.values.session as string | undefined;
+    const user = args.values.user as string | undefined;
+    if (agent === undefined && (session !== undefined || user !== undefined)) {
+      throw new UsageError(`--session and --user are for agents; "${name}" is a workflow`);
+    }
+    const started = agent
+      ? await startAgent(
+          ctx,
+          agent,
+          { ...(input as AgentInput), ...(session ? { session } : {}), ...(user ? { user } : {}) },
+          options,
+        )
+      : await ctx.engine.start(name, input, options);
     if (args.values.detach) {
       if (ctx.json) printJson(started);
       else
@@ -56,6 +76,23 @@ export async function runCommand(argv: string[]): Promise<number> {
   } finally {
     await ctx.close();
   }
+}
+
+/** Starts an agent run through its session policy, and says what happened to the message. */
+async function startAgent(
+  ctx: CliContext,
+  agent: Agent,
+  input: AgentInput,
+  options: StartOptions,
+): Promise<StartResult> {
+  const sent = await sendToAgent(ctx.engine, agent, input, options);
+  if (!ctx.json && sent.outcome === "steered")
+    console.log(dim(`the message joined run ${sent.runId}, in flight in this session`));
+  if (!ctx.json && sent.outcome === "queued") console.log(dim(`queued behind the session's run in flight`));
+  if (!ctx.json && sent.outcome === "interrupted")
+    console.log(dim(`interrupted the session's run in flight; this run answers both`));
+  const run = await ctx.journal.getRunSummary(ctx.workspace, sent.runId);
+  return { runId: sent.runId, created: sent.outcome !== "steered", status: run?.status ?? "queued" };
 }
 
 /**

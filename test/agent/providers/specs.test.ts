@@ -88,4 +88,15 @@ describe.each(APIS)("model spec $spec", (api) => {
     expect(usage.modelCalls).toBe(2);
     expect(usage.cost).toBeCloseTo(expected, 10);
   });
+
+  it("a provider model object is priced like its spec", async () => {
+    const server = fake.server;
+    server.script([
+      { toolCalls: [{ name: "get_weather", args: { city: "Kyiv" } }], usage: TURN_1 },
+      { text: "Kyiv is sunny.", usage: TURN_2 },
+    ]);
+    const h = agentHarness({ model: api.model(server), tools: { get_weather: weatherTool().tool } });
+    const runId = await h.run("Weather in Kyiv?");
+    expect((await h.output(runId)).cost).toBeCloseTo(expectedCost(api.priceKey), 10);
+  });
 });

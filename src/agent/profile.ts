@@ -1,0 +1,90 @@
+import { readFileSync } from "node:fs";
+import { extname } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { ConfigError } from "../shared/errors.js";
+import type { Agent } from "./agent.js";
+import { agent } from "./agent.js";
+import type { Tool } from "./tool.js";
+
+const profileSchema = z
+  .object({
+    name: z.string(),
+    instructions: z.string().optional(),
+    system_prompt: z.string().optional(),
+    model: z.string(),
+    tools: z.array(z.string()).default([]),
+    maxTurns: z.number().int().positive().optional(),
+    checkpoint: z.enum(["calls", "turn"]).optional(),
+    memory: z.boolean().optional(),
+    session: z.object({ onBusy: z.enum(["queue", "interrupt", "steer", "reject"]) }).optional(),
+    budget: z
+      .object({ tokens: z.number().positive().optional(), costUsd: z.number().positive().optional() })
+      .optional(),
+  })
+  .strict()
+  .refine((p) => p.instructions !== undefined || p.system_prompt !== undefined, {
+    message: "instructions (or system_prompt) is required",
+  });
+
+export type AgentProfile = z.infer<typeof profileSchema>;
+
+/**
+ * Loads an agent declared as data (JSON or YAML): name, instructions, model, and the names of
+ * the tools it may use, looked up in `tools`. The tool name "memory" turns on the memory tool.
+ *
+ * @example
+ * # agents/writer.yaml
+ * name: writer
+ * instructions: You write short, friendly posts.
+ * model: openai:gpt-4.1-mini
+ * tools: [search, memory]
+ */
+export function loadAgentProfile(path: string, tools: Record<string, Tool> = {}): Agent {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (cause) {
+    throw new ConfigError(`agent profile ${path}: cannot read it (${(cause as Error).message})`, { cause });
+  }
+  let data: unknown;
+  try {
+    data = [".yaml", ".yml"].includes(extname(path)) ? parseYaml(text) : JSON.parse(text);
+  } catch (cause) {
+    throw new ConfigError(
+      `agent profile ${path}: not valid ${extname(path) === ".json" ? "JSON" : "YAML"} (${(cause as Error).message})`,
+      { cause },
+    );
+  }
+  const parsed = profileSchema.safeParse(data);
+  if (!parsed.success) {
+    const issues = parsed.error.issues
+      .map((i) => `${i.path.join(".") || "profile"}: ${i.message}`)
+      .join("; ");
+    throw new ConfigError(`agent profile ${path}: ${issues}`);
+  }
+  const p = parsed.data;
+  const chosen: Record<string, Tool> = {};
+  for (const name of p.tools) {
+    if (name === "memory") continue;
+    const t = tools[name];
+    if (t === undefined) {
+      const known = Object.keys(tools);
+      throw new ConfigError(
+        `agent profile ${path}: unknown tool "${name}" (known: ${known.length ? known.join(", ") : "none"}, and memory); register tools in the config's \`tools\``,
+      );
+    }
+    chosen[name] = t;
+  }
+  return agent({
+    name: p.name,
+    instructions: p.instructions ?? p.system_prompt ?? "",
+    model: p.model,
+    tools: chosen,
+    memory: p.memory === true || p.tools.includes("memory"),
+    ...(p.maxTurns !== undefined ? { maxTurns: p.maxTurns } : {}),
+    ...(p.checkpoint !== undefined ? { checkpoint: p.checkpoint } : {}),
+    ...(p.session !== undefined ? { session: p.session } : {}),
+    ...(p.budget !== undefined ? { budget: p.budget } : {}),
+  });
+}
