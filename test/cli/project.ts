@@ -23,6 +23,8 @@ export class Project {
     this.dir = tempDir("cairn-project-");
     mkdirSync(join(this.dir, "node_modules"));
     symlinkSync(ROOT, join(this.dir, "node_modules/cairn"), "dir");
+    // Configs import zod for tool schemas, as a user's project would have it installed.
+    symlinkSync(join(ROOT, "node_modules/zod"), join(this.dir, "node_modules/zod"), "dir");
     if (config !== undefined) writeFileSync(join(this.dir, "cairn.config.ts"), config);
     this.store = `sqlite:${join(this.dir, "cairn.db")}`;
   }

@@ -4,13 +4,10 @@
  * tool that marks its start and end in the side file and takes $TOOL_MS.
  */
 import type { ChildProcess } from "node:child_process";
-import { existsSync, readFileSync, symlinkSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
 import type { CliResult } from "../../cli/project.js";
 import { countingConfig, Project } from "../../cli/project.js";
 import type { FakeModelServer, RecordedRequest } from "../../support/fake-model-server.js";
-
-const ROOT = resolve(import.meta.dirname, "../../..");
 
 export const AGENT_CONFIG = countingConfig(`
 import { agent, tool } from "cairn";
@@ -48,10 +45,7 @@ export interface ShowJson {
 export class AgentProject {
   readonly project = new Project(AGENT_CONFIG);
 
-  constructor(private readonly server: FakeModelServer) {
-    // The config imports zod, as a user's would; the project gets this checkout's copy.
-    symlinkSync(join(ROOT, "node_modules/zod"), join(this.project.dir, "node_modules/zod"), "dir");
-  }
+  constructor(private readonly server: FakeModelServer) {}
 
   env(extra: Record<string, string> = {}): Record<string, string> {
     return { OPENAI_BASE_URL: this.server.openaiBaseURL, OPENAI_API_KEY: "sk-test", ...extra };
