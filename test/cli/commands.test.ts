@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { countingConfig, Project } from "./project.js";
@@ -14,15 +14,23 @@ export default defineConfig({ workflows: [greet, quick] });
 `);
 
 describe("cairn CLI", () => {
-  it("cairn demo shows a crash and a resume with each step run once", async () => {
+  it("cairn demo runs the agent offline and leaves its image and its post", async () => {
     const p = new Project();
-    const r = await p.run(["demo", "--step-ms", "50"]);
+    const r = await p.run(["demo", "cairns at dawn"], {
+      OPENAI_API_KEY: "",
+      ANTHROPIC_API_KEY: "",
+      CAIRN_DEMO_MODEL: "",
+    });
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("killed with SIGKILL");
-    expect(r.stdout).toMatch(/↺ fetch-sources served from the journal/);
-    expect(r.stdout).toMatch(
-      /each step body ran: fetch-sources ×1, extract-facts ×1, outline ×1, draft ×1, publish ×1/,
-    );
+    expect(r.stdout).toContain("offline scripted model, no API key needed");
+    expect(r.stdout).toMatch(/✓ tool\.generate_image/);
+    expect(r.stdout).toMatch(/✓ tool\.post/);
+    const image = /image {2}(\S+\.svg)/.exec(r.stdout)![1]!;
+    const post = /post {3}(\S+\.json)/.exec(r.stdout)![1]!;
+    expect(readFileSync(join(p.dir, image), "utf8")).toMatch(/^<svg[\s\S]*cairns at dawn[\s\S]*<\/svg>/);
+    const posted = JSON.parse(readFileSync(join(p.dir, post), "utf8")) as { caption: string; image: string };
+    expect(posted.caption).toContain("Cairns at dawn");
+    expect(posted.image).toBe(join(p.dir, image));
   }, 30_000);
 
   it("run → waits for an event → send resumes it → worker completes it", async () => {
@@ -75,10 +83,13 @@ describe("cairn CLI", () => {
 
   it("a missing or broken config says what to do", async () => {
     const empty = new Project();
-    const missing = await empty.run(["worker", "--once"]);
+    const missing = await empty.run(["run", "mine"]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("no cairn.config.ts in");
     expect(missing.stderr).toContain("cairn demo");
+    const worker = await empty.run(["worker", "--once"]);
+    expect(worker.code).toBe(0);
+    expect(worker.stdout).toContain("only the built-in demo agent");
     const broken = new Project("export default { workflows: [1] };\n");
     const r = await broken.run(["worker", "--once"]);
     expect(r.stderr).toContain("workflows[0] is not a workflow");
