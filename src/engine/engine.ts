@@ -5,7 +5,7 @@ import { stderrLogger } from "../shared/logger.js";
 import { DEFAULT_MAX_PAYLOAD_BYTES, encodePayload } from "../shared/payload.js";
 import { serializeError } from "../shared/serialized-error.js";
 import type { Journal, SendEventResult } from "../store/journal.js";
-import type { Lease, NewRun, RunStatus } from "../store/records.js";
+import type { ApprovalRecord, Lease, NewRun, RunStatus } from "../store/records.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { hostPrefix, isOwnerDead, newOwnerId } from "./owner.js";
 import type { Progress, ProgressListener } from "./progress.js";
@@ -36,6 +36,17 @@ export interface StartOptions {
   idempotencyKey?: string;
   /** Do not start before this time. */
   runAt?: Date | number;
+}
+
+export interface ApprovalDecisionInput {
+  approve: boolean;
+  /** Who decides; checked against the request's approvers. */
+  by: string;
+  reason?: string;
+  /** Arguments to use instead of the requested ones. */
+  editedArgs?: unknown;
+  /** The argument hash the decider was shown. */
+  expectArgsHash?: string;
 }
 
 export interface StartResult {
@@ -210,6 +221,40 @@ export class Engine {
   /** Cancels a run (and its children): at once when not running, else at its next step. */
   cancel(runId: string, reason = "cancelled by request"): Promise<RunStatus> {
     return this.journal.requestCancel(this.workspace, runId, reason);
+  }
+
+  /**
+   * Records a person's decision on a pending approval and wakes its run. Refused (with a clear
+   * error) when already decided, expired, not this person's to decide, or no longer showing the
+   * arguments the decider saw. Callers that edit arguments validate them first.
+   */
+  decide(approvalId: string, decision: ApprovalDecisionInput): Promise<ApprovalRecord> {
+    if (typeof decision.by !== "string" || decision.by === "") {
+      return Promise.reject(
+        new InputError(ErrorCode.InvalidInput, "a decision needs the name of who decides (by)"),
+      );
+    }
+    const eventId = `${approvalId}:decided`;
+    const data = { approvalId, approve: decision.approve, by: decision.by, reason: decision.reason ?? null };
+    return this.journal.decideApproval(this.workspace, approvalId, {
+      approve: decision.approve,
+      by: decision.by,
+      ...(decision.reason !== undefined ? { reason: decision.reason } : {}),
+      ...(decision.editedArgs !== undefined
+        ? {
+            editedArgs: encodePayload(
+              decision.editedArgs,
+              `edited arguments for approval ${approvalId}`,
+              this.env.maxPayloadBytes,
+            ),
+          }
+        : {}),
+      ...(decision.expectArgsHash !== undefined ? { expectArgsHash: decision.expectArgsHash } : {}),
+      notify: {
+        event: { id: eventId, name: "approval.decided", data: encodePayload(data, "approval.decided") },
+        triggers: this.triggersFor("approval.decided", data, eventId),
+      },
+    });
   }
 
   /** For a run needing attention: run the interrupted step again with the same idempotency key. */

@@ -1,4 +1,11 @@
-import { CairnError, ErrorCode, NonDeterminismError, StepTimeoutError } from "../shared/errors.js";
+import { createHash } from "node:crypto";
+import {
+  CairnError,
+  ErrorCode,
+  NonDeterminismError,
+  NonRetriableError,
+  StepTimeoutError,
+} from "../shared/errors.js";
 import type { Duration } from "../shared/duration.js";
 import { toMs } from "../shared/duration.js";
 import type { Logger } from "../shared/logger.js";
@@ -6,17 +13,26 @@ import { encodePayload, formatBytes } from "../shared/payload.js";
 import type { SerializedError } from "../shared/serialized-error.js";
 import { deserializeError, isRetriable, serializeError } from "../shared/serialized-error.js";
 import type { Journal, StepCommit, StepStart, WaitOutcome } from "../store/journal.js";
-import type { NewRun, RunRecord, StepKind, StepRecord } from "../store/records.js";
+import type {
+  ApprovalRecord,
+  ApprovalTimeoutPolicy,
+  NewRun,
+  RunRecord,
+  StepKind,
+  StepRecord,
+} from "../store/records.js";
 import { backoffDelay } from "./backoff.js";
 import { ChildRunError } from "./child-run-error.js";
 import type { LeaseKeeper } from "./lease-keeper.js";
 import type { ProgressListener } from "./progress.js";
 import type {
+  ApprovalResult,
   EventToSend,
   ReceivedEvent,
   Step,
   StepRunContext,
   StepRunOptions,
+  WaitForApprovalOptions,
   WaitForEventOptions,
 } from "./step.js";
 import type { Workflow } from "./workflow.js";
@@ -352,6 +368,7 @@ export class RunExecution {
       waitForEvent: <T>(name: string, options: WaitForEventOptions) =>
         this.guard(() => this.waitStep<T>(name, options)),
       sendEvent: (name, event) => this.guard(() => this.sendStep(name, event)),
+      waitForApproval: (name, options) => this.guard(() => this.approvalStep(name, options)),
       start: (name, wf, input, options) => this.guard(() => this.startStep(name, wf, input, options?.runAt)),
       invoke: <I, O>(name: string, wf: Workflow<I, O> | string, input: I) =>
         this.guard(() => this.invokeStep<O>(name, wf, input)),
@@ -643,6 +660,83 @@ export class RunExecution {
     });
   }
 
+  private approvalStep(name: string, options: WaitForApprovalOptions): Promise<ApprovalResult> {
+    const id = this.stepId(name);
+    const { seq, rec } = this.place(id, "approval");
+    const toResult = (a: ApprovalRecord): ApprovalResult => {
+      if (a.status === "expired" && a.onTimeout?.action === "fail") {
+        throw new NonRetriableError(`approval ${a.id} ("${a.title}") expired without a decision`);
+      }
+      return {
+        approvalId: a.id,
+        status: a.status === "approved" ? "approved" : a.status === "rejected" ? "rejected" : "expired",
+        by: a.decidedBy,
+        at: a.decidedAt,
+        reason: a.reason,
+        editedArgs: a.editedArgs ?? null,
+      };
+    };
+    if (rec?.status === "completed") {
+      this.replayed(id, "approval");
+      try {
+        return Promise.resolve(toResult(rec.output as ApprovalRecord));
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
+    }
+    if (typeof options?.title !== "string" || options.title === "") {
+      return Promise.reject(
+        new CairnError(ErrorCode.InvalidInput, `step "${id}": waitForApproval needs a title`),
+      );
+    }
+    const approvalId = `apr_${createHash("sha256").update(`${this.run.id}:${id}`).digest("hex").slice(0, 16)}`;
+    return this.track((release) =>
+      this.awaitWait(id, seq, rec, "approval", release, async (now) => {
+        const timeoutMs =
+          options.timeout === undefined ? undefined : toMs(options.timeout, `step "${id}" timeout`);
+        const request = encodePayload(
+          options.details ?? null,
+          `step "${id}" approval details`,
+          this.env.maxPayloadBytes,
+        );
+        const data = {
+          approvalId,
+          runId: this.run.id,
+          stepId: id,
+          title: options.title,
+          details: options.details ?? null,
+          approvers: options.approvers ?? null,
+          dueAt: timeoutMs === undefined ? null : now + timeoutMs,
+        };
+        return {
+          kind: "approval" as const,
+          ...(timeoutMs !== undefined ? { dueAt: now + timeoutMs } : {}),
+          approval: {
+            id: approvalId,
+            title: options.title,
+            request,
+            ...(options.argsHash !== undefined ? { argsHash: options.argsHash } : {}),
+            ...(options.approvers !== undefined ? { approvers: options.approvers } : {}),
+            ...(options.batch !== undefined ? { batchId: options.batch } : {}),
+            ...(options.onTimeout !== undefined ? { onTimeout: timeoutPolicy(options.onTimeout, id) } : {}),
+          },
+          notify: {
+            event: {
+              id: `${approvalId}:requested`,
+              name: "approval.requested",
+              data: encodePayload(data, "approval.requested"),
+            },
+            triggers: this.env.triggersFor("approval.requested", data, `${approvalId}:requested`),
+          },
+        };
+      }),
+    ).then((o) => {
+      if (o.status !== "approval")
+        throw new CairnError(ErrorCode.Internal, `step "${id}": expected an approval decision`);
+      return toResult(o.approval);
+    });
+  }
+
   /** Registers a wait the first time, then settles it if it can be, or blocks. */
   private async awaitWait(
     id: string,
@@ -816,6 +910,19 @@ function retryDelay(
     return after instanceof Date ? Math.max(0, after.getTime() - now) : toMs(after, "RetryAfterError delay");
   }
   return backoffDelay(attempt, options.backoff ?? fallback);
+}
+
+function timeoutPolicy(
+  p: NonNullable<WaitForApprovalOptions["onTimeout"]>,
+  id: string,
+): ApprovalTimeoutPolicy {
+  if (p === "reject" || p === "fail") return { action: p };
+  if ("approve" in p) return { action: "approve", args: p.approve };
+  return {
+    action: "escalate",
+    approvers: p.escalate,
+    timeoutMs: toMs(p.timeout, `step "${id}" escalation timeout`),
+  };
 }
 
 function toTime(value: Date | number | string, what: string): number {

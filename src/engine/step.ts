@@ -52,6 +52,37 @@ export interface ReceivedEvent<T = unknown> {
   at: number;
 }
 
+export interface WaitForApprovalOptions {
+  /** One line: what is asked, e.g. "poster wants to post". */
+  title: string;
+  /** What the approver is shown (JSON): for a tool call, the tool, its arguments, the reasoning. */
+  details?: unknown;
+  /** Who may decide (names given with `cairn approve --as`); default: anyone. */
+  approvers?: string[];
+  /** How long to wait for a decision; default: forever. */
+  timeout?: Duration;
+  /**
+   * When the timeout passes: "reject" (default: the request expires and the caller is told so),
+   * "fail" (the step fails), approve with `args`, or escalate to other approvers for `timeout` more.
+   */
+  onTimeout?: "reject" | "fail" | { approve: unknown } | { escalate: string[]; timeout: Duration };
+  /** Binds the approval to exact arguments (see hashJson): a decision on other arguments is refused. */
+  argsHash?: string;
+  /** Requests that belong together (one model response's tool calls). */
+  batch?: string;
+}
+
+/** A decision, as the step that waited for it receives it. */
+export interface ApprovalResult {
+  approvalId: string;
+  status: "approved" | "rejected" | "expired";
+  by: string | null;
+  at: number | null;
+  reason: string | null;
+  /** The arguments as the approver edited them, or null when unchanged. */
+  editedArgs: unknown;
+}
+
 export interface EventToSend {
   name: string;
   data?: unknown;
@@ -75,6 +106,12 @@ export interface Step {
   sendEvent(name: string, event: EventToSend): Promise<{ eventId: string }>;
   /** Starts a child run and waits for its result, holding no process; its failure is thrown here. */
   invoke<I, O>(name: string, workflow: Workflow<I, O> | string, input: I): Promise<O>;
+  /**
+   * Waits for a person to approve or reject, holding no process, for seconds or days. The
+   * request is listed by `cairn approvals ls`; an expired request returns status "expired" (or
+   * fails the step, with `onTimeout: "fail"`).
+   */
+  waitForApproval(name: string, options: WaitForApprovalOptions): Promise<ApprovalResult>;
   /** Starts a child run without waiting for it (now, or at `runAt`); returns its id. */
   start<I>(
     name: string,

@@ -29,6 +29,8 @@ export const ErrorCode = {
   Store: "CAIRN_STORE",
   IntentWithoutResult: "CAIRN_INTENT_WITHOUT_RESULT",
   AgentLimit: "CAIRN_AGENT_LIMIT",
+  Forbidden: "CAIRN_FORBIDDEN",
+  ApprovalExpired: "CAIRN_APPROVAL_EXPIRED",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -18,5 +18,8 @@ export const Entry = {
   StepWaiting: "step.waiting",
   StepEnded: "step.ended",
   EventSent: "event.sent",
+  ApprovalRequested: "approval.requested",
+  ApprovalDecided: "approval.decided",
+  ApprovalEscalated: "approval.escalated",
 } as const;
 export type EntryType = (typeof Entry)[keyof typeof Entry];

@@ -1,6 +1,9 @@
 import type { EncodedPayload } from "../shared/payload.js";
 import type { SerializedError } from "../shared/serialized-error.js";
 import type {
+  ApprovalRecord,
+  ApprovalStatus,
+  ApprovalTimeoutPolicy,
   AttemptRecord,
   CreateRunResult,
   EventRecord,
@@ -129,6 +132,20 @@ export interface Journal {
   sendEvent(workspace: string, event: NewEvent, triggers: NewRun[]): Promise<SendEventResult>;
   listEvents(workspace: string, filter?: { name?: string; limit?: number }): Promise<EventRecord[]>;
 
+  // ── approvals ─────────────────────────────────────────────────────────────────────────
+  /**
+   * Records a person's decision on a pending approval and wakes its run, in one transaction.
+   * Throws ConflictError when it was already decided (or the request changed since the decider
+   * saw it), InputError CAIRN_FORBIDDEN for a decider not among its approvers, and
+   * CAIRN_APPROVAL_EXPIRED once its time is up.
+   */
+  decideApproval(workspace: string, id: string, decision: ApprovalDecision): Promise<ApprovalRecord>;
+  getApproval(workspace: string, id: string): Promise<ApprovalRecord | undefined>;
+  listApprovals(
+    workspace: string,
+    filter?: { status?: ApprovalStatus; runId?: string; limit?: number },
+  ): Promise<ApprovalRecord[]>;
+
   // ── agent sessions and memory ──────────────────────────────────────────────────────────
   /** A session's conversation, oldest first. Throws CorruptPayloadError for a bad message. */
   loadSession(workspace: string, agent: string, session: string): Promise<SessionMessage[]>;
@@ -225,6 +242,32 @@ export interface NewWait {
   match?: Record<string, unknown>;
   dueAt?: number;
   child?: NewRun;
+  approval?: NewApproval;
+  /** An event sent in the same transaction (e.g. `approval.requested`, for webhooks). */
+  notify?: { event: NewEvent; triggers: NewRun[] };
+}
+
+export interface NewApproval {
+  id: string;
+  title: string;
+  request: EncodedPayload;
+  argsHash?: string;
+  approvers?: string[];
+  batchId?: string;
+  onTimeout?: ApprovalTimeoutPolicy;
+}
+
+export interface ApprovalDecision {
+  approve: boolean;
+  /** Who decided. */
+  by: string;
+  reason?: string;
+  /** Changed arguments (already validated by the caller), and their hash. */
+  editedArgs?: EncodedPayload;
+  /** The hash of the arguments the decider was shown: refused if the request no longer matches. */
+  expectArgsHash?: string;
+  /** An event sent in the same transaction (`approval.decided`). */
+  notify?: { event: NewEvent; triggers: NewRun[] };
 }
 
 export type WaitOutcome =
@@ -237,7 +280,8 @@ export type WaitOutcome =
       childStatus: RunStatus;
       output: unknown;
       error: SerializedError | null;
-    };
+    }
+  | { status: "approval"; approval: ApprovalRecord };
 
 export type AttentionAction = { action: "retry" } | { action: "skip"; output: EncodedPayload };
 

@@ -56,7 +56,7 @@ export interface RunRecord extends RunSummary {
   output: unknown;
 }
 
-export type StepKind = "run" | "sleep" | "event" | "send" | "invoke" | "start";
+export type StepKind = "run" | "sleep" | "event" | "send" | "invoke" | "start" | "approval";
 
 /**
  * started: a side-effecting step recorded its intent and has no result yet.
@@ -95,7 +95,7 @@ export interface AttemptRecord {
   outcome: string;
 }
 
-export type WaitKind = "sleep" | "event" | "child";
+export type WaitKind = "sleep" | "event" | "child" | "approval";
 
 export interface WaitRecord {
   runId: string;
@@ -178,4 +178,39 @@ export interface MemoryRecord {
   key: string;
   text: string;
   updatedAt: number;
+}
+
+export type ApprovalStatus = "pending" | "approved" | "rejected" | "expired" | "cancelled";
+
+/** What happens when an approval request is not decided in time. */
+export type ApprovalTimeoutPolicy =
+  | { action: "reject" }
+  | { action: "fail" }
+  | { action: "approve"; args?: unknown }
+  | { action: "escalate"; approvers: string[]; timeoutMs: number };
+
+export interface ApprovalRecord {
+  id: string;
+  workspace: string;
+  runId: string;
+  stepId: string;
+  /** Requests made by one model response share a batch, decided together or one by one. */
+  batchId: string | null;
+  status: ApprovalStatus;
+  title: string;
+  /** What the approver is shown: for a tool call, the tool, its arguments, the agent's message. */
+  request: unknown;
+  /** Hash of the exact arguments shown; the approval is bound to it. */
+  argsHash: string | null;
+  /** Who may decide; null: anyone with access to the workspace. */
+  approvers: string[] | null;
+  createdAt: number;
+  dueAt: number | null;
+  onTimeout: ApprovalTimeoutPolicy | null;
+  escalations: number;
+  decidedAt: number | null;
+  decidedBy: string | null;
+  reason: string | null;
+  /** Arguments the approver changed, used instead of the requested ones. */
+  editedArgs: unknown;
 }

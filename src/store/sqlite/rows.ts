@@ -73,6 +73,7 @@ export interface WaitRow {
   resolved_at: number | null;
   event_id: string | null;
   settled: number;
+  approval_id: string | null;
 }
 
 export interface AttemptRow {

@@ -10,6 +10,7 @@ import type { SerializedError } from "../../shared/serialized-error.js";
 import { Entry } from "../entry-types.js";
 import { eventMatches } from "../event-match.js";
 import type {
+  ApprovalDecision,
   AttentionAction,
   ClaimRequest,
   CommitOutcome,
@@ -24,6 +25,8 @@ import type {
   WaitOutcome,
 } from "../journal.js";
 import type {
+  ApprovalRecord,
+  ApprovalStatus,
   AttemptRecord,
   CreateRunResult,
   EventRecord,
@@ -41,6 +44,7 @@ import type {
 } from "../records.js";
 import type { SqliteDatabase, SqliteOptions } from "./database.js";
 import { openSqlite } from "./database.js";
+import { SqliteApprovals } from "./sqlite-approvals.js";
 import { SqliteSessions } from "./sqlite-sessions.js";
 import type { AttemptRow, EntryRow, RunRow, StepRow, WaitRow } from "./rows.js";
 import {
@@ -76,6 +80,7 @@ export class SqliteJournal implements Journal {
   /** One transaction wrapper for every write: better-sqlite3 builds it once, not per call. */
   private readonly transaction: Transaction<(fn: () => unknown) => unknown>;
   private readonly sessions: SqliteSessions;
+  private readonly approvals: SqliteApprovals;
   private readonly batch: { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: Error) => void }[] =
     [];
 
@@ -83,6 +88,16 @@ export class SqliteJournal implements Journal {
     this.db = openSqlite(options);
     this.clock = options.clock ?? systemClock;
     this.transaction = this.db.transaction((fn: () => unknown) => fn());
+    this.approvals = new SqliteApprovals({
+      sql: (text) => this.sql(text),
+      log: (ws, runId, type, stepId, at, data) => this.log(ws, runId, type, stepId, at, data),
+      resolveWait: (ws, runId, stepId, at) => {
+        this.sql(
+          "UPDATE waits SET resolved_at = ? WHERE workspace = ? AND run_id = ? AND step_id = ? AND resolved_at IS NULL",
+        ).run(at, ws, runId, stepId);
+        this.wake(ws, runId, at);
+      },
+    });
     this.sessions = new SqliteSessions(
       (text) => this.sql(text),
       () => this.clock.now(),
@@ -633,9 +648,19 @@ export class SqliteJournal implements Journal {
         childRunId = created.run.id;
         if (["completed", "failed", "cancelled"].includes(created.run.status)) resolvedAt = now;
       }
+      if (wait.approval)
+        this.approvals.create(
+          lease.workspace,
+          lease.runId,
+          wait.stepId,
+          wait.approval,
+          wait.dueAt ?? null,
+          now,
+        );
       this.sql(
-        `INSERT OR IGNORE INTO waits (workspace, run_id, step_id, kind, event_name, match_json, child_run_id, due_at, resolved_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR IGNORE INTO waits (workspace, run_id, step_id, kind, event_name, match_json, child_run_id, due_at, resolved_at,
+           approval_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         lease.workspace,
         lease.runId,
@@ -646,7 +671,9 @@ export class SqliteJournal implements Journal {
         childRunId,
         wait.dueAt ?? null,
         resolvedAt,
+        wait.approval?.id ?? null,
       );
+      if (wait.notify) this.sendEventInTx(lease.workspace, wait.notify.event, wait.notify.triggers, now);
       const step: StepStart = {
         stepId: wait.stepId,
         seq: wait.seq,
@@ -696,7 +723,15 @@ export class SqliteJournal implements Journal {
         throw new NotFoundError(ErrorCode.StepNotFound, `run ${runId}: no wait for step "${stepId}"`);
       let outcome: WaitOutcome;
       let text: string;
-      if (wait.resolved_at !== null && wait.event_id !== null) {
+      if (wait.approval_id !== null) {
+        let approval = this.approvals.get(ws, wait.approval_id);
+        if (approval?.status === "pending" && wait.due_at !== null && wait.due_at <= now) {
+          approval = this.approvals.expire(ws, wait.approval_id, now);
+        }
+        if (approval === undefined || approval.status === "pending") return { status: "pending" };
+        outcome = { status: "approval", approval };
+        text = JSON.stringify(approval);
+      } else if (wait.resolved_at !== null && wait.event_id !== null) {
         const event = this.eventRecord(ws, wait.event_id);
         outcome = { status: "event", event };
         text = JSON.stringify({ id: event.id, name: event.name, data: event.data, at: event.at });
@@ -844,6 +879,7 @@ export class SqliteJournal implements Journal {
        WHERE workspace = ? AND id = ?`,
     ).run(status, outputJson, outputBlob, errorJson, reason, now, now, ws, runId);
     if (status !== "completed") this.recount(ws, runId);
+    this.approvals.cancelForRun(ws, runId, now);
     this.sql(
       "UPDATE waits SET resolved_at = ?, settled = 1 WHERE workspace = ? AND run_id = ? AND resolved_at IS NULL",
     ).run(now, ws, runId);
@@ -1066,6 +1102,29 @@ export class SqliteJournal implements Journal {
       ) as { id: string }[];
       return rows.map((r) => this.eventRecord(workspace, r.id));
     });
+  }
+
+  // ── approvals ─────────────────────────────────────────────────────────────────────────
+
+  decideApproval(workspace: string, id: string, decision: ApprovalDecision): Promise<ApprovalRecord> {
+    return this.tx(() => {
+      const now = this.clock.now();
+      const approval = this.approvals.decide(workspace, id, decision, now);
+      if (decision.notify)
+        this.sendEventInTx(workspace, decision.notify.event, decision.notify.triggers, now);
+      return approval;
+    });
+  }
+
+  getApproval(workspace: string, id: string): Promise<ApprovalRecord | undefined> {
+    return this.read(() => this.approvals.get(workspace, id));
+  }
+
+  listApprovals(
+    workspace: string,
+    filter: { status?: ApprovalStatus; runId?: string; limit?: number } = {},
+  ): Promise<ApprovalRecord[]> {
+    return this.read(() => this.approvals.list(workspace, filter));
   }
 
   // ── agent sessions and memory ─────────────────────────────────────────────────────────

@@ -1,0 +1,233 @@
+import type { Statement } from "better-sqlite3";
+import { ConflictError, ErrorCode, InputError, NotFoundError } from "../../shared/errors.js";
+import { Entry } from "../entry-types.js";
+import type { ApprovalDecision, NewApproval } from "../journal.js";
+import type { ApprovalRecord, ApprovalStatus, ApprovalTimeoutPolicy } from "../records.js";
+import { parseJsonColumn } from "./rows.js";
+
+interface ApprovalRow {
+  workspace: string;
+  id: string;
+  run_id: string;
+  step_id: string;
+  batch_id: string | null;
+  status: string;
+  title: string;
+  request_json: string;
+  args_hash: string | null;
+  approvers_json: string | null;
+  created_at: number;
+  due_at: number | null;
+  timeout_json: string | null;
+  escalations: number;
+  decided_at: number | null;
+  decided_by: string | null;
+  reason: string | null;
+  edited_args_json: string | null;
+}
+
+/** What the approvals need from the journal around them (all inside its transactions). */
+export interface ApprovalHost {
+  sql(text: string): Statement;
+  log(ws: string, runId: string, type: string, stepId: string | null, at: number, data: object): void;
+  /** Marks the approval's wait resolved and makes its run runnable. */
+  resolveWait(ws: string, runId: string, stepId: string, at: number): void;
+}
+
+/**
+ * Approval requests and decisions on the SQLite journal. A request is a wait of its run; a
+ * decision resolves the wait, once, under the rules the Journal interface documents.
+ */
+export class SqliteApprovals {
+  constructor(private readonly host: ApprovalHost) {}
+
+  create(ws: string, runId: string, stepId: string, a: NewApproval, dueAt: number | null, now: number): void {
+    this.host
+      .sql(
+        `INSERT OR IGNORE INTO approvals (workspace, id, run_id, step_id, batch_id, status, title, request_json, args_hash,
+           approvers_json, created_at, due_at, timeout_json)
+         VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        ws,
+        a.id,
+        runId,
+        stepId,
+        a.batchId ?? null,
+        a.title,
+        a.request.text ?? "null",
+        a.argsHash ?? null,
+        a.approvers ? JSON.stringify(a.approvers) : null,
+        now,
+        dueAt,
+        a.onTimeout ? JSON.stringify(a.onTimeout) : null,
+      );
+    this.host.log(ws, runId, Entry.ApprovalRequested, stepId, now, {
+      approvalId: a.id,
+      title: a.title,
+      dueAt,
+    });
+  }
+
+  get(ws: string, id: string): ApprovalRecord | undefined {
+    const row = this.row(ws, id);
+    return row === undefined ? undefined : toApproval(row);
+  }
+
+  list(ws: string, filter: { status?: ApprovalStatus; runId?: string; limit?: number }): ApprovalRecord[] {
+    const where = ["workspace = ?"];
+    const args: unknown[] = [ws];
+    if (filter.status !== undefined) {
+      where.push("status = ?");
+      args.push(filter.status);
+    }
+    if (filter.runId !== undefined) {
+      where.push("run_id = ?");
+      args.push(filter.runId);
+    }
+    args.push(filter.limit ?? 100);
+    const rows = this.host
+      .sql(`SELECT * FROM approvals WHERE ${where.join(" AND ")} ORDER BY created_at, id LIMIT ?`)
+      .all(...args) as ApprovalRow[];
+    return rows.map(toApproval);
+  }
+
+  /** Applies a person's decision; see Journal.decideApproval for the rules. */
+  decide(ws: string, id: string, d: ApprovalDecision, now: number): ApprovalRecord {
+    const row = this.row(ws, id);
+    if (row === undefined) {
+      throw new NotFoundError(
+        ErrorCode.StepNotFound,
+        `no approval ${id} in workspace ${ws}; \`cairn approvals ls\` lists them`,
+      );
+    }
+    if (row.status !== "pending") {
+      const when = row.decided_at === null ? "" : ` at ${new Date(row.decided_at).toISOString()}`;
+      throw new ConflictError(
+        `approval ${id} was already ${row.status}${row.decided_by ? ` by ${row.decided_by}` : ""}${when}; it is decided once`,
+      );
+    }
+    if (row.due_at !== null && row.due_at <= now) {
+      throw new InputError(
+        ErrorCode.ApprovalExpired,
+        `approval ${id} expired at ${new Date(row.due_at).toISOString()}; a decision can no longer be applied`,
+      );
+    }
+    const approvers = parseJsonColumn<string[]>(row.approvers_json, `approval ${id} approvers`);
+    if (approvers !== null && !approvers.includes(d.by)) {
+      throw new InputError(
+        ErrorCode.Forbidden,
+        `${d.by} may not decide approval ${id}; its approvers are ${approvers.join(", ")}`,
+      );
+    }
+    if (d.expectArgsHash !== undefined && d.expectArgsHash !== row.args_hash) {
+      throw new ConflictError(
+        `approval ${id} no longer matches the arguments you were shown; look at it again`,
+      );
+    }
+    const status: ApprovalStatus = d.approve ? "approved" : "rejected";
+    this.host
+      .sql(
+        `UPDATE approvals SET status = ?, decided_at = ?, decided_by = ?, reason = ?, edited_args_json = ?
+         WHERE workspace = ? AND id = ? AND status = 'pending'`,
+      )
+      .run(status, now, d.by, d.reason ?? null, d.editedArgs?.text ?? null, ws, id);
+    this.host.log(ws, row.run_id, Entry.ApprovalDecided, row.step_id, now, {
+      approvalId: id,
+      status,
+      by: d.by,
+      ...(d.reason ? { reason: d.reason } : {}),
+      edited: d.editedArgs !== undefined,
+    });
+    this.host.resolveWait(ws, row.run_id, row.step_id, now);
+    return toApproval(this.row(ws, id)!);
+  }
+
+  /**
+   * Settles an approval whose time is up, by its policy: escalation re-arms it for other
+   * approvers (returns undefined: still pending); otherwise it ends expired or approved.
+   */
+  expire(ws: string, id: string, now: number): ApprovalRecord | undefined {
+    const row = this.row(ws, id);
+    if (row === undefined || row.status !== "pending") return row === undefined ? undefined : toApproval(row);
+    const policy = parseJsonColumn<ApprovalTimeoutPolicy>(row.timeout_json, `approval ${id} timeout policy`);
+    if (policy?.action === "escalate") {
+      const dueAt = now + policy.timeoutMs;
+      this.host
+        .sql(
+          `UPDATE approvals SET approvers_json = ?, due_at = ?, escalations = escalations + 1, timeout_json = ?
+           WHERE workspace = ? AND id = ?`,
+        )
+        // After one escalation the request expires as rejected if still undecided.
+        .run(JSON.stringify(policy.approvers), dueAt, JSON.stringify({ action: "reject" }), ws, id);
+      this.host.sql("UPDATE waits SET due_at = ? WHERE workspace = ? AND approval_id = ?").run(dueAt, ws, id);
+      this.host.log(ws, row.run_id, Entry.ApprovalEscalated, row.step_id, now, {
+        approvalId: id,
+        approvers: policy.approvers,
+        dueAt,
+      });
+      return undefined;
+    }
+    const approved = policy?.action === "approve";
+    this.host
+      .sql(
+        `UPDATE approvals SET status = ?, decided_at = ?, decided_by = 'timeout', reason = ?, edited_args_json = ?
+         WHERE workspace = ? AND id = ?`,
+      )
+      .run(
+        approved ? "approved" : "expired",
+        now,
+        approved
+          ? "approved by its timeout policy"
+          : `no decision before ${new Date(row.due_at ?? now).toISOString()}`,
+        approved && policy.args !== undefined ? JSON.stringify(policy.args) : null,
+        ws,
+        id,
+      );
+    this.host.log(ws, row.run_id, Entry.ApprovalDecided, row.step_id, now, {
+      approvalId: id,
+      status: approved ? "approved" : "expired",
+      by: "timeout",
+    });
+    return toApproval(this.row(ws, id)!);
+  }
+
+  /** A run that ends leaves no request pending. */
+  cancelForRun(ws: string, runId: string, now: number): void {
+    this.host
+      .sql(
+        `UPDATE approvals SET status = 'cancelled', decided_at = ?, decided_by = 'system', reason = 'the run ended'
+         WHERE workspace = ? AND run_id = ? AND status = 'pending'`,
+      )
+      .run(now, ws, runId);
+  }
+
+  private row(ws: string, id: string): ApprovalRow | undefined {
+    return this.host.sql("SELECT * FROM approvals WHERE workspace = ? AND id = ?").get(ws, id) as
+      ApprovalRow | undefined;
+  }
+}
+
+function toApproval(row: ApprovalRow): ApprovalRecord {
+  const label = `approval ${row.id}`;
+  return {
+    id: row.id,
+    workspace: row.workspace,
+    runId: row.run_id,
+    stepId: row.step_id,
+    batchId: row.batch_id,
+    status: row.status as ApprovalStatus,
+    title: row.title,
+    request: parseJsonColumn<unknown>(row.request_json, `${label} request`),
+    argsHash: row.args_hash,
+    approvers: parseJsonColumn<string[]>(row.approvers_json, `${label} approvers`),
+    createdAt: row.created_at,
+    dueAt: row.due_at,
+    onTimeout: parseJsonColumn<ApprovalTimeoutPolicy>(row.timeout_json, `${label} timeout policy`),
+    escalations: row.escalations,
+    decidedAt: row.decided_at,
+    decidedBy: row.decided_by,
+    reason: row.reason,
+    editedArgs: parseJsonColumn<unknown>(row.edited_args_json, `${label} edited arguments`),
+  };
+}
