@@ -681,7 +681,7 @@ export class RunExecution {
       try {
         return Promise.resolve(toResult(rec.output as ApprovalRecord));
       } catch (err) {
-        return Promise.reject(err as Error);
+        return Promise.reject(err);
       }
     }
     if (typeof options?.title !== "string" || options.title === "") {
