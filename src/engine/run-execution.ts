@@ -678,11 +678,7 @@ export class RunExecution {
     };
     if (rec?.status === "completed") {
       this.replayed(id, "approval");
-      try {
-        return Promise.resolve(toResult(rec.output as ApprovalRecord));
-      } catch (err) {
-        return Promise.reject(err);
-      }
+      return Promise.resolve(rec.output as ApprovalRecord).then(toResult);
     }
     if (typeof options?.title !== "string" || options.title === "") {
       return Promise.reject(
