@@ -5,7 +5,7 @@ import { ConfigError } from "../shared/errors.js";
 import { newId } from "../shared/ids.js";
 import { runAgentLoop } from "./agent-loop.js";
 import type { ModelSpec } from "./models.js";
-import type { Tool } from "./tool.js";
+import type { ApprovalSettings, Tool } from "./tool.js";
 import { isTool } from "./tool.js";
 import type { Price, Usage } from "./usage.js";
 
@@ -47,6 +47,8 @@ export interface AgentOptions {
   agents?: Record<string, Agent>;
   /** How deep delegation may go (a sub-agent's sub-agent is depth 2). Default 3. */
   maxDepth?: number;
+  /** Defaults for the approval gates of this agent's tools (`needsApproval`). */
+  approvals?: ApprovalSettings;
 }
 
 /** What an agent run takes. */
@@ -109,6 +111,14 @@ export function agent(options: AgentOptions): Agent {
   }
   if (options.checkpoint !== undefined && options.checkpoint !== "calls" && options.checkpoint !== "turn") {
     throw new ConfigError(`${where}: checkpoint must be "calls" or "turn"`);
+  }
+  if (options.checkpoint === "turn") {
+    const gated = Object.entries(options.tools ?? {}).find(([, t]) => t.needsApproval);
+    if (gated) {
+      throw new ConfigError(
+        `${where}: tool "${gated[0]}" needs approval, which needs checkpoint "calls" (a turn cannot wait inside a step)`,
+      );
+    }
   }
   for (const [name, sub] of Object.entries(options.agents ?? {})) {
     if (!isAgent(sub))

@@ -18,3 +18,5 @@ export type { SendToAgentResult } from "./send-to-agent.js";
 export { memoryTool } from "./memory-tool.js";
 export { loadAgentProfile } from "./profile.js";
 export type { AgentProfile } from "./profile.js";
+export { decideApproval, isToolApprovalRequest } from "./tool-approval.js";
+export type { DecisionInput, ToolApprovalRequest } from "./tool-approval.js";

@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { ConfigError } from "../shared/errors.js";
 import type { Duration } from "../shared/duration.js";
-import type { StepRunContext } from "../engine/step.js";
+import type { StepRunContext, WaitForApprovalOptions } from "../engine/step.js";
 import type { Journal } from "../store/journal.js";
 
 const TOOL = Symbol.for("cairn.tool");
@@ -31,6 +31,15 @@ export interface ToolOptions<I, O> {
   idempotent?: boolean;
   /** A person must approve each call (true), or the calls this predicate picks. */
   needsApproval?: boolean | ApprovalPredicate<I>;
+  /** Who may approve this tool's calls and how long they have; overrides the agent's `approvals`. */
+  approval?: ApprovalSettings;
+}
+
+/** Who decides a gated tool call, and what happens if nobody does in time. */
+export interface ApprovalSettings {
+  approvers?: string[];
+  timeout?: Duration;
+  onTimeout?: WaitForApprovalOptions["onTimeout"];
 }
 
 /** Method-typed so a Tool<{ city: string }> still fits in a Record<string, Tool>. */
