@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { CairnError } from "../shared/errors.js";
 import { UsageError } from "./args.js";
+import { approvalsCommand, approveCommand, rejectCommand, APPROVALS_HELP } from "./commands/approvals.js";
 import { demoCommand, DEMO_HELP } from "./commands/demo.js";
 import { runCommand, RUN_HELP } from "./commands/run.js";
 import { runsCommand, RUNS_HELP } from "./commands/runs.js";
@@ -14,6 +15,7 @@ const HELP = `cairn: a durable agent runtime
   cairn worker [--once]           execute runnable runs (new, due, recovered)
   cairn send EVENT [--data JSON]  send an event to waiting and triggered runs
   cairn runs ls|show|cancel|retry-step|skip-step
+  cairn approvals ls · cairn approve ID · cairn reject ID --reason TEXT
 
 Global flags: --config PATH (default ./cairn.config.ts), --store URL (default
 $CAIRN_STORE or sqlite:.cairn/cairn.db), --json. \`cairn <verb> --help\` for more.`;
@@ -24,6 +26,9 @@ const VERBS: Record<string, { run: (argv: string[]) => Promise<number>; help: st
   worker: { run: workerCommand, help: WORKER_HELP },
   send: { run: sendCommand, help: SEND_HELP },
   runs: { run: runsCommand, help: RUNS_HELP },
+  approvals: { run: approvalsCommand, help: APPROVALS_HELP },
+  approve: { run: approveCommand, help: APPROVALS_HELP },
+  reject: { run: rejectCommand, help: APPROVALS_HELP },
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -67,7 +67,7 @@ export function printProgress(out: Output, only?: (runId: string) => boolean): (
         break;
       case "step.waiting":
         line(
-          `  ${yellow("…")} ${p.stepId} ${p.event ? `waiting for event "${p.event}"` : p.kind === "invoke" ? "waiting for a child run" : "sleeping"}` +
+          `  ${yellow("…")} ${p.stepId} ${waitingFor(p)}` +
             (p.until ? dim(` until ${new Date(p.until).toISOString()}`) : ""),
         );
         break;
@@ -88,6 +88,13 @@ export function printProgress(out: Output, only?: (runId: string) => boolean): (
         break;
     }
   };
+}
+
+function waitingFor(p: Extract<Progress, { type: "step.waiting" }>): string {
+  if (p.event) return `waiting for event "${p.event}"`;
+  if (p.kind === "invoke") return "waiting for a child run";
+  if (p.kind === "approval") return "waiting for a person's approval";
+  return "sleeping";
 }
 
 /** A step's result in a few words: for a model call its tokens, cost and tool calls. */

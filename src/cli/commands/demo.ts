@@ -112,6 +112,16 @@ function crashAfterModelCalls(ctx: CliContext, runId: string, n: number): void {
 
 async function summarize(ctx: CliContext, run: RunSummary): Promise<void> {
   console.log("");
+  if (run.status === "waiting") {
+    console.log(`${yellow("waiting")}: ${run.reason ?? ""}`);
+    console.log(
+      dim(
+        "The run holds no process while it waits. Decide with the commands above, then `cairn worker --once`",
+      ),
+    );
+    console.log(dim("(or `cairn demo --resume`) posts it."));
+    return;
+  }
   if (run.status !== "completed") {
     console.log(`${red(run.status)} ${run.reason ?? run.error?.message ?? ""}`);
     return;

@@ -5,6 +5,7 @@ import { sendToAgent } from "../../agent/send-to-agent.js";
 import type { StartOptions, StartResult } from "../../engine/engine.js";
 import { parse, parseJsonFlag, UsageError } from "../args.js";
 import { openContext } from "../context.js";
+import { askApprovals, canAsk, printHint } from "../interactive-approval.js";
 import { missingConfig } from "../load-config.js";
 import type { CliContext } from "../context.js";
 import { bold, dim, printJson, statusText, yellow } from "../format.js";
@@ -106,6 +107,7 @@ export async function follow(
   print: boolean,
 ): Promise<RunSummary> {
   const tree = new Set([runId]);
+  const later = new Set<string>();
   const stop = print ? ctx.engine.on(printProgress(stdout, (id) => tree.has(id))) : () => {};
   try {
     for (;;) {
@@ -130,7 +132,15 @@ export async function follow(
       }
       const now = await ctx.journal.now();
       const next = Math.min(...wakes);
-      if (run.status !== "running" && next - now > followMs) return run;
+      if (run.status !== "running" && next - now > followMs) {
+        const pending = (
+          await ctx.journal.listApprovals(ctx.workspace, { status: "pending", limit: 100 })
+        ).filter((a) => tree.has(a.runId) && !later.has(a.id));
+        if (pending.length === 0) return run;
+        if (print && canAsk(ctx) && (await askApprovals(ctx, pending, later))) continue;
+        if (print && !canAsk(ctx)) for (const a of pending) printHint(a);
+        return run;
+      }
       await new Promise((r) => setTimeout(r, Math.max(10, Math.min(250, next - now))));
     }
   } finally {

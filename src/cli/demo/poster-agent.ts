@@ -58,8 +58,9 @@ export function posterAgent(
       caption: z.string().min(1).max(280),
       image: z.string().describe("Path returned by generate_image"),
     }),
-    // Posting is the consequential act: its intent is recorded, and the outbox file is named by
-    // the idempotency key, so a retry after a crash cannot post twice.
+    // Posting is the consequential act: a person approves each post; its intent is recorded, and
+    // the outbox file is named by the idempotency key, so a retry after a crash cannot post twice.
+    needsApproval: true,
     sideEffect: true,
     idempotent: true,
     execute: ({ caption, image }, ctx) => {
@@ -92,7 +93,8 @@ export function scriptedPoster(prompt: LanguageModelV3Prompt): ScriptedReply {
   const topic = firstUserText(prompt).trim() || "a durable agent";
   const results = toolResults(prompt);
   const image = results.find((r) => r.toolName === "generate_image")?.value as { image?: string } | undefined;
-  const posted = results.find((r) => r.toolName === "post");
+  const posts = results.filter((r) => r.toolName === "post");
+  const last = posts.at(-1);
   const usage = { input: 120 + 40 * results.length, output: 35 };
   if (image === undefined) {
     return {
@@ -101,15 +103,31 @@ export function scriptedPoster(prompt: LanguageModelV3Prompt): ScriptedReply {
       usage,
     };
   }
-  if (posted === undefined) {
-    const caption = `${capitalize(topic)}: built to finish what it starts, even after a crash. #durable`;
+  if (last === undefined || typeof last.value === "string") {
+    // No post yet, or the last one was rejected (or expired): write a caption and ask again.
+    const caption = CAPTIONS[posts.length % CAPTIONS.length]!(capitalize(topic));
+    const feedback =
+      typeof last?.value === "string" ? `Understood: ${reasonOf(last.value)}. ` : "The image is ready. ";
     return {
-      text: `The image is ready. Caption: "${caption}" Posting it now.`,
+      text: `${feedback}Caption: "${caption}" Posting it now.`,
       toolCalls: [{ name: "post", args: { caption, image: image.image ?? "" } }],
       usage,
     };
   }
   return { text: `Posted an image and a caption about ${topic}.`, usage };
+}
+
+const CAPTIONS: ((topic: string) => string)[] = [
+  (t) => `${t}: built to finish what it starts, even after a crash. #durable`,
+  (t) => `${t}, one checkpoint at a time.`,
+  (t) => `${t}. Short and steady.`,
+];
+
+/** The approver's words out of the loop's rejection message. */
+function reasonOf(message: string): string {
+  const m = /rejected this call of post: (.*?)\. It was not made/.exec(message);
+  if (m) return `"${m[1]}"`;
+  return message.includes("expired") ? "the request expired" : "the post was not approved";
 }
 
 function firstUserText(prompt: LanguageModelV3Prompt): string {
@@ -125,8 +143,13 @@ function toolResults(prompt: LanguageModelV3Prompt): { toolName: string; value: 
   for (const m of prompt) {
     if (m.role !== "tool") continue;
     for (const p of m.content) {
-      if (p.type === "tool-result")
-        out.push({ toolName: p.toolName, value: p.output.type === "json" ? p.output.value : p.output });
+      if (p.type !== "tool-result") continue;
+      const o = p.output;
+      // A rejected or failed call comes back as error text: a string, told apart from results.
+      out.push({
+        toolName: p.toolName,
+        value: o.type === "json" ? o.value : o.type === "error-text" ? o.value : o,
+      });
     }
   }
   return out;

@@ -813,7 +813,7 @@ export class SqliteJournal implements Journal {
            UNION ALL SELECT retry_at AS t FROM steps WHERE workspace = ? AND run_id = ? AND status = 'retrying')`,
       ).get(ws, id, ws, id) as { t: number | null };
       const blocker = this.sql(
-        `SELECT kind, event_name, child_run_id, due_at, step_id FROM waits
+        `SELECT kind, event_name, child_run_id, due_at, step_id, approval_id FROM waits
          WHERE workspace = ? AND run_id = ? AND resolved_at IS NULL ORDER BY due_at IS NULL, due_at LIMIT 1`,
       ).get(ws, id) as WaitRow | undefined;
       const wakeAt = ready.n > 0 ? now : next.t;
@@ -1206,6 +1206,8 @@ function describeBlocker(w: WaitRow | undefined, next: number | null): string {
       return `sleeping in step "${w.step_id}"${due}`;
     case "event":
       return `waiting for event "${w.event_name}" in step "${w.step_id}"${due ? ` (times out${due.replace(" until", " at")})` : ""}`;
+    case "approval":
+      return `waiting for approval ${w.approval_id} in step "${w.step_id}"${due ? ` (expires${due.replace(" until", " at")})` : ""}`;
     default:
       return `waiting for child run ${w.child_run_id} in step "${w.step_id}"`;
   }
