@@ -52,7 +52,7 @@ function payingAgent(
         method: "POST",
         body: JSON.stringify({ ...args, key: ctx.idempotencyKey }),
       });
-      return (await res.json());
+      return await res.json();
     },
   });
   const prompts: string[] = [];

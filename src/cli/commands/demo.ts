@@ -74,7 +74,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     if (crashAfter !== undefined) crashAfterModelCalls(ctx, runId, crashAfter);
     const run = await follow(ctx, runId, 60_000, true);
     await summarize(ctx, run);
-    return run.status === "completed" ? 0 : 1;
+    return run.status === "completed" || run.status === "waiting" ? 0 : 1;
   } finally {
     await ctx.close();
   }

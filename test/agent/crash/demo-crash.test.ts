@@ -18,6 +18,12 @@ function files(p: Project, dir: string): string[] {
   return existsSync(path) ? readdirSync(path) : [];
 }
 
+async function approveAll(p: Project): Promise<void> {
+  for (const a of await p.json<{ id: string }[]>(["approvals", "ls"])) {
+    expect((await p.run(["approve", a.id, "--as", "tester"])).code).toBe(0);
+  }
+}
+
 describe("cairn demo", () => {
   it("--crash-after 1 dies by SIGKILL; --resume serves the first model call from the journal and posts once", async () => {
     const p = new Project();
@@ -33,13 +39,18 @@ describe("cairn demo", () => {
     expect(resumed.stdout).toContain(`resuming run ${runId}`);
     expect(resumed.stdout).toMatch(/↺ model served from the journal/);
     expect(resumed.stdout).not.toMatch(/▸ model\n/);
-    expect(resumed.stdout).toMatch(/completed: Posted an image and a caption/);
+    // The post waits for a person; approving it and resuming again posts it.
+    expect(resumed.stdout).toContain("waiting for approval");
+    await approveAll(p);
+    const posted = await p.run(["demo", "--resume"], OFFLINE);
+    expect(posted.stdout).toMatch(/completed: Posted an image and a caption/);
     const shown = await p.json<ShowJson>(["runs", "show", runId]);
     expect(shown.run.status).toBe("completed");
     expect(shown.steps.map((s) => s.stepId)).toEqual([
       "model",
       "tool.generate_image",
       "model#2",
+      "approve.post",
       "tool.post",
       "model#3",
     ]);
@@ -52,7 +63,9 @@ describe("cairn demo", () => {
     expect(fresh.stdout).toContain("cache disabled");
     expect(fresh.stdout).not.toContain("served from the journal");
     expect(fresh.stdout).toMatch(/▸ model\n/);
-    expect(fresh.stdout).toMatch(/✓ tool\.post /);
+    expect(fresh.stdout).toContain("waiting for approval");
+    await approveAll(p);
+    expect((await p.run(["worker", "--once"], OFFLINE)).stdout).toMatch(/✓ tool\.post /);
     const newRun = /new run (run_\w+)/.exec(fresh.stdout)?.[1];
     expect(newRun).toBeDefined();
     expect(newRun).not.toBe(runId);
