@@ -20,3 +20,5 @@ export { loadAgentProfile } from "./profile.js";
 export type { AgentProfile } from "./profile.js";
 export { decideApproval, isToolApprovalRequest } from "./tool-approval.js";
 export type { DecisionInput, ToolApprovalRequest } from "./tool-approval.js";
+export { approvalWebhook, verifyWebhookSignature, APPROVAL_WEBHOOK } from "./approval-webhook.js";
+export type { ApprovalWebhookOptions } from "./approval-webhook.js";

@@ -1,5 +1,6 @@
 import { dirname, resolve } from "node:path";
 import type { Agent } from "../agent/agent.js";
+import { approvalWebhook } from "../agent/approval-webhook.js";
 import { loadAgentProfile } from "../agent/profile.js";
 import { Engine } from "../engine/engine.js";
 import { ConfigError } from "../shared/errors.js";
@@ -36,7 +37,11 @@ export async function openContext(args: Parsed): Promise<CliContext> {
   const workspace = config.workspace ?? "default";
   const engine = new Engine({
     journal,
-    workflows: [...(config.workflows ?? []), ...[...agents.values()].map((a) => a.workflow)],
+    workflows: [
+      ...(config.workflows ?? []),
+      ...[...agents.values()].map((a) => a.workflow),
+      ...(config.approvals?.webhook ? [approvalWebhook(config.approvals.webhook)] : []),
+    ],
     workspace,
     logger: stderrLogger(process.env.CAIRN_LOG_LEVEL === "debug" ? "debug" : "warn"),
     ...(config.leaseTtlMs ? { leaseTtlMs: config.leaseTtlMs } : {}),

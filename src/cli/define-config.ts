@@ -1,6 +1,7 @@
 import { ConfigError } from "../shared/errors.js";
 import type { Agent } from "../agent/agent.js";
 import { isAgent } from "../agent/agent.js";
+import type { ApprovalWebhookOptions } from "../agent/approval-webhook.js";
 import type { Tool } from "../agent/tool.js";
 import { isTool } from "../agent/tool.js";
 import type { Workflow } from "../engine/workflow.js";
@@ -14,6 +15,8 @@ export interface CairnConfig {
   profiles?: string[];
   /** Tools that profiles may name. */
   tools?: Record<string, Tool>;
+  /** Approval notifications: a signed webhook POST for every request and decision. */
+  approvals?: { webhook?: ApprovalWebhookOptions };
   /** Store URL; `CAIRN_STORE` overrides it. Default `sqlite:.cairn/cairn.db`. */
   store?: string;
   /** Default "default". */
@@ -49,6 +52,7 @@ export function validateConfig(config: unknown, source: string): CairnConfig {
     "agents",
     "profiles",
     "tools",
+    "approvals",
     "store",
     "workspace",
     "maxPayloadBytes",

@@ -235,7 +235,13 @@ export class Engine {
       );
     }
     const eventId = `${approvalId}:decided`;
-    const data = { approvalId, approve: decision.approve, by: decision.by, reason: decision.reason ?? null };
+    const data = {
+      event: "approval.decided",
+      approvalId,
+      approve: decision.approve,
+      by: decision.by,
+      reason: decision.reason ?? null,
+    };
     return this.journal.decideApproval(this.workspace, approvalId, {
       approve: decision.approve,
       by: decision.by,

@@ -696,6 +696,7 @@ export class RunExecution {
           this.env.maxPayloadBytes,
         );
         const data = {
+          event: "approval.requested",
           approvalId,
           runId: this.run.id,
           stepId: id,
