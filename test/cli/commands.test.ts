@@ -14,23 +14,23 @@ export default defineConfig({ workflows: [greet, quick] });
 `);
 
 describe("cairn CLI", () => {
-  it("cairn demo runs the agent offline and leaves its image and its post", async () => {
+  it("cairn demo runs the agent offline and leaves its image, then its post once approved", async () => {
     const p = new Project();
-    const r = await p.run(["demo", "cairns at dawn"], {
-      OPENAI_API_KEY: "",
-      ANTHROPIC_API_KEY: "",
-      CAIRN_DEMO_MODEL: "",
-    });
+    const env = { OPENAI_API_KEY: "", ANTHROPIC_API_KEY: "", CAIRN_DEMO_MODEL: "" };
+    const r = await p.run(["demo", "cairns at dawn"], env);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("offline scripted model, no API key needed");
     expect(r.stdout).toMatch(/✓ tool\.generate_image/);
-    expect(r.stdout).toMatch(/✓ tool\.post/);
-    const image = /image {2}(\S+\.svg)/.exec(r.stdout)![1]!;
-    const post = /post {3}(\S+\.json)/.exec(r.stdout)![1]!;
-    expect(readFileSync(join(p.dir, image), "utf8")).toMatch(/^<svg[\s\S]*cairns at dawn[\s\S]*<\/svg>/);
+    const image = /"image":"([^"]+\.svg)"/.exec(r.stdout)![1]!;
+    expect(readFileSync(image, "utf8")).toMatch(/^<svg[\s\S]*cairns at dawn[\s\S]*<\/svg>/);
+    const approval = /cairn approve (apr_\w+)/.exec(r.stdout)![1]!;
+    expect((await p.run(["approve", approval])).code).toBe(0);
+    const resumed = await p.run(["demo", "--resume"], env);
+    expect(resumed.stdout).toMatch(/✓ tool\.post/);
+    const post = /post {3}(\S+\.json)/.exec(resumed.stdout)![1]!;
     const posted = JSON.parse(readFileSync(join(p.dir, post), "utf8")) as { caption: string; image: string };
     expect(posted.caption).toContain("Cairns at dawn");
-    expect(posted.image).toBe(join(p.dir, image));
+    expect(posted.image).toBe(image);
   }, 30_000);
 
   it("run → waits for an event → send resumes it → worker completes it", async () => {
