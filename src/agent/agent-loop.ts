@@ -41,6 +41,8 @@ interface LoopState {
   cost: number | null;
   turns: number;
   invalidStreak: number;
+  /** The budget in force: the agent's, raised by a person when it asks. */
+  budget: { tokens?: number; costUsd?: number };
   /** Signatures of the tool calls of recent turns, newest last, for loop detection. */
   recentCalls: string[];
 }
@@ -74,6 +76,10 @@ export async function runAgentLoop(
     cost: 0,
     turns: 0,
     invalidStreak: 0,
+    budget: {
+      ...(options.budget?.tokens !== undefined ? { tokens: options.budget.tokens } : {}),
+      ...(options.budget?.costUsd !== undefined ? { costUsd: options.budget.costUsd } : {}),
+    },
     recentCalls: [],
   };
   const maxTurns = options.maxTurns ?? 20;
@@ -93,7 +99,7 @@ export async function runAgentLoop(
     state.messages.push(...turn.messages);
     state.usage = addUsage(state.usage, turn.usage);
     state.cost = state.cost === null || turn.cost === null ? null : state.cost + turn.cost;
-    checkBudget(options, state);
+    await enforceBudget(options, step, state);
     if (turn.toolCalls.length === 0) {
       // A message that steered in during the last call still gets an answer.
       if (await takeSteering(options, step, state)) continue;
@@ -351,7 +357,7 @@ async function delegate(
     const result = await step.invoke(`agent.${name}`, sub.workflow, input);
     state.usage = addUsage(state.usage, result.usage);
     state.cost = state.cost === null || result.cost === null ? null : state.cost + result.cost;
-    checkBudget(options, state);
+    await enforceBudget(options, step, state);
     return { ok: true, output: { answer: result.text } };
   } catch (err) {
     if (err instanceof AgentLimitError) throw err;
@@ -420,21 +426,51 @@ function toolResultPart(call: ToolCallRecord, outcome: ToolOutcome): ToolResultP
   };
 }
 
-function checkBudget(options: AgentOptions, state: LoopState): void {
-  const { budget } = options;
+/**
+ * Stops the run once it is over its budget, or, with `onExceed: "ask"`, waits for a person to
+ * raise it (approving raises each limit by its original size, or to the edited `{ tokens,
+ * costUsd }`); a rejection or an expiry stops the run.
+ */
+async function enforceBudget(options: AgentOptions, step: Step, state: LoopState): Promise<void> {
+  for (;;) {
+    const over = overBudget(state);
+    if (over === undefined) return;
+    if (options.budget?.onExceed !== "ask") throw over;
+    const decision = await step.waitForApproval("budget.raise", {
+      title: `${options.name} is over its budget`,
+      details: { reason: over.message, usage: state.usage, cost: state.cost, budget: state.budget },
+      ...(options.approvals?.approvers !== undefined ? { approvers: options.approvals.approvers } : {}),
+    });
+    if (decision.status !== "approved") throw over;
+    const edited = decision.editedArgs as { tokens?: number; costUsd?: number } | null;
+    const base = options.budget;
+    state.budget = {
+      ...(state.budget.tokens !== undefined
+        ? { tokens: edited?.tokens ?? state.budget.tokens + (base.tokens ?? 0) }
+        : {}),
+      ...(state.budget.costUsd !== undefined
+        ? { costUsd: edited?.costUsd ?? state.budget.costUsd + (base.costUsd ?? 0) }
+        : {}),
+    };
+  }
+}
+
+function overBudget(state: LoopState): AgentLimitError | undefined {
+  const { budget } = state;
   const tokens = state.usage.input + state.usage.output;
-  if (budget?.tokens !== undefined && tokens > budget.tokens) {
-    throw new AgentLimitError(
+  if (budget.tokens !== undefined && tokens > budget.tokens) {
+    return new AgentLimitError(
       "token-budget",
       `the run used ${tokens} tokens, over its budget of ${budget.tokens}`,
     );
   }
-  if (budget?.costUsd !== undefined && state.cost !== null && state.cost > budget.costUsd) {
-    throw new AgentLimitError(
+  if (budget.costUsd !== undefined && state.cost !== null && state.cost > budget.costUsd) {
+    return new AgentLimitError(
       "cost-budget",
       `the run cost $${state.cost.toFixed(4)}, over its budget of $${budget.costUsd}`,
     );
   }
+  return undefined;
 }
 
 /** The same tool calls with the same arguments, turn after turn, is a loop. */

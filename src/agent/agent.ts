@@ -24,8 +24,11 @@ export interface AgentOptions {
    * and the tool calls it asks for form one step (fewer rows; a crash repeats the whole turn).
    */
   checkpoint?: "calls" | "turn";
-  /** Stop the run once it has used this many tokens or this much money (USD), across sub-agents. */
-  budget?: { tokens?: number; costUsd?: number };
+  /**
+   * Stop the run once it has used this many tokens or this much money (USD), across sub-agents;
+   * or, with `onExceed: "ask"`, pause it for a person to raise the budget.
+   */
+  budget?: { tokens?: number; costUsd?: number; onExceed?: "fail" | "ask" };
   /** Prices per `provider:model`, overriding the built-in table. */
   prices?: Record<string, Price>;
   /** Retries of a failing model call (429s, 5xx, timeouts). Default 6. */

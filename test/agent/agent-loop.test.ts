@@ -195,6 +195,50 @@ describe("the agent loop", () => {
     );
   });
 
+  it('a budget with onExceed "ask" pauses the run for a person to raise it', async () => {
+    const { model } = listModel([
+      { toolCalls: [{ name: "add", args: { a: 1, b: 2 } }], usage: { input: 600, output: 500 } },
+      { toolCalls: [{ name: "add", args: { a: 2, b: 2 } }], usage: { input: 600, output: 500 } },
+      { text: "4", usage: { input: 10, output: 1 } },
+    ]);
+    const a = agent({
+      name: "asker",
+      instructions: "",
+      model,
+      tools: { add },
+      budget: { tokens: 1000, onExceed: "ask" },
+    });
+    const h = harness([a.workflow]);
+    const { runId } = await h.engine.start(a.workflow, "go");
+    await h.drain();
+    expect((await h.journal.getRunSummary("default", runId))?.status).toBe("waiting");
+    const [first] = await h.journal.listApprovals("default", { status: "pending" });
+    expect(first?.title).toBe("asker is over its budget");
+    await h.engine.decide(first!.id, { approve: true, by: "ops" }); // raise by the original size: 2000
+    await h.drain();
+    const [second] = await h.journal.listApprovals("default", { status: "pending" });
+    await h.engine.decide(second!.id, { approve: true, by: "ops", editedArgs: { tokens: 5000 } });
+    await h.drain();
+    expect((await h.journal.getRun("default", runId))?.output).toMatchObject({ text: "4" });
+
+    const b = agent({
+      name: "asker2",
+      instructions: "",
+      model: listModel([
+        { toolCalls: [{ name: "add", args: { a: 1, b: 2 } }], usage: { input: 900, output: 200 } },
+      ]).model,
+      tools: { add },
+      budget: { tokens: 1000, onExceed: "ask" },
+    });
+    const h2 = harness([b.workflow]);
+    const r2 = await h2.engine.start(b.workflow, "go");
+    await h2.drain();
+    const [req] = await h2.journal.listApprovals("default", { status: "pending" });
+    await h2.engine.decide(req!.id, { approve: false, by: "ops", reason: "enough" });
+    await h2.drain();
+    expect((await h2.journal.getRunSummary("default", r2.runId))?.error?.message).toMatch(/^token-budget/);
+  });
+
   it('checkpoint "turn" records one step per turn', async () => {
     const { model } = listModel([{ toolCalls: [{ name: "add", args: { a: 1, b: 2 } }] }, { text: "3" }]);
     const a = agent({ name: "turns", instructions: "", model, tools: { add }, checkpoint: "turn" });
