@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import { CairnError, ErrorCode } from "../shared/errors.js";
+import { CairnError, ErrorCode, LeaseLostError } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
 import type { Journal } from "../store/journal.js";
 import type { Lease } from "../store/records.js";
@@ -50,7 +50,7 @@ export class LeaseKeeper {
   }
 
   markLost(reason: string): void {
-    if (!this.controller.signal.aborted) this.controller.abort(new LeaseLostReason(reason));
+    if (!this.controller.signal.aborted) this.controller.abort(new LeaseLostError(reason));
   }
 
   async stop(): Promise<void> {
@@ -79,4 +79,3 @@ export class LeaseKeeper {
   }
 }
 
-export class LeaseLostReason extends Error {}
