@@ -49,6 +49,18 @@ export class LeaseKeeper {
     return !this.signal.aborted && performance.now() < this.validUntil - this.ttlMs / 3;
   }
 
+  /**
+   * Renews now if a heartbeat is overdue (a run whose steps never wait on I/O starves the
+   * timer), then says whether a step may start. Costs nothing while the lease is fresh.
+   */
+  async ensureFresh(): Promise<boolean> {
+    if (this.signal.aborted) return false;
+    if (performance.now() < this.validUntil - (this.ttlMs * 2) / 3) return true;
+    this.renewing ??= this.renew().finally(() => (this.renewing = undefined));
+    await this.renewing;
+    return this.canStartStep();
+  }
+
   markLost(reason: string): void {
     if (!this.controller.signal.aborted) this.controller.abort(new LeaseLostError(reason));
   }
@@ -78,4 +90,3 @@ export class LeaseKeeper {
     }
   }
 }
-

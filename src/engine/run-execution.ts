@@ -328,13 +328,13 @@ export class RunExecution {
   }
 
   /** Whether a new step may begin; otherwise ends the execution for the right reason. */
-  private mayStart(): boolean {
+  private async mayStart(): Promise<boolean> {
     if (this.done) return false;
     if (this.cancelRequested) {
       this.finish({ type: "halt", outcome: "cancelled" });
       return false;
     }
-    if (!this.keeper.canStartStep()) {
+    if (!(await this.keeper.ensureFresh())) {
       this.keeper.markLost("the lease could not be renewed in time; stopped starting steps");
       return false;
     }
@@ -436,7 +436,7 @@ export class RunExecution {
       }
       attempt = rec.attempt + 1;
     }
-    if (!this.mayStart()) return this.stop(release);
+    if (!(await this.mayStart())) return this.stop(release);
     this.replaying = false;
     const start: StepStart = { stepId: id, seq, kind: "run", attempt, startedAt: await j.now(), sideEffect };
     try {
@@ -748,7 +748,7 @@ export class RunExecution {
     const j = this.env.journal;
     try {
       if (rec === undefined) {
-        if (!this.mayStart()) return this.stop(release);
+        if (!(await this.mayStart())) return this.stop(release);
         this.replaying = false;
         const now = await j.now();
         const wait = await describe(now);
@@ -849,7 +849,7 @@ export class RunExecution {
     effect: Pick<StepCommit, "event" | "startRuns">,
   ): Promise<T> {
     const j = this.env.journal;
-    if (!this.mayStart()) return this.stop(release);
+    if (!(await this.mayStart())) return this.stop(release);
     this.replaying = false;
     const now = await j.now();
     try {

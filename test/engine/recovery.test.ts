@@ -189,3 +189,26 @@ describe("a worker that cannot renew its lease", () => {
     expect(c.get("next")).toBe(1);
   });
 });
+
+describe("a run whose steps never wait on I/O", () => {
+  it("still renews its lease in time and completes", async () => {
+    const wf = workflow("cpu-bound", async ({ step }) => {
+      let sum = 0;
+      for (let i = 0; i < 150; i++) {
+        sum += await step.run("spin", () => {
+          const until = performance.now() + 2;
+          while (performance.now() < until);
+          return 1;
+        });
+      }
+      return sum;
+    });
+    // 150 × 2 ms of busy steps is far longer than a 150 ms lease: heartbeats must not starve.
+    const h = harness([wf], { leaseTtlMs: 150 });
+    const { runId } = await h.engine.start(wf);
+    await h.drain();
+    const run = await h.journal.getRun("default", runId);
+    expect(run?.status).toBe("completed");
+    expect(run?.output).toBe(150);
+  });
+});
