@@ -1,4 +1,4 @@
-import type { ModelMessage, ToolSet } from "ai";
+import type { LanguageModelUsage, ModelMessage, ToolSet } from "ai";
 import { streamText, tool as aiTool } from "ai";
 import type { StepRunContext } from "../engine/step.js";
 import { classifyModelError } from "./model-errors.js";
@@ -59,35 +59,39 @@ export async function callModel(call: ModelCall): Promise<ModelTurn> {
     },
   });
   let text = "";
+  const toolCalls: ToolCallRecord[] = [];
+  let usage: LanguageModelUsage | undefined;
+  let finishReason = "unknown";
   try {
+    // Everything comes from the one stream; the result's other getters would each re-read it.
     for await (const part of result.fullStream) {
       if (part.type === "text-delta") {
         text += part.text;
         ctx.progress({ type: "text-delta", text: part.text });
+      } else if (part.type === "tool-call") {
+        toolCalls.push({
+          id: part.toolCallId,
+          name: part.toolName,
+          input: part.input as unknown,
+          ...(part.dynamic && part.invalid ? { invalid: errorText(part.error) } : {}),
+        });
+      } else if (part.type === "finish") {
+        usage = part.totalUsage;
+        finishReason = part.finishReason;
       } else if (part.type === "error") {
         failure ??= part.error;
       }
     }
     if (failure !== undefined) throw failure;
-    const [response, toolCalls, usage, finishReason] = await Promise.all([
-      result.response,
-      result.toolCalls,
-      result.usage,
-      result.finishReason,
-    ]);
+    const response = await result.response;
     const used: Usage = {
-      input: usage.inputTokens ?? 0,
-      output: usage.outputTokens ?? 0,
-      cached: usage.inputTokenDetails?.cacheReadTokens ?? 0,
+      input: usage?.inputTokens ?? 0,
+      output: usage?.outputTokens ?? 0,
+      cached: usage?.inputTokenDetails?.cacheReadTokens ?? 0,
     };
     return {
       text,
-      toolCalls: toolCalls.map((c) => ({
-        id: c.toolCallId,
-        name: c.toolName,
-        input: c.input as unknown,
-        ...(c.dynamic && c.invalid ? { invalid: errorText(c.error) } : {}),
-      })),
+      toolCalls,
       // Only the assistant's message: the SDK also answers invalid tool calls with its own tool
       // error message, and the loop sends exactly one result per call itself.
       messages: JSON.parse(
