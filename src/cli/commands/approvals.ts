@@ -126,7 +126,7 @@ async function targets(
   verb: string,
 ): Promise<string[]> {
   if (batch !== undefined) {
-    const pending = await ctx.journal.listApprovals(ctx.workspace, { status: "pending", limit: 1000 });
+    const pending = await ctx.journal.listApprovals(ctx.workspace, { status: "pending", limit: 100_000 });
     const inBatch = pending.filter((a) => a.batchId === batch).map((a) => a.id);
     if (inBatch.length === 0) throw new UsageError(`no pending approvals in batch ${batch}`);
     return [...ids, ...inBatch];

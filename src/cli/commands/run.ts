@@ -133,9 +133,15 @@ export async function follow(
       const now = await ctx.journal.now();
       const next = Math.min(...wakes);
       if (run.status !== "running" && next - now > followMs) {
-        const pending = (
-          await ctx.journal.listApprovals(ctx.workspace, { status: "pending", limit: 100 })
-        ).filter((a) => tree.has(a.runId) && !later.has(a.id));
+        const pending = [];
+        for (const id of tree) {
+          const mine = await ctx.journal.listApprovals(ctx.workspace, {
+            runId: id,
+            status: "pending",
+            limit: 1000,
+          });
+          pending.push(...mine.filter((a) => !later.has(a.id)));
+        }
         if (pending.length === 0) return run;
         if (print && canAsk(ctx) && (await askApprovals(ctx, pending, later))) continue;
         if (print && !canAsk(ctx)) for (const a of pending) printHint(a);

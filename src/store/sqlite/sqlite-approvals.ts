@@ -87,7 +87,11 @@ export class SqliteApprovals {
     }
     args.push(filter.limit ?? 100);
     const rows = this.host
-      .sql(`SELECT * FROM approvals WHERE ${where.join(" AND ")} ORDER BY created_at, id LIMIT ?`)
+      // Without statistics SQLite would walk the primary key; the run index is the selective one.
+      .sql(
+        `SELECT * FROM approvals ${filter.runId !== undefined ? "INDEXED BY approvals_by_run" : ""}
+         WHERE ${where.join(" AND ")} ORDER BY created_at, id LIMIT ?`,
+      )
       .all(...args) as ApprovalRow[];
     return rows.map(toApproval);
   }
@@ -196,10 +200,12 @@ export class SqliteApprovals {
   cancelForRun(ws: string, runId: string, now: number): void {
     this.host
       .sql(
+        // Found through the run's waits (a key lookup), not by scanning the approvals.
         `UPDATE approvals SET status = 'cancelled', decided_at = ?, decided_by = 'system', reason = 'the run ended'
-         WHERE workspace = ? AND run_id = ? AND status = 'pending'`,
+         WHERE workspace = ? AND status = 'pending' AND id IN (
+           SELECT approval_id FROM waits WHERE workspace = ? AND run_id = ? AND approval_id IS NOT NULL)`,
       )
-      .run(now, ws, runId);
+      .run(now, ws, ws, runId);
   }
 
   private row(ws: string, id: string): ApprovalRow | undefined {
