@@ -6,6 +6,12 @@ export interface Migration {
   id: number;
   name: string;
   sqlite: readonly string[];
+  /**
+   * The same schema for PostgreSQL: times in ms since the epoch as BIGINT, payloads as TEXT
+   * (never jsonb, so their bytes round-trip exactly), blobs as BYTEA, flags as 0/1 integers as in
+   * SQLite so both stores share their row mapping.
+   */
+  pg: readonly string[];
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -133,6 +139,137 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (workspace, run_id, seq)
       ) WITHOUT ROWID`,
     ],
+    pg: [
+      `CREATE TABLE workspaces (
+        id TEXT PRIMARY KEY,
+        created_at BIGINT NOT NULL
+      )`,
+      `INSERT INTO workspaces (id, created_at) VALUES ('default', floor(extract(epoch FROM now()) * 1000)::bigint)`,
+      `CREATE TABLE blobs (
+        workspace TEXT NOT NULL REFERENCES workspaces(id),
+        hash TEXT NOT NULL,
+        size BIGINT NOT NULL,
+        data BYTEA NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (workspace, hash)
+      )`,
+      `CREATE TABLE runs (
+        workspace TEXT NOT NULL REFERENCES workspaces(id),
+        id TEXT NOT NULL,
+        workflow TEXT NOT NULL,
+        status TEXT NOT NULL,
+        format INTEGER NOT NULL DEFAULT 1,
+        input_json TEXT,
+        input_blob TEXT,
+        input_bytes BIGINT NOT NULL DEFAULT 0,
+        output_json TEXT,
+        output_blob TEXT,
+        error_json TEXT,
+        parent_run_id TEXT,
+        parent_step_id TEXT,
+        idempotency_key TEXT,
+        concurrency_key TEXT,
+        concurrency_limit INTEGER,
+        singleton_key TEXT,
+        attempt INTEGER NOT NULL DEFAULT 1,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        started_at BIGINT,
+        ended_at BIGINT,
+        wake_at BIGINT,
+        lease_owner TEXT,
+        lease_epoch BIGINT NOT NULL DEFAULT 0,
+        lease_expires_at BIGINT,
+        cancel_requested INTEGER NOT NULL DEFAULT 0,
+        stored_bytes BIGINT NOT NULL DEFAULT 0,
+        reason TEXT,
+        PRIMARY KEY (workspace, id)
+      )`,
+      `CREATE UNIQUE INDEX runs_idempotency ON runs (workspace, workflow, idempotency_key) WHERE idempotency_key IS NOT NULL`,
+      `CREATE INDEX runs_runnable ON runs (workspace, wake_at) WHERE status IN ('queued', 'waiting')`,
+      `CREATE INDEX runs_leased ON runs (workspace, lease_expires_at) WHERE status = 'running'`,
+      // Claims take over the runs of owners known to be dead without scanning the running ones.
+      `CREATE INDEX runs_lease_owner ON runs (workspace, lease_owner) WHERE status = 'running'`,
+      `CREATE INDEX runs_by_status ON runs (workspace, status, created_at)`,
+      `CREATE INDEX runs_by_created ON runs (workspace, created_at)`,
+      `CREATE INDEX runs_by_parent ON runs (workspace, parent_run_id) WHERE parent_run_id IS NOT NULL`,
+      `CREATE INDEX runs_singleton ON runs (workspace, workflow, singleton_key) WHERE singleton_key IS NOT NULL`,
+      `CREATE INDEX runs_concurrency ON runs (workspace, concurrency_key) WHERE concurrency_key IS NOT NULL AND status = 'running'`,
+      `CREATE TABLE steps (
+        workspace TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        step_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        output_json TEXT,
+        output_blob TEXT,
+        output_bytes BIGINT NOT NULL DEFAULT 0,
+        error_json TEXT,
+        started_at BIGINT NOT NULL,
+        ended_at BIGINT,
+        retry_at BIGINT,
+        side_effect INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (workspace, run_id, step_id)
+      )`,
+      `CREATE TABLE step_attempts (
+        workspace TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        step_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        started_at BIGINT NOT NULL,
+        ended_at BIGINT NOT NULL,
+        error_json TEXT,
+        outcome TEXT NOT NULL,
+        PRIMARY KEY (workspace, run_id, step_id, attempt)
+      )`,
+      `CREATE TABLE waits (
+        workspace TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        step_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        event_name TEXT,
+        match_json TEXT,
+        child_run_id TEXT,
+        due_at BIGINT,
+        resolved_at BIGINT,
+        event_id TEXT,
+        settled INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (workspace, run_id, step_id)
+      )`,
+      `CREATE INDEX waits_by_event ON waits (workspace, event_name) WHERE resolved_at IS NULL AND event_name IS NOT NULL`,
+      `CREATE INDEX waits_by_child ON waits (workspace, child_run_id) WHERE child_run_id IS NOT NULL`,
+      `CREATE TABLE events (
+        workspace TEXT NOT NULL REFERENCES workspaces(id),
+        id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        data_json TEXT,
+        data_blob TEXT,
+        at BIGINT NOT NULL,
+        PRIMARY KEY (workspace, id)
+      )`,
+      `CREATE INDEX events_by_name ON events (workspace, name, at)`,
+      `CREATE INDEX events_by_at ON events (workspace, at)`,
+      `CREATE TABLE entries (
+        workspace TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        step_id TEXT,
+        at BIGINT NOT NULL,
+        data_json TEXT NOT NULL,
+        PRIMARY KEY (workspace, run_id, seq)
+      )`,
+      // Each run's last log seq: bumping it locks the counter row, so concurrent writers to one
+      // run's log (a step commit and an event waking the run) take distinct seqs.
+      `CREATE TABLE entry_seqs (
+        workspace TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (workspace, run_id)
+      )`,
+    ],
   },
   {
     id: 2,
@@ -172,6 +309,39 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (workspace, agent, user_id, key)
       ) WITHOUT ROWID`,
     ],
+    pg: [
+      `CREATE TABLE session_messages (
+        workspace TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        session TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        run_id TEXT NOT NULL,
+        message_json TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        PRIMARY KEY (workspace, agent, session, seq)
+      )`,
+      `CREATE INDEX session_messages_by_run ON session_messages (workspace, agent, session, run_id)`,
+      `CREATE TABLE session_inbox (
+        workspace TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        session TEXT NOT NULL,
+        id TEXT NOT NULL,
+        message_json TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        taken_by_run TEXT,
+        taken_by_step TEXT,
+        PRIMARY KEY (workspace, agent, session, id)
+      )`,
+      `CREATE TABLE memories (
+        workspace TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        text TEXT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (workspace, agent, user_id, key)
+      )`,
+    ],
   },
   {
     id: 3,
@@ -201,6 +371,33 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX approvals_by_status ON approvals (workspace, status, created_at)`,
       `CREATE INDEX approvals_by_run ON approvals (workspace, run_id)`,
       `ALTER TABLE waits ADD COLUMN approval_id TEXT`,
+    ],
+    pg: [
+      `CREATE TABLE approvals (
+        workspace TEXT NOT NULL,
+        id TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        step_id TEXT NOT NULL,
+        batch_id TEXT,
+        status TEXT NOT NULL,
+        title TEXT NOT NULL,
+        request_json TEXT NOT NULL,
+        args_hash TEXT,
+        approvers_json TEXT,
+        created_at BIGINT NOT NULL,
+        due_at BIGINT,
+        timeout_json TEXT,
+        escalations INTEGER NOT NULL DEFAULT 0,
+        decided_at BIGINT,
+        decided_by TEXT,
+        reason TEXT,
+        edited_args_json TEXT,
+        PRIMARY KEY (workspace, id)
+      )`,
+      `CREATE INDEX approvals_by_status ON approvals (workspace, status, created_at)`,
+      `CREATE INDEX approvals_by_run ON approvals (workspace, run_id)`,
+      `ALTER TABLE waits ADD COLUMN approval_id TEXT`,
+      `CREATE INDEX waits_by_approval ON waits (workspace, approval_id) WHERE approval_id IS NOT NULL`,
     ],
   },
 ];

@@ -1,6 +1,9 @@
 import type { Clock } from "../shared/clock.js";
 import { ConfigError } from "../shared/errors.js";
 import type { Journal } from "./journal.js";
+import type { PostgresPoolOptions } from "./postgres/database.js";
+import { redactUrl } from "./postgres/database.js";
+import { PostgresJournal } from "./postgres/postgres-journal.js";
 import { SqliteJournal } from "./sqlite/sqlite-journal.js";
 
 export const DEFAULT_STORE = "sqlite:.cairn/cairn.db";
@@ -9,9 +12,34 @@ export interface OpenJournalOptions {
   clock?: Clock;
 }
 
+export interface OpenJournalAsyncOptions extends OpenJournalOptions {
+  /** For a PostgreSQL store: pool settings (`max` connections, timeouts, `ssl`…). */
+  pool?: PostgresPoolOptions;
+}
+
 /**
- * Opens the journal a store URL names: `sqlite:<path>` (add `?synchronous=normal` to trade
- * power-loss durability for speed) or, once supported, `postgres://…`.
+ * Opens the journal any store URL names: `sqlite:<path>` (see openJournal) or
+ * `postgres://user:password@host:port/database` (also `postgresql://`; libpq parameters such as
+ * `?sslmode=require` are understood). Connecting to PostgreSQL and bringing its schema up to
+ * date are asynchronous, hence this function; the schema is migrated once however many
+ * processes start at the same time.
+ */
+export async function openJournalAsync(
+  url: string = process.env.CAIRN_STORE ?? DEFAULT_STORE,
+  options: OpenJournalAsyncOptions = {},
+): Promise<Journal> {
+  if (isPostgresUrl(url)) {
+    const { pool, ...rest } = options;
+    return PostgresJournal.open({ ...pool, ...rest, url });
+  }
+  const { pool: _pool, ...rest } = options;
+  return openJournal(url, rest);
+}
+
+/**
+ * Opens the SQLite journal a store URL names: `sqlite:<path>` (add `?synchronous=normal` to
+ * trade power-loss durability for speed). A `postgres://…` store opens asynchronously: use
+ * openJournalAsync, which opens either.
  */
 export function openJournal(
   url: string = process.env.CAIRN_STORE ?? DEFAULT_STORE,
@@ -42,16 +70,16 @@ export function openJournal(
     }
     return new SqliteJournal({ path, synchronous: sync, ...options });
   }
-  if (url.startsWith("postgres://") || url.startsWith("postgresql://")) {
+  if (isPostgresUrl(url)) {
     throw new ConfigError(
-      `CAIRN_STORE "${redact(url)}": the PostgreSQL store is not available in this version yet; use sqlite:<path>`,
+      `CAIRN_STORE "${redactUrl(url)}": a PostgreSQL store is opened with openJournalAsync (connecting is asynchronous); openJournal opens sqlite:<path> only`,
     );
   }
   throw new ConfigError(
-    `CAIRN_STORE "${redact(url)}" is not a store URL; use sqlite:<path> (default ${DEFAULT_STORE})`,
+    `CAIRN_STORE "${redactUrl(url)}" is not a store URL; use sqlite:<path> (default ${DEFAULT_STORE}) or postgres://user:password@host:port/database`,
   );
 }
 
-function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]+):([^@/]+)@/, "//$1:***@");
+function isPostgresUrl(url: string): boolean {
+  return url.startsWith("postgres://") || url.startsWith("postgresql://");
 }
