@@ -24,6 +24,7 @@ export class Worker {
   private stopping = false;
   private loop: Promise<DrainResult> | undefined;
   private wakeUp: (() => void) | undefined;
+  private unsubscribe: (() => void) | undefined;
 
   constructor(
     private readonly engine: Engine,
@@ -40,12 +41,16 @@ export class Worker {
 
   start(): void {
     this.stopping = false;
+    // Work made runnable in this process (a start, an event, a decision) is claimed at once.
+    this.unsubscribe ??= this.engine.onRunnable(() => this.wakeUp?.());
     this.loop ??= this.work(false);
   }
 
   /** Stops claiming and waits for the runs in hand to finish or wait. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
     this.wakeUp?.();
     await this.loop;
     this.loop = undefined;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { Worker } from "../../src/engine/worker.js";
 import { workflow } from "../../src/engine/workflow.js";
 import { Counter, harness } from "../helpers.js";
 
@@ -138,5 +139,32 @@ describe("events", () => {
     expect(first.created).toBe(true);
     expect(second.created).toBe(false);
     expect(await h.journal.listRuns("default", { workflow: "t" })).toHaveLength(1);
+  });
+});
+
+describe("a worker in the same process", () => {
+  it("claims work made runnable by this engine at once, not at its next poll", async () => {
+    const wf = workflow(
+      "prompt",
+      async ({ step }) => (await step.waitForEvent("go", { event: "go" }))?.data ?? null,
+    );
+    const h = harness([wf]);
+    const worker = new Worker(h.engine, { pollIntervalMs: 60_000 });
+    worker.start();
+    try {
+      const until = async (status: string) => {
+        for (let i = 0; i < 200; i++) {
+          if ((await h.journal.listRuns("default"))[0]?.status === status) return;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        throw new Error(`the run did not become ${status} within 2 s (the worker waited for its poll)`);
+      };
+      await h.engine.start(wf);
+      await until("waiting");
+      await h.engine.send({ name: "go", data: "now" });
+      await until("completed");
+    } finally {
+      await worker.stop();
+    }
   });
 });
