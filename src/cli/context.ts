@@ -6,7 +6,7 @@ import { Engine } from "../engine/engine.js";
 import { ConfigError } from "../shared/errors.js";
 import { stderrLogger } from "../shared/logger.js";
 import type { Journal } from "../store/journal.js";
-import { DEFAULT_STORE, openJournal } from "../store/open-journal.js";
+import { DEFAULT_STORE, openJournalAsync } from "../store/open-journal.js";
 import type { Parsed } from "./args.js";
 import type { CairnConfig } from "./define-config.js";
 import { DEMO_AGENT, posterAgent } from "./demo/poster-agent.js";
@@ -33,7 +33,7 @@ export async function openContext(args: Parsed): Promise<CliContext> {
   const agents = collectAgents(config, configPath ? dirname(configPath) : cwd);
   const storeUrl =
     (args.values.store as string | undefined) ?? process.env.CAIRN_STORE ?? config.store ?? DEFAULT_STORE;
-  const journal = openJournal(storeUrl);
+  const journal = await openJournalAsync(storeUrl);
   const workspace = config.workspace ?? "default";
   const engine = new Engine({
     journal,

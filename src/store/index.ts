@@ -17,5 +17,7 @@ export { RUN_STATUSES, TERMINAL_STATUSES, isTerminal } from "./records.js";
 export { Entry } from "./entry-types.js";
 export type { EntryType } from "./entry-types.js";
 export { SqliteJournal } from "./sqlite/sqlite-journal.js";
+export { PostgresJournal } from "./postgres/postgres-journal.js";
+export type { PostgresJournalOptions } from "./postgres/postgres-journal.js";
 export type { SqliteJournalOptions } from "./sqlite/sqlite-journal.js";
-export { openJournal, DEFAULT_STORE } from "./open-journal.js";
+export { openJournal, openJournalAsync, DEFAULT_STORE } from "./open-journal.js";

@@ -170,7 +170,7 @@ describe("openJournal", () => {
     if (url !== "") expect(err.message).toContain(url);
   });
 
-  it("says PostgreSQL is not available yet, without echoing the password", () => {
+  it("sends a PostgreSQL URL to openJournalAsync, without echoing the password", () => {
     const err = configError("postgres://cairn:s3cret@db.example:5432/cairn");
     expect(err.message).toMatch(/PostgreSQL/);
     expect(err.message).not.toContain("s3cret");
