@@ -1,30 +1,11 @@
 import type { Statement } from "better-sqlite3";
-import { ConflictError, ErrorCode, InputError, NotFoundError } from "../../shared/errors.js";
+import { ErrorCode, NotFoundError } from "../../shared/errors.js";
 import { Entry } from "../entry-types.js";
 import type { ApprovalDecision, NewApproval } from "../journal.js";
 import type { ApprovalRecord, ApprovalStatus, ApprovalTimeoutPolicy } from "../records.js";
 import { parseJsonColumn } from "./rows.js";
-
-interface ApprovalRow {
-  workspace: string;
-  id: string;
-  run_id: string;
-  step_id: string;
-  batch_id: string | null;
-  status: string;
-  title: string;
-  request_json: string;
-  args_hash: string | null;
-  approvers_json: string | null;
-  created_at: number;
-  due_at: number | null;
-  timeout_json: string | null;
-  escalations: number;
-  decided_at: number | null;
-  decided_by: string | null;
-  reason: string | null;
-  edited_args_json: string | null;
-}
+import type { ApprovalRow } from "../approval-rules.js";
+import { assertDecidable, toApproval } from "../approval-rules.js";
 
 /** What the approvals need from the journal around them (all inside its transactions). */
 export interface ApprovalHost {
@@ -105,30 +86,7 @@ export class SqliteApprovals {
         `no approval ${id} in workspace ${ws}; \`cairn approvals ls\` lists them`,
       );
     }
-    if (row.status !== "pending") {
-      const when = row.decided_at === null ? "" : ` at ${new Date(row.decided_at).toISOString()}`;
-      throw new ConflictError(
-        `approval ${id} was already ${row.status}${row.decided_by ? ` by ${row.decided_by}` : ""}${when}; it is decided once`,
-      );
-    }
-    if (row.due_at !== null && row.due_at <= now) {
-      throw new InputError(
-        ErrorCode.ApprovalExpired,
-        `approval ${id} expired at ${new Date(row.due_at).toISOString()}; a decision can no longer be applied`,
-      );
-    }
-    const approvers = parseJsonColumn<string[]>(row.approvers_json, `approval ${id} approvers`);
-    if (approvers !== null && !approvers.includes(d.by)) {
-      throw new InputError(
-        ErrorCode.Forbidden,
-        `${d.by} may not decide approval ${id}; its approvers are ${approvers.join(", ")}`,
-      );
-    }
-    if (d.expectArgsHash !== undefined && d.expectArgsHash !== row.args_hash) {
-      throw new ConflictError(
-        `approval ${id} no longer matches the arguments you were shown; look at it again`,
-      );
-    }
+    assertDecidable(row, d, now);
     const status: ApprovalStatus = d.approve ? "approved" : "rejected";
     this.host
       .sql(
@@ -212,28 +170,4 @@ export class SqliteApprovals {
     return this.host.sql("SELECT * FROM approvals WHERE workspace = ? AND id = ?").get(ws, id) as
       ApprovalRow | undefined;
   }
-}
-
-function toApproval(row: ApprovalRow): ApprovalRecord {
-  const label = `approval ${row.id}`;
-  return {
-    id: row.id,
-    workspace: row.workspace,
-    runId: row.run_id,
-    stepId: row.step_id,
-    batchId: row.batch_id,
-    status: row.status as ApprovalStatus,
-    title: row.title,
-    request: parseJsonColumn<unknown>(row.request_json, `${label} request`),
-    argsHash: row.args_hash,
-    approvers: parseJsonColumn<string[]>(row.approvers_json, `${label} approvers`),
-    createdAt: row.created_at,
-    dueAt: row.due_at,
-    onTimeout: parseJsonColumn<ApprovalTimeoutPolicy>(row.timeout_json, `${label} timeout policy`),
-    escalations: row.escalations,
-    decidedAt: row.decided_at,
-    decidedBy: row.decided_by,
-    reason: row.reason,
-    editedArgs: parseJsonColumn<unknown>(row.edited_args_json, `${label} edited arguments`),
-  };
 }
