@@ -334,7 +334,7 @@ export class Engine {
    * own failures (they are recorded); a store failure leaves the lease to expire so another
    * worker recovers the run.
    */
-  async execute(lease: Lease): Promise<ExecutionOutcome> {
+  async execute(lease: Lease, options: { shutdown?: AbortSignal } = {}): Promise<ExecutionOutcome> {
     const keeper = new LeaseKeeper(this.journal, lease, this.leaseTtlMs, this.logger);
     keeper.start();
     try {
@@ -352,7 +352,14 @@ export class Engine {
         return "failed";
       }
       this.emit({ type: "run.started", runId: run.id, workflow: run.workflow, epoch: lease.epoch });
-      return await new RunExecution(this.env, this.workflow(run.workflow), run, history, keeper).execute();
+      return await new RunExecution(
+        this.env,
+        this.workflow(run.workflow),
+        run,
+        history,
+        keeper,
+        options.shutdown,
+      ).execute();
     } catch (err) {
       if (CairnError.is(err, ErrorCode.LeaseLost)) return "lease-lost";
       this.logger.error(

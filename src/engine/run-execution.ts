@@ -39,7 +39,15 @@ import type { Workflow } from "./workflow.js";
 
 /** How one execution of a run ended. */
 export type ExecutionOutcome =
-  "completed" | "failed" | "cancelled" | "waiting" | "retrying" | "needs-attention" | "lease-lost";
+  | "completed"
+  | "failed"
+  | "cancelled"
+  | "waiting"
+  | "retrying"
+  | "needs-attention"
+  | "lease-lost"
+  /** The worker is shutting down: the run was handed back after its current steps. */
+  | "released";
 
 /** What a run execution needs from the engine around it. */
 export interface ExecutionEnv {
@@ -94,6 +102,8 @@ export class RunExecution {
     private readonly run: RunRecord,
     history: StepRecord[],
     private readonly keeper: LeaseKeeper,
+    /** Aborted when the worker shuts down: no new step starts, and the run is handed back. */
+    private readonly shutdown?: AbortSignal,
   ) {
     this.ws = run.workspace;
     this.cancelRequested = run.cancelRequested;
@@ -150,6 +160,10 @@ export class RunExecution {
         if (result.outcome === "cancelled") {
           await j.cancelRun(lease(), "cancelled by request");
           this.env.emit({ type: "run.ended", runId: this.run.id, status: "cancelled" });
+        }
+        if (result.outcome === "released") {
+          await this.whenIdle();
+          await j.releaseRun(lease());
         }
         if (result.outcome === "lease-lost")
           return this.leaseLost(
@@ -330,6 +344,10 @@ export class RunExecution {
   /** Whether a new step may begin; otherwise ends the execution for the right reason. */
   private async mayStart(): Promise<boolean> {
     if (this.done) return false;
+    if (this.shutdown?.aborted) {
+      this.finish({ type: "halt", outcome: "released" });
+      return false;
+    }
     if (this.cancelRequested) {
       this.finish({ type: "halt", outcome: "cancelled" });
       return false;

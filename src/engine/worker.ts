@@ -25,6 +25,7 @@ export class Worker {
   private loop: Promise<DrainResult> | undefined;
   private wakeUp: (() => void) | undefined;
   private unsubscribe: (() => void) | undefined;
+  private shutdown = new AbortController();
 
   constructor(
     private readonly engine: Engine,
@@ -41,14 +42,19 @@ export class Worker {
 
   start(): void {
     this.stopping = false;
+    if (this.shutdown.signal.aborted) this.shutdown = new AbortController();
     // Work made runnable in this process (a start, an event, a decision) is claimed at once.
     this.unsubscribe ??= this.engine.onRunnable(() => this.wakeUp?.());
     this.loop ??= this.work(false);
   }
 
-  /** Stops claiming and waits for the runs in hand to finish or wait. */
+  /**
+   * Stops claiming; the runs in hand finish the steps they are in, then are handed back (their
+   * leases released, runnable at once by another worker).
+   */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.shutdown.abort();
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     this.wakeUp?.();
@@ -62,12 +68,14 @@ export class Worker {
       const room = this.concurrency - this.active.size;
       const leases = room > 0 ? await this.engine.claim(room) : [];
       for (const lease of leases) {
-        const p: Promise<void> = this.engine.execute(lease).then((outcome) => {
-          result.executions++;
-          result.outcomes[outcome] = (result.outcomes[outcome] ?? 0) + 1;
-          this.active.delete(p);
-          this.wakeUp?.();
-        });
+        const p: Promise<void> = this.engine
+          .execute(lease, { shutdown: this.shutdown.signal })
+          .then((outcome) => {
+            result.executions++;
+            result.outcomes[outcome] = (result.outcomes[outcome] ?? 0) + 1;
+            this.active.delete(p);
+            this.wakeUp?.();
+          });
         this.active.add(p);
       }
       if (leases.length > 0 && leases.length === room) continue;

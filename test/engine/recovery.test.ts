@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Engine } from "../../src/engine/engine.js";
+import { Worker } from "../../src/engine/worker.js";
 import { workflow } from "../../src/engine/workflow.js";
 import { silentLogger } from "../../src/shared/logger.js";
 import { Counter, harness } from "../helpers.js";
@@ -210,5 +211,33 @@ describe("a run whose steps never wait on I/O", () => {
     const run = await h.journal.getRun("default", runId);
     expect(run?.status).toBe("completed");
     expect(run?.output).toBe(150);
+  });
+});
+
+describe("a worker shutting down", () => {
+  it("finishes the steps in hand, hands the run back, and another worker goes on from there", async () => {
+    const c = new Counter();
+    const wf = workflow("three-slow", async ({ step }) => {
+      for (const s of ["a", "b", "c"]) {
+        await step.run(s, async () => {
+          c.hit(s);
+          await new Promise((r) => setTimeout(r, 100));
+        });
+      }
+      return "done";
+    });
+    const h = harness([wf]);
+    const { runId } = await h.engine.start(wf);
+    const worker = new Worker(h.engine, { pollIntervalMs: 10 });
+    worker.start();
+    while (c.get("a") === 0) await new Promise((r) => setTimeout(r, 5));
+    await worker.stop();
+    const run = await h.journal.getRunSummary("default", runId);
+    expect(run?.status).toBe("queued");
+    expect(run?.leaseOwner).toBeNull();
+    expect((await h.journal.loadSteps("default", runId)).map((s) => s.stepId)).toEqual(["a"]);
+    await h.drain();
+    expect((await h.journal.getRunSummary("default", runId))?.status).toBe("completed");
+    expect(["a", "b", "c"].map((s) => c.get(s))).toEqual([1, 1, 1]);
   });
 });
