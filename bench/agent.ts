@@ -3,7 +3,6 @@
 // the runtime overhead per agent turn against the bare AI SDK and the raw-commit floor (both
 // checkpoint modes), how the journal grows with the conversation, and resuming a 200-turn run.
 // Options: --synchronous full|normal (default full), --json.
-import { cpus, loadavg, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import type { LongRun } from "./agent-growth.js";
 import { measureGrowth } from "./agent-growth.js";
@@ -11,7 +10,7 @@ import { measureResume } from "./agent-resume.js";
 import { measureTurns } from "./agent-turns.js";
 import { floorFigure, openFloor } from "./floor.js";
 import type { BenchOptions, Figure } from "./support.js";
-import { collectGarbage, fmt, now } from "./support.js";
+import { collectGarbage, fmt, machineFacts, now, parseSynchronous } from "./support.js";
 import { printTable } from "./table.js";
 
 async function main(): Promise<void> {
@@ -26,22 +25,10 @@ async function main(): Promise<void> {
     console.log("usage: npm run bench:agent -- [--synchronous full|normal] [--json]");
     return;
   }
-  const synchronous = values.synchronous.toLowerCase();
-  if (synchronous !== "full" && synchronous !== "normal") {
-    throw new Error(`--synchronous must be "full" or "normal", not "${values.synchronous}"`);
-  }
+  const synchronous = parseSynchronous(values.synchronous);
   const options: BenchOptions = { synchronous };
-  const cpu = cpus();
   const machine = {
-    date: new Date().toISOString(),
-    node: process.version,
-    platform: `${process.platform} ${process.arch}`,
-    cpus: `${cpu.length} × ${cpu[0]?.model.trim() ?? "unknown"}`,
-    memory: `${fmt(totalmem() / 1024 ** 3)} GiB`,
-    load: `${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(" ")} (1, 5, 15 min) at the start`,
-    store: `SQLite (WAL, synchronous=${synchronous.toUpperCase()}), files in the OS temp dir`,
+    ...machineFacts(synchronous),
     model: "scripted, instant (answers from the prompt, no network); one no-op tool",
   };
   const log = (message: string) => {

@@ -4,14 +4,13 @@
 // completion under a running Worker, with no other approvals pending and with 10,000 pending;
 // 3. the raw-commit floor for reference. Options: --synchronous full|normal (default full),
 // --poll <ms> (default 50), --decisions <n> (default 200), --waiting <n> (default 10,000), --json.
-import { cpus, loadavg, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import type { LatencyResult } from "./approvals-latency.js";
 import { JOURNAL_CALLS, measureDecisionLatency } from "./approvals-latency.js";
 import { measureApprovalsMemory } from "./approvals-memory.js";
 import { floorFigure, measureFloor, openFloor } from "./floor.js";
 import type { BenchOptions, Figure } from "./support.js";
-import { collectGarbage, fmt, now, tempStore } from "./support.js";
+import { collectGarbage, fmt, machineFacts, now, parseSynchronous, tempStore } from "./support.js";
 import { printTable } from "./table.js";
 
 /** The Worker's own default (src/engine/worker.ts), measured with fewer decisions. */
@@ -132,25 +131,13 @@ async function main(): Promise<void> {
     );
     return;
   }
-  const synchronous = values.synchronous.toLowerCase();
-  if (synchronous !== "full" && synchronous !== "normal") {
-    throw new Error(`--synchronous must be "full" or "normal", not "${values.synchronous}"`);
-  }
+  const synchronous = parseSynchronous(values.synchronous);
   const pollIntervalMs = positiveInt(values.poll, "poll");
   const decisions = positiveInt(values.decisions, "decisions");
   const waitingRuns = positiveInt(values.waiting, "waiting");
   const options: BenchOptions = { synchronous };
-  const cpu = cpus();
   const machine = {
-    date: new Date().toISOString(),
-    node: process.version,
-    platform: `${process.platform} ${process.arch}`,
-    cpus: `${cpu.length} × ${cpu[0]?.model.trim() ?? "unknown"}`,
-    memory: `${fmt(totalmem() / 1024 ** 3)} GiB`,
-    load: `${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(" ")} (1, 5, 15 min; other jobs on the machine swing the fsync-bound figures)`,
-    store: `SQLite (WAL, synchronous=${synchronous.toUpperCase()}), files in the OS temp dir`,
+    ...machineFacts(synchronous),
     worker: `pollIntervalMs ${pollIntervalMs} (the Worker's default is ${DEFAULT_POLL_MS}, also measured)`,
   };
   const log = (message: string) => {

@@ -2,13 +2,12 @@
 // real SQLite files in a temp dir at one durability setting: the raw-commit floor, step
 // throughput (1 run and 8 concurrent runs), resuming a 10,000-step run, and the process memory
 // of 10,000 waiting runs. Options: --synchronous full|normal (default full), --json.
-import { cpus, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { floorFigure, measureFloor, openFloor } from "./floor.js";
 import { measureResume } from "./resume.js";
 import { measureSteps } from "./steps.js";
 import type { BenchOptions, Figure } from "./support.js";
-import { collectGarbage, fmt, now } from "./support.js";
+import { collectGarbage, fmt, machineFacts, now, parseSynchronous } from "./support.js";
 import { printTable } from "./table.js";
 import { measureWaitingMemory } from "./waiting-memory.js";
 
@@ -24,19 +23,10 @@ async function main(): Promise<void> {
     console.log("usage: npm run bench -- [--synchronous full|normal] [--json]");
     return;
   }
-  const synchronous = values.synchronous.toLowerCase();
-  if (synchronous !== "full" && synchronous !== "normal") {
-    throw new Error(`--synchronous must be "full" or "normal", not "${values.synchronous}"`);
-  }
+  const synchronous = parseSynchronous(values.synchronous);
   const options: BenchOptions = { synchronous };
-  const cpu = cpus();
   const machine = {
-    date: new Date().toISOString(),
-    node: process.version,
-    platform: `${process.platform} ${process.arch}`,
-    cpus: `${cpu.length} × ${cpu[0]?.model.trim() ?? "unknown"}`,
-    memory: `${fmt(totalmem() / 1024 ** 3)} GiB`,
-    store: `SQLite (WAL, synchronous=${synchronous.toUpperCase()}), files in the OS temp dir`,
+    ...machineFacts(synchronous),
   };
   const log = (message: string) => {
     if (!values.json) console.log(message);

@@ -1,7 +1,7 @@
 // Shared plumbing for the engine benchmark: options, temp stores, an Engine over a real SQLite
 // file, timing and formatting helpers, and the shape of a reported figure. Measures nothing.
 import { mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { Engine } from "../src/engine/engine.js";
 import type { Workflow } from "../src/engine/workflow.js";
@@ -83,4 +83,28 @@ export function fmt(n: number): string {
   if (a >= 100) return n.toFixed(0);
   if (a >= 10) return n.toFixed(1);
   return n.toFixed(2);
+}
+
+/** The `--synchronous` flag, checked. */
+export function parseSynchronous(text: string): Synchronous {
+  const value = text.toLowerCase();
+  if (value !== "full" && value !== "normal")
+    throw new Error(`--synchronous must be "full" or "normal", not "${text}"`);
+  return value;
+}
+
+/** What every benchmark prints first: the machine, its load, the store setting. */
+export function machineFacts(synchronous: Synchronous): Record<string, string> {
+  const cpu = cpus();
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    cpus: `${cpu.length} × ${cpu[0]?.model.trim() ?? "unknown"}`,
+    memory: `${fmt(totalmem() / 1024 ** 3)} GiB`,
+    load: `${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")} (1, 5, 15 min) at the start`,
+    store: `SQLite (WAL, synchronous=${synchronous.toUpperCase()}), files in the OS temp dir`,
+  };
 }
