@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { describeBlocker } from "../describe-wait.js";
 import type { Clock } from "../../shared/clock.js";
 import {
   CorruptPayloadError,
@@ -1453,20 +1454,4 @@ function payloadText(
   if (data === null)
     throw new CorruptPayloadError(`${label}: its stored blob ${blob.slice(0, 12)}… is missing`);
   return data.toString("utf8");
-}
-
-function describeBlocker(w: WaitRow | undefined, next: number | null): string {
-  if (w === undefined)
-    return next === null ? "waiting" : `retrying a step at ${new Date(next).toISOString()}`;
-  const due = w.due_at === null ? "" : ` until ${new Date(w.due_at).toISOString()}`;
-  switch (w.kind) {
-    case "sleep":
-      return `sleeping in step "${w.step_id}"${due}`;
-    case "event":
-      return `waiting for event "${w.event_name}" in step "${w.step_id}"${due ? ` (times out${due.replace(" until", " at")})` : ""}`;
-    case "approval":
-      return `waiting for approval ${w.approval_id} in step "${w.step_id}"${due ? ` (expires${due.replace(" until", " at")})` : ""}`;
-    default:
-      return `waiting for child run ${w.child_run_id} in step "${w.step_id}"`;
-  }
 }

@@ -1,4 +1,5 @@
 import type { Statement, Transaction } from "better-sqlite3";
+import { describeBlocker } from "../describe-wait.js";
 import { createHash } from "node:crypto";
 import type { Clock } from "../../shared/clock.js";
 import { systemClock } from "../../shared/clock.js";
@@ -1194,21 +1195,5 @@ export class SqliteJournal implements Journal {
       ).get(workspace, ...workflows, workspace, ...workflows) as { t: number | null };
       return row.t ?? undefined;
     });
-  }
-}
-
-function describeBlocker(w: WaitRow | undefined, next: number | null): string {
-  if (w === undefined)
-    return next === null ? "waiting" : `retrying a step at ${new Date(next).toISOString()}`;
-  const due = w.due_at === null ? "" : ` until ${new Date(w.due_at).toISOString()}`;
-  switch (w.kind) {
-    case "sleep":
-      return `sleeping in step "${w.step_id}"${due}`;
-    case "event":
-      return `waiting for event "${w.event_name}" in step "${w.step_id}"${due ? ` (times out${due.replace(" until", " at")})` : ""}`;
-    case "approval":
-      return `waiting for approval ${w.approval_id} in step "${w.step_id}"${due ? ` (expires${due.replace(" until", " at")})` : ""}`;
-    default:
-      return `waiting for child run ${w.child_run_id} in step "${w.step_id}"`;
   }
 }
