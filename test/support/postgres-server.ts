@@ -12,13 +12,32 @@ export interface PostgresServer {
   url: string;
   /** A URL for another database on the same server. */
   urlFor(database: string): string;
+  /** The server's port on 127.0.0.1. */
+  port: number;
+  /** Shuts the server down for good and removes its directory. */
   stop(): Promise<void>;
+  /**
+   * Stops the server but keeps its data, to take it down for a while: `fast` closes sessions
+   * cleanly, `immediate` is a crash (recovery from WAL at the next start).
+   */
+  halt(mode: "fast" | "immediate"): Promise<void>;
+  /** Starts a halted server again on the same port and data. */
+  resume(): Promise<void>;
+}
+
+export interface PostgresServerOptions {
+  /**
+   * true: fsync, synchronous commit and full-page writes on, as in production (benchmarks, and
+   * crash tests that kill the server). Default false: fast, but a server crash loses the last
+   * commits.
+   */
+  durable?: boolean;
 }
 
 /**
  * Starts a throwaway PostgreSQL server for tests: a fresh cluster in a temporary directory,
  * listening on a free port on 127.0.0.1 only (its unix socket in that directory), with trust
- * authentication and fsync off. `stop()` shuts it down (`pg_ctl stop -m fast`) and removes the
+ * authentication and fsync off unless `durable`. `stop()` shuts it down (`pg_ctl stop -m fast`) and removes the
  * directory; a test process that exits without calling it still stops the server.
  *
  * Needs the server binaries (Debian: `apt-get install postgresql-15`; or set CAIRN_PG_BINDIR to
@@ -26,7 +45,7 @@ export interface PostgresServer {
  * server runs as the `postgres` OS user (via runuser), which is created with useradd when it
  * does not exist. Throws, with what went wrong and the server's log, when it cannot start.
  */
-export async function startPostgres(): Promise<PostgresServer> {
+export async function startPostgres(settings: PostgresServerOptions = {}): Promise<PostgresServer> {
   const bin = findBinDir();
   const asRoot = process.getuid?.() === 0;
   if (asRoot) ensurePostgresUser();
@@ -70,20 +89,24 @@ export async function startPostgres(): Promise<PostgresServer> {
   }
 
   let port = 0;
-  for (let attempt = 1; ; attempt++) {
-    port = await freePort();
+  const durability = settings.durable
+    ? ["-c fsync=on", "-c synchronous_commit=on", "-c full_page_writes=on"]
+    : ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"];
+  const startServer = async () => {
     const options = [
       "-c listen_addresses=127.0.0.1",
       `-c port=${port}`,
       `-c unix_socket_directories=${dir}`,
-      "-c fsync=off",
-      "-c synchronous_commit=off",
-      "-c full_page_writes=off",
+      ...durability,
       "-c max_connections=200",
       "-c shared_buffers=64MB",
     ].join(" ");
+    await exec("pg_ctl", ["start", "-D", data, "-l", logFile, "-w", "-t", "60", "-o", options]);
+  };
+  for (let attempt = 1; ; attempt++) {
+    port = await freePort();
     try {
-      await exec("pg_ctl", ["start", "-D", data, "-l", logFile, "-w", "-t", "30", "-o", options]);
+      await startServer();
       break;
     } catch (err) {
       // Another process may have taken the port between our probe and the server's bind.
@@ -94,6 +117,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   }
 
   let stopped = false;
+  let halted = false;
   const stopSync = () => {
     if (stopped) return;
     stopped = true;
@@ -112,11 +136,29 @@ export async function startPostgres(): Promise<PostgresServer> {
   return {
     url: urlFor("postgres"),
     urlFor,
+    port,
+    async halt(mode) {
+      await exec("pg_ctl", ["stop", "-D", data, "-m", mode, "-w", "-t", "60"]);
+      halted = true;
+    },
+    async resume() {
+      // The port was ours a moment ago; a just-closed socket may linger briefly.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await startServer();
+          halted = false;
+          return;
+        } catch (err) {
+          if (attempt >= 5) throw err;
+          await new Promise((r) => setTimeout(r, 200 * attempt));
+        }
+      }
+    },
     async stop() {
       if (stopped) return;
       process.removeListener("exit", stopSync);
       try {
-        await exec("pg_ctl", ["stop", "-D", data, "-m", "fast", "-w", "-t", "30"]);
+        if (!halted) await exec("pg_ctl", ["stop", "-D", data, "-m", "fast", "-w", "-t", "30"]);
       } finally {
         stopped = true;
         rmSync(dir, { recursive: true, force: true });
