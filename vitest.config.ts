@@ -1,11 +1,32 @@
 import { defineConfig } from "vitest/config";
 
+/**
+ * Two projects: everything on SQLite files, and the engine and agent suites again on a
+ * throwaway PostgreSQL server (CAIRN_TEST_STORE=postgres; test/helpers.ts picks the store).
+ */
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
-    globalSetup: ["test/global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "sqlite",
+          include: ["test/**/*.test.ts"],
+          globalSetup: ["test/global-setup.ts"],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "postgres",
+          include: ["test/engine/**/*.test.ts", "test/agent/*.test.ts", "test/agent/providers/*.test.ts"],
+          env: { CAIRN_TEST_STORE: "postgres" },
+          globalSetup: ["test/postgres-setup.ts"],
+        },
+      },
+    ],
   },
 });

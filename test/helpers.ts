@@ -1,12 +1,15 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach } from "vitest";
+import pg from "pg";
+import { afterEach, inject } from "vitest";
 import type { Workflow } from "../src/engine/workflow.js";
 import { Engine } from "../src/engine/engine.js";
 import { Worker } from "../src/engine/worker.js";
 import { ManualClock } from "../src/shared/clock.js";
 import { silentLogger } from "../src/shared/logger.js";
+import type { Journal } from "../src/store/journal.js";
+import { PostgresJournal } from "../src/store/postgres/postgres-journal.js";
 import { SqliteJournal } from "../src/store/sqlite/sqlite-journal.js";
 
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -22,34 +25,42 @@ export function tempDir(prefix = "cairn-test-"): string {
   return dir;
 }
 
+export type StoreKind = "sqlite" | "postgres";
+
+/**
+ * The store the engine and agent suites run on: the vitest project sets CAIRN_TEST_STORE, so the
+ * same tests run once on SQLite files and once on the throwaway PostgreSQL server.
+ */
+export const testStore: StoreKind = process.env.CAIRN_TEST_STORE === "postgres" ? "postgres" : "sqlite";
+
 export interface Harness {
+  store: StoreKind;
   dir: string;
-  dbPath: string;
   clock: ManualClock;
-  journal: SqliteJournal;
+  journal: Journal;
   engine: Engine;
   worker: Worker;
   /** Runs everything runnable now. */
   drain(): Promise<void>;
   /** Moves the store's clock forward and runs what became due. */
   advance(ms: number): Promise<void>;
+  /** Another journal over the same store, as a new process would open it (closed after the test). */
+  reopen(): Promise<Journal>;
+  /** Raw SQL on the store, `?` for parameters: to corrupt a row or look under the journal. */
+  sql(text: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
 }
 
-/** A real SQLite file with a manual clock, an engine and a worker over it. */
-export function harness(
+/** A real store (SQLite file or PostgreSQL database) with a manual clock, an engine and a worker. */
+export async function harness(
   workflows: Workflow[],
   options: { leaseTtlMs?: number; maxPayloadBytes?: number; runStorageBudgetBytes?: number } = {},
-): Harness {
+): Promise<Harness> {
   const dir = tempDir();
-  const dbPath = join(dir, "cairn.db");
   const clock = new ManualClock();
-  const journal = new SqliteJournal({
-    path: dbPath,
-    clock,
-  });
-  cleanups.push(() => journal.close());
+  const store = testStore === "postgres" ? await postgresStore(clock) : sqliteStore(dir, clock);
+  cleanups.push(() => store.journal.close());
   const engine = new Engine({
-    journal,
+    journal: store.journal,
     workflows,
     logger: silentLogger,
     ...(options.leaseTtlMs ? { leaseTtlMs: options.leaseTtlMs } : {}),
@@ -57,11 +68,11 @@ export function harness(
     ...(options.runStorageBudgetBytes ? { runStorageBudgetBytes: options.runStorageBudgetBytes } : {}),
   });
   const worker = new Worker(engine, { pollIntervalMs: 5 });
-  const h: Harness = {
+  return {
+    store: testStore,
     dir,
-    dbPath,
     clock,
-    journal,
+    journal: store.journal,
     engine,
     worker,
     drain: async () => {
@@ -71,8 +82,70 @@ export function harness(
       clock.advance(ms);
       await worker.drain();
     },
+    reopen: async () => {
+      const journal = await store.reopen();
+      cleanups.push(() => journal.close());
+      return journal;
+    },
+    sql: store.sql,
   };
-  return h;
+}
+
+interface TestStore {
+  journal: Journal;
+  reopen(): Promise<Journal>;
+  sql(text: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
+}
+
+function sqliteStore(dir: string, clock: ManualClock): TestStore {
+  const path = join(dir, "cairn.db");
+  const journal = new SqliteJournal({ path, clock });
+  return {
+    journal,
+    reopen: () => Promise.resolve(new SqliteJournal({ path, clock })),
+    sql: (text, params = []) => {
+      const statement = journal.database.prepare(text);
+      const rows = statement.reader ? statement.all(...params) : (statement.run(...params), []);
+      return Promise.resolve(rows as Record<string, unknown>[]);
+    },
+  };
+}
+
+let databases = 0;
+
+/** A new database on the suite's PostgreSQL server, copied from the migrated template. */
+async function postgresStore(clock: ManualClock): Promise<TestStore> {
+  const server = inject("postgresUrl");
+  const name = `cairn_${process.pid}_${++databases}`;
+  const admin = new pg.Client({ connectionString: `${server}/postgres` });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${inject("postgresTemplate")}`);
+  } finally {
+    await admin.end();
+  }
+  const url = `${server}/${name}`;
+  const open = () => PostgresJournal.open({ url, clock, max: 4 });
+  const journal = await open();
+  return {
+    journal,
+    reopen: open,
+    sql: async (text, params = []) => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        let n = 0;
+        return (
+          await client.query(
+            text.replace(/\?/g, () => `$${++n}`),
+            params,
+          )
+        ).rows as Record<string, unknown>[];
+      } finally {
+        await client.end();
+      }
+    },
+  };
 }
 
 /** Counts calls per key, to prove a step body ran once. */

@@ -39,7 +39,7 @@ describe("the agent loop", () => {
       { text: "The sum is 5.", usage: { input: 20, output: 4 } },
     ]);
     const calc = agent({ name: "calc", instructions: "You add.", model, tools: { add } });
-    const h = harness([calc.workflow]);
+    const h = await harness([calc.workflow]);
     const events: Progress[] = [];
     h.engine.on((p) => events.push(p));
     const { runId } = await h.engine.start(calc.workflow, { message: "2+3?" });
@@ -88,7 +88,7 @@ describe("the agent loop", () => {
       { text: "done" },
     ]);
     const a = agent({ name: "par", instructions: "", model, tools: { slow } });
-    const h = harness([a.workflow]);
+    const h = await harness([a.workflow]);
     const { runId } = await h.engine.start(a.workflow, { message: "go" });
     await h.drain();
     expect(maxInFlight).toBe(3);
@@ -112,7 +112,7 @@ describe("the agent loop", () => {
       },
     });
     const a = agent({ name: "sloppy", instructions: "", model, tools: { add }, maxInvalidToolCalls: 2 });
-    const h = harness([a.workflow]);
+    const h = await harness([a.workflow]);
     const { runId } = await h.engine.start(a.workflow, { message: "2+3?" });
     await h.drain();
     const run = await h.journal.getRunSummary("default", runId);
@@ -145,7 +145,7 @@ describe("the agent loop", () => {
       },
     });
     const a = agent({ name: "mocked", instructions: "Be brief.", model });
-    const h = harness([a.workflow]);
+    const h = await harness([a.workflow]);
     const { runId } = await h.engine.start(a.workflow, "hi");
     await h.drain();
     const run = await h.journal.getRun("default", runId);
@@ -170,7 +170,7 @@ describe("the agent loop", () => {
       maxTurns: 2,
       loopLimit: 10,
     });
-    const h = harness([a.workflow, b.workflow]);
+    const h = await harness([a.workflow, b.workflow]);
     const r1 = await h.engine.start(a.workflow, "go");
     const r2 = await h.engine.start(b.workflow, "go");
     await h.drain();
@@ -187,7 +187,7 @@ describe("the agent loop", () => {
       { toolCalls: [{ name: "add", args: { a: 1, b: 2 } }], usage: { input: 600, output: 500 } },
     ]);
     const a = agent({ name: "spender", instructions: "", model, tools: { add }, budget: { tokens: 1000 } });
-    const h = harness([a.workflow]);
+    const h = await harness([a.workflow]);
     const { runId } = await h.engine.start(a.workflow, "go");
     await h.drain();
     expect((await h.journal.getRunSummary("default", runId))?.error?.message).toBe(
@@ -208,7 +208,7 @@ describe("the agent loop", () => {
       tools: { add },
       budget: { tokens: 1000, onExceed: "ask" },
     });
-    const h = harness([a.workflow]);
+    const h = await harness([a.workflow]);
     const { runId } = await h.engine.start(a.workflow, "go");
     await h.drain();
     expect((await h.journal.getRunSummary("default", runId))?.status).toBe("waiting");
@@ -230,7 +230,7 @@ describe("the agent loop", () => {
       tools: { add },
       budget: { tokens: 1000, onExceed: "ask" },
     });
-    const h2 = harness([b.workflow]);
+    const h2 = await harness([b.workflow]);
     const r2 = await h2.engine.start(b.workflow, "go");
     await h2.drain();
     const [req] = await h2.journal.listApprovals("default", { status: "pending" });
@@ -242,7 +242,7 @@ describe("the agent loop", () => {
   it('checkpoint "turn" records one step per turn', async () => {
     const { model } = listModel([{ toolCalls: [{ name: "add", args: { a: 1, b: 2 } }] }, { text: "3" }]);
     const a = agent({ name: "turns", instructions: "", model, tools: { add }, checkpoint: "turn" });
-    const h = harness([a.workflow]);
+    const h = await harness([a.workflow]);
     const { runId } = await h.engine.start(a.workflow, "go");
     await h.drain();
     const steps = await h.journal.loadSteps("default", runId);

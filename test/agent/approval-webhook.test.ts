@@ -39,7 +39,7 @@ const gated = workflow("gated", async ({ step }) =>
 describe("approval webhook", () => {
   it("POSTs each request and decision, signed with HMAC-SHA256, retrying failures durably", async () => {
     const hook = await receiver(1);
-    const h = harness([gated, approvalWebhook({ url: hook.url, secret: SECRET })]);
+    const h = await harness([gated, approvalWebhook({ url: hook.url, secret: SECRET })]);
     await h.engine.start(gated);
     await h.drain();
     expect(hook.calls()).toBe(1); // the first delivery failed with 503 …
@@ -83,11 +83,9 @@ describe("approval webhook", () => {
       by: "ana",
     });
     // The secret never reaches the journal.
-    const rows = h.journal.database
-      .prepare(
-        "SELECT output_json FROM steps UNION ALL SELECT data_json FROM events UNION ALL SELECT input_json FROM runs",
-      )
-      .all();
+    const rows = await h.sql(
+      "SELECT output_json FROM steps UNION ALL SELECT data_json FROM events UNION ALL SELECT input_json FROM runs",
+    );
     expect(JSON.stringify(rows)).not.toContain(SECRET);
   });
 

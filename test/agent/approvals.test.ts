@@ -12,7 +12,6 @@ import { Engine } from "../../src/engine/engine.js";
 import { Worker } from "../../src/engine/worker.js";
 import { CairnError } from "../../src/shared/errors.js";
 import { silentLogger } from "../../src/shared/logger.js";
-import { SqliteJournal } from "../../src/store/sqlite/sqlite-journal.js";
 import { harness } from "../helpers.js";
 
 /** A fake payments endpoint on loopback that counts the charges it receives. */
@@ -79,7 +78,7 @@ describe("approval gates on tools", () => {
   it("pauses before a gated call, shows what and why, and makes it exactly once after approval, across a restart", async () => {
     const endpoint = await paymentsEndpoint();
     const { agent: payer } = payingAgent(endpoint.url, payOnce);
-    const h = harness([payer.workflow]);
+    const h = await harness([payer.workflow]);
     const { runId } = await h.engine.start(payer.workflow, "pay the ACME invoice");
     await h.drain();
     expect((await h.journal.getRunSummary("default", runId))?.status).toBe("waiting");
@@ -95,7 +94,7 @@ describe("approval gates on tools", () => {
     // The process is gone; hours later, a new one decides and resumes the run.
     await h.journal.close();
     h.clock.advance(6 * 3_600_000);
-    const journal = new SqliteJournal({ path: h.dbPath, clock: h.clock });
+    const journal = await h.reopen();
     const engine = new Engine({ journal, workflows: [payer.workflow], logger: silentLogger });
     await decideApproval(engine, new Map([["payer", payer]]), a!.id, { approve: true, by: "sam" });
     await new Worker(engine).drain();
@@ -116,7 +115,7 @@ describe("approval gates on tools", () => {
         };
       return { toolCalls: [{ name: "pay", args: { vendor: "ACME", amount: 50 } }] };
     });
-    const h = harness([payer.workflow]);
+    const h = await harness([payer.workflow]);
     const agents = new Map([["payer", payer]]);
     const { runId } = await h.engine.start(payer.workflow, "pay");
     await h.drain();
@@ -141,7 +140,7 @@ describe("approval gates on tools", () => {
   it("an approver can edit the arguments; edits are validated against the tool's schema first", async () => {
     const endpoint = await paymentsEndpoint();
     const { agent: payer } = payingAgent(endpoint.url, payOnce);
-    const h = harness([payer.workflow]);
+    const h = await harness([payer.workflow]);
     const agents = new Map([["payer", payer]]);
     await h.engine.start(payer.workflow, "pay");
     await h.drain();
@@ -182,7 +181,7 @@ describe("approval gates on tools", () => {
             ],
           },
     );
-    const h = harness([payer.workflow]);
+    const h = await harness([payer.workflow]);
     const agents = new Map([["payer", payer]]);
     const { runId } = await h.engine.start(payer.workflow, "pay both");
     await h.drain();
@@ -202,7 +201,7 @@ describe("approval gates on tools", () => {
   it("a predicate gates only the calls it picks", async () => {
     const endpoint = await paymentsEndpoint();
     const { agent: payer } = payingAgent(endpoint.url, payOnce, (args) => args.amount > 100);
-    const h = harness([payer.workflow]);
+    const h = await harness([payer.workflow]);
     const { runId } = await h.engine.start(payer.workflow, "pay");
     await h.drain();
     expect(await h.journal.listApprovals("default")).toHaveLength(0);
@@ -214,7 +213,7 @@ describe("approval gates on tools", () => {
     const endpoint = await paymentsEndpoint();
     const { agent: base, prompts } = payingAgent(endpoint.url, payOnce);
     const payer = agent({ ...base.options, approvals: { timeout: "1h" } });
-    const h = harness([payer.workflow]);
+    const h = await harness([payer.workflow]);
     const { runId } = await h.engine.start(payer.workflow, "pay");
     await h.drain();
     await h.advance(3_600_000);

@@ -11,7 +11,6 @@ import { Engine } from "../../src/engine/engine.js";
 import { Worker } from "../../src/engine/worker.js";
 import { CairnError } from "../../src/shared/errors.js";
 import { silentLogger } from "../../src/shared/logger.js";
-import { SqliteJournal } from "../../src/store/sqlite/sqlite-journal.js";
 import { harness } from "../helpers.js";
 
 /** A model that echoes what it was told and records each prompt it saw. */
@@ -35,7 +34,7 @@ describe("agent sessions", () => {
   it("a session keeps the conversation across runs and across a restart of the process", async () => {
     const { model, prompts } = echoModel();
     const a = chat({ model });
-    const h = harness([a.workflow]);
+    const h = await harness([a.workflow]);
     await sendToAgent(h.engine, a, { message: "my name is Ada", session: "s1" });
     await h.drain();
     await sendToAgent(h.engine, a, { message: "what is my name?", session: "s1" });
@@ -44,7 +43,7 @@ describe("agent sessions", () => {
     expect(prompts[1]).toContain("answer 1");
     // A new process: a fresh journal and engine over the same file.
     await h.journal.close();
-    const journal = new SqliteJournal({ path: h.dbPath, clock: h.clock });
+    const journal = await h.reopen();
     const engine = new Engine({ journal, workflows: [a.workflow], logger: silentLogger });
     await sendToAgent(engine, a, { message: "and again?", session: "s1" });
     await new Worker(engine).drain();
@@ -69,7 +68,7 @@ describe("agent sessions", () => {
   it("queue: a message that arrives mid-run gets its own run, after the first", async () => {
     const { model, prompts } = echoModel();
     const a = chat({ model });
-    const h = harness([a.workflow]);
+    const h = await harness([a.workflow]);
     const first = await sendToAgent(h.engine, a, { message: "first", session: "q" });
     const second = await sendToAgent(h.engine, a, { message: "second", session: "q" });
     expect([first.outcome, second.outcome]).toEqual(["started", "queued"]);
@@ -83,7 +82,7 @@ describe("agent sessions", () => {
   it("interrupt: the run in flight is cancelled and a new run answers both messages", async () => {
     const { model, prompts } = echoModel();
     const a = chat({ model, session: { onBusy: "interrupt" } });
-    const h = harness([a.workflow]);
+    const h = await harness([a.workflow]);
     const first = await sendToAgent(h.engine, a, { message: "book a table", session: "i" });
     const second = await sendToAgent(h.engine, a, { message: "actually, for four", session: "i" });
     expect(second.outcome).toBe("interrupted");
@@ -106,7 +105,7 @@ describe("agent sessions", () => {
       n === 1 ? { toolCalls: [{ name: "wait", args: {} }] } : { text: "ok" },
     );
     const a = chat({ model, tools: { wait }, session: { onBusy: "steer" } });
-    const h = harness([a.workflow]);
+    const h = await harness([a.workflow]);
     const first = await sendToAgent(h.engine, a, { message: "start", session: "st" });
     const draining = h.drain();
     while ((await h.journal.loadSteps("default", first.runId)).every((s) => !s.stepId.startsWith("model"))) {
@@ -124,7 +123,7 @@ describe("agent sessions", () => {
   it("reject: a message for a busy session is refused with a conflict naming the run", async () => {
     const { model } = echoModel();
     const a = chat({ model, session: { onBusy: "reject" } });
-    const h = harness([a.workflow]);
+    const h = await harness([a.workflow]);
     const first = await sendToAgent(h.engine, a, { message: "one", session: "r" });
     const err = await sendToAgent(h.engine, a, { message: "two", session: "r" }).catch((e: unknown) => e);
     expect(CairnError.is(err, "CAIRN_CONFLICT")).toBe(true);
@@ -145,7 +144,7 @@ describe("agent memory", () => {
       return { text: `done ${n}` };
     });
     const a = chat({ model, memory: true });
-    const h = harness([a.workflow]);
+    const h = await harness([a.workflow]);
     await sendToAgent(h.engine, a, { message: "remember: I like my coffee black", user: "ada" });
     await sendToAgent(h.engine, a, { message: "how do I take my coffee?", user: "ada" });
     await sendToAgent(h.engine, a, { message: "how do I take my coffee?", user: "bob" });

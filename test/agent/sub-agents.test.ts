@@ -41,7 +41,7 @@ describe("sub-agents", () => {
       model: lead.model,
       agents: { researcher: sub },
     });
-    const h = harness([sub.workflow, top.workflow]);
+    const h = await harness([sub.workflow, top.workflow]);
     const { runId } = await h.engine.start(top.workflow, "explain cairns");
     await h.drain();
     const run = await h.journal.getRun("default", runId);
@@ -70,7 +70,7 @@ describe("sub-agents", () => {
     );
     const sub = agent({ name: "helper", instructions: "You help.", model: worker.model });
     const top = agent({ name: "lead2", instructions: "", model: lead.model, agents: { helper: sub } });
-    const h = harness([sub.workflow, top.workflow]);
+    const h = await harness([sub.workflow, top.workflow]);
     const { runId } = await h.engine.start(top.workflow, "go");
     await h.drain();
     expect((await h.journal.getRunSummary("default", runId))?.status).toBe("completed");
@@ -97,7 +97,7 @@ describe("sub-agents", () => {
       maxDepth: 1,
     });
     const mid = outer.options.agents!.me!;
-    const h = harness([inner.workflow, mid.workflow, outer.workflow]);
+    const h = await harness([inner.workflow, mid.workflow, outer.workflow]);
     const { runId } = await h.engine.start(outer.workflow, "go");
     await h.drain();
     expect((await h.journal.getRunSummary("default", runId))?.status).toBe("completed");

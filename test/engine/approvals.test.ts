@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { ApprovalResult, WaitForApprovalOptions } from "../../src/engine/step.js";
 import { workflow } from "../../src/engine/workflow.js";
 import { CairnError } from "../../src/shared/errors.js";
+import type { Harness } from "../helpers.js";
 import { Counter, harness } from "../helpers.js";
 
 function gated(options: Partial<WaitForApprovalOptions> = {}, c = new Counter()) {
@@ -18,7 +19,7 @@ function gated(options: Partial<WaitForApprovalOptions> = {}, c = new Counter())
   return { wf, c };
 }
 
-async function pending(h: ReturnType<typeof harness>) {
+async function pending(h: Harness) {
   const [a] = await h.journal.listApprovals("default", { status: "pending" });
   expect(a).toBeDefined();
   return a!;
@@ -27,7 +28,7 @@ async function pending(h: ReturnType<typeof harness>) {
 describe("approvals", () => {
   it("waits holding nothing, then resumes once approved; the side effect happens once", async () => {
     const { wf, c } = gated();
-    const h = harness([wf]);
+    const h = await harness([wf]);
     const { runId } = await h.engine.start(wf, { amount: 42 });
     await h.drain();
     const run = await h.journal.getRunSummary("default", runId);
@@ -49,7 +50,7 @@ describe("approvals", () => {
 
   it("a rejection reaches the workflow with its reason", async () => {
     const { wf, c } = gated();
-    const h = harness([wf]);
+    const h = await harness([wf]);
     const { runId } = await h.engine.start(wf, { amount: 1 });
     await h.drain();
     await h.engine.decide((await pending(h)).id, { approve: false, by: "sam", reason: "wrong vendor" });
@@ -65,7 +66,7 @@ describe("approvals", () => {
 
   it("is decided once; a second decision is a conflict; an unlisted decider is refused", async () => {
     const { wf } = gated({ approvers: ["ana", "sam"] });
-    const h = harness([wf]);
+    const h = await harness([wf]);
     await h.engine.start(wf, { amount: 1 });
     await h.drain();
     const a = await pending(h);
@@ -80,7 +81,7 @@ describe("approvals", () => {
 
   it("is bound to the arguments it showed", async () => {
     const { wf } = gated({ argsHash: "hash-of-what-was-shown" });
-    const h = harness([wf]);
+    const h = await harness([wf]);
     await h.engine.start(wf, { amount: 1 });
     await h.drain();
     const a = await pending(h);
@@ -93,7 +94,7 @@ describe("approvals", () => {
 
   it("a timeout expires the request (never a silent denial) and a late decision is refused", async () => {
     const { wf } = gated({ timeout: "1h" });
-    const h = harness([wf]);
+    const h = await harness([wf]);
     const { runId } = await h.engine.start(wf, { amount: 1 });
     await h.drain();
     const a = await pending(h);
@@ -108,7 +109,7 @@ describe("approvals", () => {
 
   it("a decision after the due time but before the run noticed is refused as expired", async () => {
     const { wf } = gated({ timeout: "10m" });
-    const h = harness([wf]);
+    const h = await harness([wf]);
     await h.engine.start(wf, { amount: 1 });
     await h.drain();
     const a = await pending(h);
@@ -119,7 +120,7 @@ describe("approvals", () => {
 
   it("timeout policies: approve with defaults, escalate to others, or fail the run", async () => {
     const approve = gated({ timeout: "1h", onTimeout: { approve: { note: "auto" } } });
-    const h1 = harness([approve.wf]);
+    const h1 = await harness([approve.wf]);
     const r1 = await h1.engine.start(approve.wf, { amount: 1 });
     await h1.drain();
     await h1.advance(3_600_000);
@@ -130,7 +131,7 @@ describe("approvals", () => {
       timeout: "1h",
       onTimeout: { escalate: ["boss"], timeout: "2h" },
     });
-    const h2 = harness([escalate.wf]);
+    const h2 = await harness([escalate.wf]);
     const r2 = await h2.engine.start(escalate.wf, { amount: 1 });
     await h2.drain();
     await h2.advance(3_600_000);
@@ -148,7 +149,7 @@ describe("approvals", () => {
     expect((await h2.journal.getRun("default", r2.runId))?.output).toEqual({ paid: true, by: "boss" });
 
     const fail = gated({ timeout: "1h", onTimeout: "fail" });
-    const h3 = harness([fail.wf]);
+    const h3 = await harness([fail.wf]);
     const r3 = await h3.engine.start(fail.wf, { amount: 1 });
     await h3.drain();
     await h3.advance(3_600_000);
@@ -159,7 +160,7 @@ describe("approvals", () => {
 
   it("cancelling the run withdraws its pending request", async () => {
     const { wf } = gated();
-    const h = harness([wf]);
+    const h = await harness([wf]);
     const { runId } = await h.engine.start(wf, { amount: 1 });
     await h.drain();
     const a = await pending(h);

@@ -6,13 +6,13 @@ import { Counter, harness } from "../helpers.js";
 
 describe("bad input and changed code", () => {
   it("an unknown workflow is refused with the known ones listed", async () => {
-    const h = harness([workflow("known", async () => null)]);
+    const h = await harness([workflow("known", async () => null)]);
     await expect(h.engine.start("nope")).rejects.toThrow(/unknown workflow "nope"; known: known/);
   });
 
   it("input that fails the workflow's schema is refused before a run exists", async () => {
     const wf = workflow("typed", async ({ input }) => input, { input: z.object({ id: z.number() }) });
-    const h = harness([wf]);
+    const h = await harness([wf]);
     const err = await h.engine.start(wf, { id: "x" }).catch((e: unknown) => e);
     expect(CairnError.is(err, "CAIRN_INVALID_INPUT")).toBe(true);
     expect((err as Error).message).toContain('input for workflow "typed" is not valid');
@@ -24,7 +24,7 @@ describe("bad input and changed code", () => {
       await step.run("make", () => ({ ok: 1, callback: () => 2 }));
       return null;
     });
-    const h = harness([wf]);
+    const h = await harness([wf]);
     const { runId } = await h.engine.start(wf);
     await h.drain();
     const run = await h.journal.getRunSummary("default", runId);
@@ -35,7 +35,7 @@ describe("bad input and changed code", () => {
 
   it("a payload over the ceiling fails with the size and the option to raise it", async () => {
     const wf = workflow("huge", async ({ step }) => step.run("big", () => "x".repeat(2 * 1024 * 1024)));
-    const h = harness([wf], { maxPayloadBytes: 1024 * 1024 });
+    const h = await harness([wf], { maxPayloadBytes: 1024 * 1024 });
     const { runId } = await h.engine.start(wf);
     await h.drain();
     const run = await h.journal.getRunSummary("default", runId);
@@ -50,7 +50,7 @@ describe("bad input and changed code", () => {
       for (let i = 0; i < 3; i++) await step.run("chunk", () => "y".repeat(100_000 + i));
       return "ok";
     });
-    const h = harness([wf], { runStorageBudgetBytes: 150_000 });
+    const h = await harness([wf], { runStorageBudgetBytes: 150_000 });
     const { runId } = await h.engine.start(wf);
     await h.drain();
     const entries = await h.journal.readEntries("default", runId);
@@ -69,13 +69,11 @@ describe("bad input and changed code", () => {
       await step.sleep("pause", "1m");
       return step.run("b", () => "ok");
     });
-    const h = harness([wf]);
+    const h = await harness([wf]);
     const bad = await h.engine.start(wf);
     const good = await h.engine.start(wf);
     await h.drain();
-    h.journal.database
-      .prepare("UPDATE steps SET output_json = '{not json' WHERE run_id = ? AND step_id = 'a'")
-      .run(bad.runId);
+    await h.sql("UPDATE steps SET output_json = '{not json' WHERE run_id = ? AND step_id = 'a'", [bad.runId]);
     await h.advance(60_000);
     const badRun = await h.journal.getRunSummary("default", bad.runId);
     expect(badRun?.status).toBe("failed");
@@ -91,7 +89,7 @@ describe("bad input and changed code", () => {
       await step.sleep("pause", "1m");
       return "done";
     });
-    const h = harness([wf]);
+    const h = await harness([wf]);
     const { runId } = await h.engine.start(wf);
     await h.drain();
     version = 2;
@@ -112,7 +110,7 @@ describe("bad input and changed code", () => {
       else await step.sleep("pause", "1m");
       return "done";
     });
-    const h = harness([wf]);
+    const h = await harness([wf]);
     const { runId } = await h.engine.start(wf);
     await h.drain();
     version = 2;

@@ -13,7 +13,7 @@ describe("child runs", () => {
       const v = await step.invoke("sq", child, { n: 7 });
       return { v };
     });
-    const h = harness([child, parent]);
+    const h = await harness([child, parent]);
     const { runId } = await h.engine.start(parent);
     await h.drain();
     expect((await h.journal.getRunSummary("default", runId))?.status).toBe("waiting");
@@ -38,7 +38,7 @@ describe("child runs", () => {
         return (err as Error).message;
       }
     });
-    const h = harness([child, parent]);
+    const h = await harness([child, parent]);
     const { runId } = await h.engine.start(parent);
     await h.drain();
     const run = await h.journal.getRun("default", runId);
@@ -50,7 +50,7 @@ describe("run control", () => {
   it("cancels a waiting run at once, and its children", async () => {
     const child = workflow("kid", async ({ step }) => step.sleep("long", "1d"));
     const parent = workflow("p", async ({ step }) => step.invoke("k", child, {}));
-    const h = harness([child, parent]);
+    const h = await harness([child, parent]);
     const { runId } = await h.engine.start(parent);
     await h.drain();
     expect(await h.engine.cancel(runId)).toBe("cancelled");
@@ -72,7 +72,7 @@ describe("run control", () => {
       await step.run("two", () => c.hit("two"));
       return "done";
     });
-    const h = harness([wf]);
+    const h = await harness([wf]);
     const { runId } = await h.engine.start(wf);
     const draining = h.drain();
     while ((await h.journal.getRunSummary("default", runId))?.status !== "running")
@@ -87,7 +87,7 @@ describe("run control", () => {
 
   it("the same idempotency key returns the same run", async () => {
     const wf = workflow("idem", async () => "x");
-    const h = harness([wf]);
+    const h = await harness([wf]);
     const a = await h.engine.start(wf, {}, { idempotencyKey: "order-1" });
     const b = await h.engine.start(wf, {}, { idempotencyKey: "order-1" });
     expect(b.runId).toBe(a.runId);
@@ -102,7 +102,7 @@ describe("run control", () => {
     const cancel = workflow("cancel", wait, {
       singleton: { key: (i: { session: string }) => i.session, mode: "cancel" },
     });
-    const h = harness([skip, cancel]);
+    const h = await harness([skip, cancel]);
     const s1 = await h.engine.start(skip, { session: "a" });
     const s2 = await h.engine.start(skip, { session: "a" });
     const s3 = await h.engine.start(skip, { session: "b" });
@@ -122,7 +122,7 @@ describe("run control", () => {
       async ({ step }) => step.run("work", () => new Promise<void>((r) => releases.push(r))),
       { concurrency: { limit: 2, key: (i: { user: string }) => i.user } },
     );
-    const h = harness([wf]);
+    const h = await harness([wf]);
     const ids = [];
     for (let i = 0; i < 3; i++) ids.push((await h.engine.start(wf, { user: "u1" })).runId);
     const other = await h.engine.start(wf, { user: "u2" });
@@ -140,7 +140,7 @@ describe("step.start", () => {
       await step.sleep("pause", "10m");
       return runId;
     });
-    const h = harness([child, parent]);
+    const h = await harness([child, parent]);
     const { runId } = await h.engine.start(parent);
     await h.drain();
     const [kid] = await h.journal.listRuns("default", { parentRunId: runId });

@@ -3,10 +3,11 @@ import { Engine } from "../../src/engine/engine.js";
 import { Worker } from "../../src/engine/worker.js";
 import { workflow } from "../../src/engine/workflow.js";
 import { silentLogger } from "../../src/shared/logger.js";
+import type { Harness } from "../helpers.js";
 import { Counter, harness } from "../helpers.js";
 
 describe("side-effecting steps interrupted mid-way", () => {
-  function setup(idempotent: boolean) {
+  async function setup(idempotent: boolean) {
     const c = new Counter();
     const keys: string[] = [];
     const wf = workflow("pay", async ({ step }) => {
@@ -22,12 +23,12 @@ describe("side-effecting steps interrupted mid-way", () => {
       await step.run("email", () => c.hit("email"));
       return receipt;
     });
-    const h = harness([wf], { leaseTtlMs: 1000 });
+    const h = await harness([wf], { leaseTtlMs: 1000 });
     return { c, keys, wf, h };
   }
 
   /** Leaves the run as a crash would: intent recorded, no result, lease expired. */
-  async function crashMidStep(h: ReturnType<typeof setup>["h"], runId: string) {
+  async function crashMidStep(h: Harness, runId: string) {
     const [lease] = await h.engine.claim(1);
     await h.journal.recordIntent(lease!, {
       stepId: "charge",
@@ -42,7 +43,7 @@ describe("side-effecting steps interrupted mid-way", () => {
   }
 
   it("pauses a non-idempotent step as needs-attention; retry-step runs it again with the same key", async () => {
-    const { c, keys, h, wf } = setup(false);
+    const { c, keys, h, wf } = await setup(false);
     const { runId } = await h.engine.start(wf);
     await crashMidStep(h, runId);
     await h.drain();
@@ -61,7 +62,7 @@ describe("side-effecting steps interrupted mid-way", () => {
   });
 
   it("skip-step records the given result without running the step", async () => {
-    const { c, h, wf } = setup(false);
+    const { c, h, wf } = await setup(false);
     const { runId } = await h.engine.start(wf);
     await crashMidStep(h, runId);
     await h.drain();
@@ -75,7 +76,7 @@ describe("side-effecting steps interrupted mid-way", () => {
   });
 
   it("retries an idempotent step on its own, with the same idempotency key", async () => {
-    const { c, keys, h, wf } = setup(true);
+    const { c, keys, h, wf } = await setup(true);
     const { runId } = await h.engine.start(wf);
     await crashMidStep(h, runId);
     await h.drain();
@@ -98,7 +99,7 @@ describe("leases", () => {
       });
       return "done";
     });
-    const h = harness([wf], { leaseTtlMs: 1000 });
+    const h = await harness([wf], { leaseTtlMs: 1000 });
     const { runId } = await h.engine.start(wf);
     const [stale] = await h.engine.claim(1);
     const first = h.engine.execute(stale!);
@@ -116,7 +117,7 @@ describe("leases", () => {
 
   it("a run whose owner process died is taken over at once on the same host", async () => {
     const wf = workflow("w", async ({ step }) => step.run("a", () => 1));
-    const h = harness([wf]);
+    const h = await harness([wf]);
     const { runId } = await h.engine.start(wf);
     // A lease held by a pid that does not exist (as after SIGKILL), far from expiry.
     await h.journal.claimRuns({
@@ -132,7 +133,7 @@ describe("leases", () => {
 
   it("a run leased by a live process is left alone until its lease expires", async () => {
     const wf = workflow("w2", async ({ step }) => step.run("a", () => 1));
-    const h = harness([wf]);
+    const h = await harness([wf]);
     const { runId } = await h.engine.start(wf);
     await h.journal.claimRuns({
       workspace: "default",
@@ -159,7 +160,7 @@ describe("a worker that cannot renew its lease", () => {
       await step.run("next", () => c.hit("next"));
       return "done";
     });
-    const h = harness([wf]);
+    const h = await harness([wf]);
     // The store becomes unreachable for renewals only: every heartbeat fails.
     const unreachable = new Proxy(h.journal, {
       get(target, prop, receiver) {
@@ -205,7 +206,7 @@ describe("a run whose steps never wait on I/O", () => {
       return sum;
     });
     // 150 × 2 ms of busy steps is far longer than a 150 ms lease: heartbeats must not starve.
-    const h = harness([wf], { leaseTtlMs: 150 });
+    const h = await harness([wf], { leaseTtlMs: 150 });
     const { runId } = await h.engine.start(wf);
     await h.drain();
     const run = await h.journal.getRun("default", runId);
@@ -226,7 +227,7 @@ describe("a worker shutting down", () => {
       }
       return "done";
     });
-    const h = harness([wf]);
+    const h = await harness([wf]);
     const { runId } = await h.engine.start(wf);
     const worker = new Worker(h.engine, { pollIntervalMs: 10 });
     worker.start();

@@ -17,7 +17,7 @@ describe("retries", () => {
         { retries: 5, backoff: { initial: "1s", factor: 2, jitter: false } },
       );
     });
-    const h = harness([wf]);
+    const h = await harness([wf]);
     const { runId } = await h.engine.start(wf);
     await h.drain();
     expect(c.get("call")).toBe(1);
@@ -52,7 +52,7 @@ describe("retries", () => {
       ),
     );
     const fine = workflow("fine", async ({ step }) => step.run("x", () => "done"));
-    const h = harness([wf, fine]);
+    const h = await harness([wf, fine]);
     const { runId } = await h.engine.start(wf);
     await h.drain();
     const other = await h.engine.start(fine);
@@ -81,7 +81,7 @@ describe("retries", () => {
       }
       return "unreachable";
     });
-    const h = harness([wf]);
+    const h = await harness([wf]);
     const { runId } = await h.engine.start(wf);
     await h.drain();
     const run = await h.journal.getRun("default", runId);
@@ -98,7 +98,7 @@ describe("retries", () => {
         return "ok";
       }),
     );
-    const h = harness([wf]);
+    const h = await harness([wf]);
     const { runId } = await h.engine.start(wf);
     await h.drain();
     expect((await h.journal.getRunSummary("default", runId))?.wakeAt).toBe(h.clock.now() + 30_000);
@@ -121,7 +121,7 @@ describe("retries", () => {
         { timeout: 20, retries: 0 },
       ),
     );
-    const h = harness([wf]);
+    const h = await harness([wf]);
     const { runId } = await h.engine.start(wf);
     await h.drain();
     const run = await h.journal.getRunSummary("default", runId);
@@ -142,7 +142,7 @@ describe("retries", () => {
       },
       { retries: 2, backoff: { initial: "5s", jitter: false } },
     );
-    const h = harness([wf]);
+    const h = await harness([wf]);
     const { runId } = await h.engine.start(wf);
     await h.drain();
     expect((await h.journal.getRunSummary("default", runId))?.status).toBe("queued");

@@ -11,7 +11,7 @@ describe("step.run", () => {
       const y = await step.run("double-b", () => (c.hit("b"), b * 2));
       return { sum: x + y };
     });
-    const h = harness([wf]);
+    const h = await harness([wf]);
     const { runId } = await h.engine.start(wf, { a: 1, b: 2 });
     await h.drain();
     const run = await h.journal.getRun("default", runId);
@@ -31,7 +31,7 @@ describe("step.run", () => {
       for (let i = 0; i < 3; i++) await step.run("think", () => i);
       return null;
     });
-    const h = harness([wf]);
+    const h = await harness([wf]);
     const { runId } = await h.engine.start(wf);
     await h.drain();
     const steps = await h.journal.loadSteps("default", runId);

@@ -12,7 +12,7 @@ describe("durable timers", () => {
       await step.run("after", () => c.hit("after"));
       return "rested";
     });
-    const h = harness([wf]);
+    const h = await harness([wf]);
     const { runId } = await h.engine.start(wf);
     await h.drain();
     let run = await h.journal.getRunSummary("default", runId);
@@ -33,7 +33,7 @@ describe("durable timers", () => {
       await step.sleepUntil("wake", new Date(Date.UTC(2026, 0, 2)));
       return "ok";
     });
-    const h = harness([wf]);
+    const h = await harness([wf]);
     const { runId } = await h.engine.start(wf);
     await h.drain();
     expect((await h.journal.getRunSummary("default", runId))?.status).toBe("waiting");
@@ -52,7 +52,7 @@ describe("durable timers", () => {
       ]);
       return a + b;
     });
-    const h = harness([wf]);
+    const h = await harness([wf]);
     const { runId } = await h.engine.start(wf);
     await h.drain();
     await h.advance(60_000);
@@ -74,7 +74,7 @@ describe("events", () => {
       });
       return ev?.data ?? "timed out";
     });
-    const h = harness([wf]);
+    const h = await harness([wf]);
     const { runId } = await h.engine.start(wf, { id: "o-1" });
     await h.drain();
     expect((await h.journal.getRunSummary("default", runId))?.status).toBe("waiting");
@@ -95,7 +95,7 @@ describe("events", () => {
       const ev = await step.waitForEvent("ev", { event: "never", timeout: "10m" });
       return ev === null ? "timed out" : "got it";
     });
-    const h = harness([wf]);
+    const h = await harness([wf]);
     const { runId } = await h.engine.start(wf);
     await h.drain();
     await h.advance(10 * 60_000);
@@ -122,7 +122,7 @@ describe("events", () => {
       });
       return "sent";
     });
-    const h = harness([onSignup, signup]);
+    const h = await harness([onSignup, signup]);
     await h.engine.start(signup, { user: "ada" });
     await h.drain();
     expect(c.get("email:ada")).toBe(1);
@@ -133,7 +133,7 @@ describe("events", () => {
 
   it("an event sent twice with the same id is stored and acted on once", async () => {
     const wf = workflow("t", async () => null, { triggers: [{ event: "ping" }] });
-    const h = harness([wf]);
+    const h = await harness([wf]);
     const first = await h.engine.send({ name: "ping", id: "p-1" });
     const second = await h.engine.send({ name: "ping", id: "p-1" });
     expect(first.created).toBe(true);
@@ -148,7 +148,7 @@ describe("a worker in the same process", () => {
       "prompt",
       async ({ step }) => (await step.waitForEvent("go", { event: "go" }))?.data ?? null,
     );
-    const h = harness([wf]);
+    const h = await harness([wf]);
     const worker = new Worker(h.engine, { pollIntervalMs: 60_000 });
     worker.start();
     try {

@@ -40,6 +40,9 @@ export function createPool(url: string, options: PostgresPoolOptions = {}): PgPo
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 10_000,
     application_name: "cairn",
+    // Cairn's queries are short and index-backed; JIT compiling them (which the planner's cost
+    // estimates for the claim queries can trigger) only adds tens of ms. Set at connection start.
+    options: "-c jit=off",
     ...options,
     connectionString: url,
     types,
@@ -47,11 +50,6 @@ export function createPool(url: string, options: PostgresPoolOptions = {}): PgPo
   // A pooled connection that dies while idle (a server restart) must not crash the process: the
   // pool drops it, and the next query connects again.
   pool.on("error", () => undefined);
-  // Cairn's queries are short and index-backed; JIT compiling them (which the planner's cost
-  // estimates for the claim queries can trigger) only adds tens of ms. Queued before any query.
-  pool.on("connect", (client) => {
-    client.query("SET jit = off").catch(() => undefined);
-  });
   return pool;
 }
 

@@ -12,7 +12,7 @@ describe.each(APIS)("model errors over $name", (api) => {
   it("a 429 with Retry-After 7 leaves the run waiting 7 s; then it completes with exactly 2 requests", async () => {
     const server = fake.server;
     server.script([{ error: { status: 429, retryAfter: 7 } }, { text: "Back after the rate limit." }]);
-    const h = agentHarness({ model: api.model(server) });
+    const h = await agentHarness({ model: api.model(server) });
     const runId = await h.run("hello");
 
     const waiting = await h.summary(runId);
@@ -36,7 +36,7 @@ describe.each(APIS)("model errors over $name", (api) => {
   it("a 500 is retried with backoff and the run completes", async () => {
     const server = fake.server;
     server.script([{ error: { status: 500 } }, { text: "Recovered." }]);
-    const h = agentHarness({ model: api.model(server) });
+    const h = await agentHarness({ model: api.model(server) });
     const runId = await h.run("hello");
 
     const waiting = await h.summary(runId);
@@ -54,7 +54,7 @@ describe.each(APIS)("model errors over $name", (api) => {
   it("a 401 fails the run at once with a non-retriable error naming the provider's message and the API key", async () => {
     const server = fake.server;
     server.script([{ error: { status: 401, message: "Incorrect API key provided: sk-wrong" } }]);
-    const h = agentHarness({ model: api.model(server) });
+    const h = await agentHarness({ model: api.model(server) });
     const runId = await h.run("hello");
 
     const run = await h.summary(runId);
@@ -73,7 +73,7 @@ describe.each(APIS)("model errors over $name", (api) => {
       { cutAfterChunks: 2, text: "This answer will be cut." },
       { text: "This answer arrives whole." },
     ]);
-    const h = agentHarness({ model: api.model(server) });
+    const h = await agentHarness({ model: api.model(server) });
     const runId = await h.run("hello");
 
     expect((await h.summary(runId)).status).toBe("waiting");

@@ -20,7 +20,7 @@ describe.each(APIS)("agent loop over $name", (api) => {
       { text: "It is sunny in Paris.", usage: { input: 150, output: 10, cached: 100 } },
     ]);
     const weather = weatherTool();
-    const h = agentHarness({ model: api.model(server), tools: { get_weather: weather.tool } });
+    const h = await agentHarness({ model: api.model(server), tools: { get_weather: weather.tool } });
     const runId = await h.run("Weather in Paris?");
 
     expect((await h.summary(runId)).status).toBe("completed");
@@ -55,7 +55,7 @@ describe.each(APIS)("agent loop over $name", (api) => {
     ]);
     // The tool fails once, so the run suspends (waiting for its retry) after the first model call.
     const weather = weatherTool({ failFirst: 1 });
-    const h = agentHarness({ model: api.model(server), tools: { get_weather: weather.tool } });
+    const h = await agentHarness({ model: api.model(server), tools: { get_weather: weather.tool } });
     const runId = await h.run("Weather in Oslo?");
 
     expect((await h.summary(runId)).status).toBe("waiting");
@@ -81,7 +81,7 @@ describe.each(APIS)("agent loop over $name", (api) => {
       { text: "Sorry, let me answer without the tool." },
     ]);
     const weather = weatherTool();
-    const h = agentHarness({ model: api.model(server), tools: { get_weather: weather.tool } });
+    const h = await agentHarness({ model: api.model(server), tools: { get_weather: weather.tool } });
     const runId = await h.run("Weather in Paris?");
 
     expect((await h.summary(runId)).status).toBe("completed");
@@ -103,7 +103,7 @@ describe('checkpoint "turn" over openai-chat', () => {
       { text: "Rome is sunny.", usage: { input: 50, output: 4 } },
     ]);
     const weather = weatherTool();
-    const h = agentHarness({
+    const h = await agentHarness({
       model: APIS[0]!.model(server),
       tools: { get_weather: weather.tool },
       checkpoint: "turn",

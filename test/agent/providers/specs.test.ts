@@ -40,7 +40,7 @@ describe.each(APIS)("model spec $spec", (api) => {
       { text: "Lima is sunny." },
     ]);
     const weather = weatherTool();
-    const h = agentHarness({ model: api.spec, tools: { get_weather: weather.tool } });
+    const h = await agentHarness({ model: api.spec, tools: { get_weather: weather.tool } });
     const runId = await h.run("Weather in Lima?");
 
     expect((await h.summary(runId)).status).toBe("completed");
@@ -57,7 +57,7 @@ describe.each(APIS)("model spec $spec", (api) => {
     const server = fake.server;
     pointEnvAtServer(api, undefined);
     server.script([{ text: "never sent" }]);
-    const h = agentHarness({ model: api.spec });
+    const h = await agentHarness({ model: api.spec });
     const runId = await h.run("hello");
 
     const run = await h.summary(runId);
@@ -76,7 +76,7 @@ describe.each(APIS)("model spec $spec", (api) => {
       { toolCalls: [{ name: "get_weather", args: { city: "Kyiv" } }], usage: TURN_1 },
       { text: "Kyiv is sunny.", usage: TURN_2 },
     ]);
-    const h = agentHarness({ model: api.spec, tools: { get_weather: weatherTool().tool } });
+    const h = await agentHarness({ model: api.spec, tools: { get_weather: weatherTool().tool } });
     const runId = await h.run("Weather in Kyiv?");
 
     const out = await h.output(runId);
@@ -95,7 +95,7 @@ describe.each(APIS)("model spec $spec", (api) => {
       { toolCalls: [{ name: "get_weather", args: { city: "Kyiv" } }], usage: TURN_1 },
       { text: "Kyiv is sunny.", usage: TURN_2 },
     ]);
-    const h = agentHarness({ model: api.model(server), tools: { get_weather: weatherTool().tool } });
+    const h = await agentHarness({ model: api.model(server), tools: { get_weather: weatherTool().tool } });
     const runId = await h.run("Weather in Kyiv?");
     expect((await h.output(runId)).cost).toBeCloseTo(expectedCost(api.priceKey), 10);
   });

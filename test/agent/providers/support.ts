@@ -155,9 +155,11 @@ export interface AgentHarness extends Harness {
 }
 
 /** An agent named "weather" over a fresh harness, recording every progress event. */
-export function agentHarness(options: Omit<AgentOptions, "name" | "instructions">): AgentHarness {
+export async function agentHarness(
+  options: Omit<AgentOptions, "name" | "instructions">,
+): Promise<AgentHarness> {
   const a = agent({ name: "weather", instructions: "You answer weather questions.", ...options });
-  const h = harness([a.workflow]);
+  const h = await harness([a.workflow]);
   const events: Progress[] = [];
   h.engine.on((p) => events.push(p));
   return {
