@@ -47,7 +47,7 @@ export interface Harness {
   /** Another journal over the same store, as a new process would open it (closed after the test). */
   reopen(): Promise<Journal>;
   /** Raw SQL on the store, `?` for parameters: to corrupt a row or look under the journal. */
-  sql(text: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
+  sql: (text: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
 }
 
 /** A real store (SQLite file or PostgreSQL database) with a manual clock, an engine and a worker. */
@@ -94,7 +94,7 @@ export async function harness(
 interface TestStore {
   journal: Journal;
   reopen(): Promise<Journal>;
-  sql(text: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
+  sql: (text: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
 }
 
 function sqliteStore(dir: string, clock: ManualClock): TestStore {
