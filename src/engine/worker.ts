@@ -4,7 +4,10 @@ import type { ExecutionOutcome } from "./run-execution.js";
 export interface WorkerOptions {
   /** Runs executed at once. Default 10. */
   concurrency?: number;
-  /** Longest pause between looks for work when idle (ms). Default 250. */
+  /**
+   * Longest pause between looks for work when idle (ms). Default 250; 2,000 on a store that
+   * notifies (PostgreSQL), where the poll only catches expired leases of dead workers.
+   */
   pollIntervalMs?: number;
 }
 
@@ -13,9 +16,14 @@ export interface DrainResult {
   outcomes: Partial<Record<ExecutionOutcome, number>>;
 }
 
+/** Longest pause between tries while the store is out of reach. */
+const STORE_RETRY_MAX_MS = 5_000;
+
 /**
  * Claims runnable runs and executes them, up to `concurrency` at a time. `drain()` does all
- * work runnable now and returns (`cairn worker --once`); `start()` keeps going until `stop()`.
+ * work runnable now and returns (`cairn worker --once`); `start()` keeps going until `stop()`,
+ * and pauses while the store is out of reach: the runs in hand stop at their next step (their
+ * leases lapse and any worker takes them over), and claiming resumes when the store answers.
  */
 export class Worker {
   private readonly concurrency: number;
@@ -24,15 +32,18 @@ export class Worker {
   private stopping = false;
   private loop: Promise<DrainResult> | undefined;
   private wakeUp: (() => void) | undefined;
-  private unsubscribe: (() => void) | undefined;
+  /** A wake that came while not idle: the next idle returns at once instead of missing it. */
+  private woken = false;
+  private unsubscribe: (() => void)[] = [];
   private shutdown = new AbortController();
+  private storeDownSince: number | undefined;
 
   constructor(
     private readonly engine: Engine,
     options: WorkerOptions = {},
   ) {
     this.concurrency = options.concurrency ?? 10;
-    this.pollIntervalMs = options.pollIntervalMs ?? 250;
+    this.pollIntervalMs = options.pollIntervalMs ?? (engine.journal.watch ? 2_000 : 250);
   }
 
   /** Executes everything runnable now, including runs whose worker died, then returns. */
@@ -40,11 +51,22 @@ export class Worker {
     return this.work(true);
   }
 
+  /** True while the store is out of reach and the worker waits for it. */
+  get paused(): boolean {
+    return this.storeDownSince !== undefined;
+  }
+
   start(): void {
     this.stopping = false;
     if (this.shutdown.signal.aborted) this.shutdown = new AbortController();
-    // Work made runnable in this process (a start, an event, a decision) is claimed at once.
-    this.unsubscribe ??= this.engine.onRunnable(() => this.wakeUp?.());
+    if (this.unsubscribe.length === 0) {
+      const wake = () => this.wake();
+      // Work made runnable in this process (a start, an event, a decision) is claimed at once,
+      // and so is work other processes make runnable, on a store that notifies.
+      this.unsubscribe.push(this.engine.onRunnable(wake));
+      const unwatch = this.engine.journal.watch?.(this.engine.workspace, wake);
+      if (unwatch) this.unsubscribe.push(unwatch);
+    }
     this.loop ??= this.work(false);
   }
 
@@ -55,38 +77,58 @@ export class Worker {
   async stop(): Promise<void> {
     this.stopping = true;
     this.shutdown.abort();
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
-    this.wakeUp?.();
+    for (const off of this.unsubscribe.splice(0)) off();
+    this.wake();
     await this.loop;
     this.loop = undefined;
   }
 
+  private wake(): void {
+    if (this.wakeUp) this.wakeUp();
+    else this.woken = true;
+  }
+
   private async work(once: boolean): Promise<DrainResult> {
     const result: DrainResult = { executions: 0, outcomes: {} };
+    let retryMs = this.pollIntervalMs;
     while (!this.stopping) {
-      const room = this.concurrency - this.active.size;
-      const leases = room > 0 ? await this.engine.claim(room) : [];
-      for (const lease of leases) {
-        const p: Promise<void> = this.engine
-          .execute(lease, { shutdown: this.shutdown.signal })
-          .then((outcome) => {
-            result.executions++;
-            result.outcomes[outcome] = (result.outcomes[outcome] ?? 0) + 1;
-            this.active.delete(p);
-            this.wakeUp?.();
-          });
-        this.active.add(p);
+      let leases;
+      try {
+        const room = this.concurrency - this.active.size;
+        this.woken = false;
+        leases = room > 0 ? await this.engine.claim(room) : [];
+        this.storeReachable();
+        for (const lease of leases) {
+          const p: Promise<void> = this.engine
+            .execute(lease, { shutdown: this.shutdown.signal })
+            .then((outcome) => {
+              result.executions++;
+              result.outcomes[outcome] = (result.outcomes[outcome] ?? 0) + 1;
+              this.active.delete(p);
+              this.wake();
+            });
+          this.active.add(p);
+        }
+        if (leases.length > 0 && leases.length === room) continue;
+        if (once && this.active.size === 0 && leases.length === 0) break;
+        await this.idle(once);
+        retryMs = this.pollIntervalMs;
+      } catch (err) {
+        // A one-off drain reports the failure; a long-running worker waits for the store.
+        if (once) {
+          await Promise.all(this.active);
+          throw err;
+        }
+        this.storeUnreachable(err, retryMs);
+        await this.pause(retryMs);
+        retryMs = Math.min(retryMs * 2, STORE_RETRY_MAX_MS);
       }
-      if (leases.length > 0 && leases.length === room) continue;
-      if (once && this.active.size === 0 && leases.length === 0) break;
-      await this.idle(once);
     }
     await Promise.all(this.active);
     return result;
   }
 
-  /** Waits for a run in hand to finish, the next timer, or the poll interval. */
+  /** Waits for a run in hand to finish, a wake-up, the next timer, or the poll interval. */
   private async idle(once: boolean): Promise<void> {
     let delay = this.pollIntervalMs;
     if (!once) {
@@ -98,8 +140,16 @@ export class Worker {
       // A due time already past belongs to a run we could not claim (at its concurrency limit): poll.
       if (next !== undefined && next > now) delay = Math.min(delay, next - now);
     }
+    await this.pause(once && this.active.size > 0 ? 60_000 : delay);
+  }
+
+  private async pause(ms: number): Promise<void> {
+    if (this.woken || this.stopping) {
+      this.woken = false;
+      return;
+    }
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, once && this.active.size > 0 ? 60_000 : delay);
+      const timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);
         resolve();
@@ -107,5 +157,22 @@ export class Worker {
       this.wakeUp = done;
     });
     this.wakeUp = undefined;
+    this.woken = false;
+  }
+
+  private storeUnreachable(err: unknown, retryMs: number): void {
+    if (this.storeDownSince !== undefined) return;
+    this.storeDownSince = Date.now();
+    this.engine.logger.warn("the store is out of reach: worker paused, retrying until it answers", {
+      error: (err as Error).message,
+      retryMs,
+    });
+  }
+
+  private storeReachable(): void {
+    if (this.storeDownSince === undefined) return;
+    const downMs = Date.now() - this.storeDownSince;
+    this.storeDownSince = undefined;
+    this.engine.logger.warn("the store answers again: worker resumed", { downMs });
   }
 }

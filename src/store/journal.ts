@@ -180,6 +180,15 @@ export interface Journal {
   readEntries(workspace: string, runId: string, afterSeq?: number): Promise<JournalEntry[]>;
   /** The earliest `wakeAt` among queued or waiting runs of `workflows`, if any. */
   nextWakeAt(workspace: string, workflows: readonly string[]): Promise<number | undefined>;
+
+  // ── notifications ───────────────────────────────────────────────────────────────────────
+  /**
+   * Calls `onRunnable` soon after any process gives a queued or waiting run of `workspace` a wake
+   * time (a new run, a timer, an event, a decision, a released lease), and once after the store
+   * was out of reach (notifications may have been missed then). Returns an unsubscribe. Stores
+   * that cannot tell other processes' changes (SQLite) leave it out, and their workers poll.
+   */
+  watch?(workspace: string, onRunnable: () => void): () => void;
 }
 
 export interface RunFilter {

@@ -70,6 +70,7 @@ import {
   redactUrl,
   storeError,
 } from "./database.js";
+import { RunnableListener } from "./listener.js";
 import { PgApprovals } from "./postgres-approvals.js";
 import { PgSessions } from "./postgres-sessions.js";
 
@@ -143,6 +144,7 @@ export class PostgresJournal implements Journal {
     private readonly pool: PgPool,
     private readonly where: string,
     private readonly clock: Clock | undefined,
+    private readonly listener: RunnableListener,
   ) {
     this.db = new Sql(pool, this.statements);
     this.approvals = new PgApprovals({
@@ -174,7 +176,13 @@ export class PostgresJournal implements Journal {
         cause: err,
       });
     }
-    return new PostgresJournal(pool, where, clock);
+    const listener = new RunnableListener({
+      ...poolOptions,
+      connectionString: url,
+      application_name: "cairn-listener",
+      keepAlive: true,
+    });
+    return new PostgresJournal(pool, where, clock, listener);
   }
 
   /** The pool, for tests and benchmarks that need to reach under the interface. @internal */
@@ -189,8 +197,13 @@ export class PostgresJournal implements Journal {
   }
 
   close(): Promise<void> {
-    this.closed ??= this.pool.end();
+    this.closed ??= Promise.all([this.listener.close(), this.pool.end()]).then(() => undefined);
     return this.closed;
+  }
+
+  /** Through LISTEN on one extra connection; see RunnableListener. */
+  watch(workspace: string, onRunnable: () => void): () => void {
+    return this.listener.watch(workspace, onRunnable);
   }
 
   // ── plumbing ──────────────────────────────────────────────────────────────────────────────

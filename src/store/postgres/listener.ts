@@ -1,0 +1,107 @@
+import pg from "pg";
+
+/** The channel migration 4's trigger notifies; the payload is the workspace. */
+export const RUNNABLE_CHANNEL = "cairn_runnable";
+
+const RETRY_MIN_MS = 250;
+const RETRY_MAX_MS = 5_000;
+
+/**
+ * One connection, outside the pool, that LISTENs for runnable work and calls the watchers of the
+ * notified workspace. It connects on the first watcher and closes with the last. When the
+ * connection drops (a restart, a network cut) it reconnects with backoff and then calls every
+ * watcher once: notifications sent meanwhile are lost, so the watchers look for themselves.
+ */
+export class RunnableListener {
+  private readonly watchers = new Map<string, Set<() => void>>();
+  private client: pg.Client | undefined;
+  private connecting: Promise<void> | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryMs = RETRY_MIN_MS;
+  private closed = false;
+
+  constructor(private readonly config: pg.ClientConfig) {}
+
+  watch(workspace: string, onRunnable: () => void): () => void {
+    let set = this.watchers.get(workspace);
+    if (set === undefined) this.watchers.set(workspace, (set = new Set()));
+    set.add(onRunnable);
+    if (!this.closed && this.client === undefined && this.connecting === undefined) this.connect();
+    return () => {
+      set.delete(onRunnable);
+      if (set.size === 0) this.watchers.delete(workspace);
+      if (this.watchers.size === 0) this.disconnect();
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.disconnect();
+    await this.connecting;
+  }
+
+  private connect(): void {
+    const client = new pg.Client(this.config);
+    client.on("notification", (n) => {
+      if (n.channel === RUNNABLE_CHANNEL) this.notify(n.payload);
+    });
+    const lost = () => {
+      if (this.client !== client) return;
+      this.client = undefined;
+      client.removeAllListeners("error");
+      client.on("error", () => undefined);
+      void client.end().catch(() => undefined);
+      this.scheduleReconnect();
+    };
+    client.on("error", lost);
+    client.on("end", lost);
+    this.connecting = (async () => {
+      try {
+        await client.connect();
+        await client.query(`LISTEN ${RUNNABLE_CHANNEL}`);
+        if (this.closed || this.watchers.size === 0) {
+          await client.end();
+          return;
+        }
+        this.client = client;
+        this.retryMs = RETRY_MIN_MS;
+        // Whatever was notified while not listening is looked for now.
+        this.notify(undefined);
+      } catch {
+        client.on("error", () => undefined);
+        await client.end().catch(() => undefined);
+        this.scheduleReconnect();
+      } finally {
+        this.connecting = undefined;
+      }
+    })();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed || this.watchers.size === 0 || this.retryTimer !== undefined) return;
+    const delay = this.retryMs;
+    this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (!this.closed && this.watchers.size > 0 && this.client === undefined) this.connect();
+    }, delay);
+    this.retryTimer.unref();
+  }
+
+  private disconnect(): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const client = this.client;
+    this.client = undefined;
+    if (client !== undefined) {
+      client.removeAllListeners("end");
+      void client.end().catch(() => undefined);
+    }
+  }
+
+  /** Calls the watchers of `workspace`, or of every workspace when undefined. */
+  private notify(workspace: string | undefined): void {
+    const sets = workspace === undefined ? [...this.watchers.values()] : [this.watchers.get(workspace)];
+    for (const set of sets) for (const watcher of set ?? []) watcher();
+  }
+}
