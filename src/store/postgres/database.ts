@@ -60,6 +60,8 @@ export function createPool(url: string, options: PostgresPoolOptions = {}): PgPo
 export async function migrate(pool: PgPool, where: string): Promise<void> {
   const client = await pool.connect();
   let broken: Error | undefined;
+  const lost = (err: Error) => (broken ??= err);
+  client.on("error", lost);
   try {
     await client.query("BEGIN");
     await client.query("SELECT pg_advisory_xact_lock($1, 0)", [LockSpace.Migrations]);
@@ -88,6 +90,7 @@ export async function migrate(pool: PgPool, where: string): Promise<void> {
     });
     throw err;
   } finally {
+    client.off("error", lost);
     client.release(broken);
   }
 }

@@ -222,6 +222,10 @@ export class PostgresJournal implements Journal {
         throw storeError(err, this.where);
       }
       let broken: Error | undefined;
+      // A connection lost between two statements is reported as an event on the client; without
+      // a listener it would crash the process. The failed statement that follows throws.
+      const lost = (err: Error) => (broken ??= err);
+      client.on("error", lost);
       try {
         const t: Tx = {
           sql: new Sql(client, this.statements),
@@ -239,6 +243,7 @@ export class PostgresJournal implements Journal {
         if (broken === undefined && isRetryable(err) && attempt < TX_ATTEMPTS) continue;
         throw storeError(err, this.where);
       } finally {
+        client.off("error", lost);
         client.release(broken);
       }
     }
