@@ -99,6 +99,42 @@ describe("workers on PostgreSQL", () => {
     });
   });
 
+  it("a concurrency limit and a singleton hold across workers on separate connections", async () => {
+    const url = server.urlFor(await freshDatabase());
+    let running = 0;
+    let most = 0;
+    const limited = workflow(
+      "limited",
+      async ({ step }) => {
+        await step.run("work", async () => {
+          most = Math.max(most, ++running);
+          await sleep(30);
+          running--;
+        });
+      },
+      { concurrency: { limit: 2 } },
+    );
+    const single = workflow("single", async ({ step }) => step.run("work", () => sleep(10)), {
+      singleton: { key: () => "only", mode: "skip" },
+    });
+    const engines = await Promise.all([0, 1, 2].map(async () => (await open(url))([limited, single])));
+    // Nine starts at once on three engines make one run.
+    const singles = await Promise.all(engines.flatMap((e) => [0, 1, 2].map(() => e.start(single))));
+    expect(new Set(singles.map((r) => r.runId)).size).toBe(1);
+    for (let i = 0; i < 12; i++) await engines[i % 3]!.start(limited);
+    const workers = engines.map((e) => new Worker(e, { pollIntervalMs: 20 }));
+    for (const w of workers) w.start();
+    closers.push(() => Promise.all(workers.map((w) => w.stop())).then(() => undefined));
+    await until("every run to complete", 20_000, async () => {
+      const active = await engines[0]!.journal.listRuns("default", { active: true });
+      return active.length === 0;
+    });
+    expect(most).toBe(2);
+    expect(
+      await engines[0]!.journal.listRuns("default", { workflow: "limited", status: "completed" }),
+    ).toHaveLength(12);
+  });
+
   it("a lost connection pauses the worker; it resumes when the database is back and finishes the run, each step once", async () => {
     const name = await freshDatabase();
     const proxy: TcpProxy = await startTcpProxy(server.port);
