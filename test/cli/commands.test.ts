@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { countingConfig, Project } from "./project.js";
+import { collect, countingConfig, Project } from "./project.js";
 
 const CONFIG = countingConfig(`
 const greet = workflow("greet", async ({ input, step }) => {
@@ -51,6 +51,44 @@ describe("cairn CLI", () => {
     await p.run(["worker", "--once"]);
     const shown = await p.json<{ run: { status: string; output: unknown } }>(["runs", "show", runId]);
     expect(shown.run).toMatchObject({ status: "completed", output: "hello ada" });
+  }, 30_000);
+
+  it("runs show --follow prints the log as another process executes the run, until it ends", async () => {
+    const p = new Project(CONFIG);
+    const { runId } = await p.json<{ runId: string }>([
+      "run",
+      "greet",
+      "--input",
+      '{"name":"ada"}',
+      "--detach",
+      "--json",
+    ]);
+    const child = p.spawn(["runs", "show", runId, "--follow"]);
+    const follow = collect(child);
+    // Once it has shown the run as it stands, every step from here on reaches it through the store.
+    await new Promise<void>((resolve) => {
+      let out = "";
+      child.stdout!.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes("queued")) resolve();
+      });
+    });
+    expect((await p.run(["worker", "--once"])).code).toBe(0);
+    expect((await p.run(["send", "greet.approved", "--data", '{"name":"ada"}'])).code).toBe(0);
+    expect((await p.run(["worker", "--once"])).code).toBe(0);
+    const followed = await follow;
+    expect(followed.code).toBe(0);
+    expect(followed.stdout).toMatch(/step\.ended\s+name/);
+    expect(followed.stdout).toMatch(/run\.waiting/);
+    expect(followed.stdout).toMatch(/step\.ended\s+approval/);
+    expect(followed.stdout.trimEnd()).toMatch(new RegExp(`${runId} completed$`));
+    const json = await p.run(["runs", "show", runId, "--follow", "--json"]);
+    const types = json.stdout
+      .trim()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { type: string }).type);
+    expect(types[0]).toBe("run.created");
+    expect(types.at(-1)).toBe("run.ended");
   }, 30_000);
 
   it("runs cancel stops a waiting run", async () => {

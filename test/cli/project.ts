@@ -82,7 +82,7 @@ export class Project {
   }
 }
 
-function collect(child: ChildProcess): Promise<CliResult> {
+export function collect(child: ChildProcess): Promise<CliResult> {
   let stdout = "";
   let stderr = "";
   child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));

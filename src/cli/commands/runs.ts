@@ -4,10 +4,11 @@ import { parse, parseJsonFlag, parsePositiveInt, UsageError } from "../args.js";
 import { openContext } from "../context.js";
 import type { CliContext } from "../context.js";
 import { dim, duration, preview, printJson, statusText, table, time } from "../format.js";
+import { followRun } from "./runs-follow.js";
 import { showRun } from "./runs-show.js";
 
 export const RUNS_HELP = `cairn runs ls [--status S] [--workflow W] [--limit N] [--json]
-cairn runs show ID [--json]
+cairn runs show ID [--follow] [--json]   --follow: then print its log as it grows, until it ends
 cairn runs cancel ID [--json]
 cairn runs retry-step ID STEP      run an interrupted side-effecting step again (same idempotency key)
 cairn runs skip-step ID STEP [--output JSON]   record STEP's result by hand and go on`;
@@ -24,7 +25,15 @@ export async function runsCommand(argv: string[]): Promise<number> {
         ls,
       );
     case "show":
-      return withContext("runs show", rest, {}, (ctx, a) => showRun(ctx, one(a.positionals, "runs show ID")));
+      return withContext("runs show", rest, { follow: { type: "boolean" } }, async (ctx, a) => {
+        const id = one(a.positionals, "runs show ID");
+        if (!a.values.follow) return showRun(ctx, id);
+        // JSON: the whole log, then what follows. Text: the run as it is, then what follows.
+        if (ctx.json) return followRun(ctx, id, 0);
+        const seen = await ctx.journal.readEntries(ctx.workspace, id);
+        await showRun(ctx, id);
+        return followRun(ctx, id, seen.at(-1)?.seq ?? 0);
+      });
     case "cancel":
       return withContext("runs cancel", rest, { reason: { type: "string" } }, cancel);
     case "retry-step":
