@@ -70,6 +70,7 @@ import {
   redactUrl,
   storeError,
 } from "./database.js";
+import { commitStepAtOnce, commitsAtOnce, stepEndedData } from "./commit-step.js";
 import { RunnableListener } from "./listener.js";
 import { PgApprovals } from "./postgres-approvals.js";
 import { PgSessions } from "./postgres-sessions.js";
@@ -139,6 +140,8 @@ export class PostgresJournal implements Journal {
   private readonly sessions = new PgSessions();
   private readonly workspaces = new Set<string>();
   private closed: Promise<void> | undefined;
+  /** The database's clock minus ours, in ms; see now(). */
+  private clockOffset: number | undefined;
 
   private constructor(
     private readonly pool: PgPool,
@@ -190,10 +193,19 @@ export class PostgresJournal implements Journal {
     return this.pool;
   }
 
+  /**
+   * The database's time, without a round trip once known: our clock plus the offset last seen
+   * between the two (every transaction reads the database's time and refreshes it). Leases and
+   * timers are decided in transactions, on the database's own clock; this serves timestamps
+   * and the worker's idea of when the next timer is due.
+   */
   async now(): Promise<number> {
     if (this.clock) return this.clock.now();
-    const row = await this.read((sql) => sql.one<{ now: number }>(`SELECT ${DB_NOW} AS now`));
-    return row!.now;
+    if (this.clockOffset === undefined) {
+      const row = await this.read((sql) => sql.one<{ now: number }>(`SELECT ${DB_NOW} AS now`));
+      this.clockOffset = row!.now - Date.now();
+    }
+    return Date.now() + this.clockOffset;
   }
 
   close(): Promise<void> {
@@ -258,7 +270,9 @@ export class PostgresJournal implements Journal {
     const results = (await client.query(`BEGIN; SELECT ${DB_NOW} AS now`)) as unknown as {
       rows: { now: number }[];
     }[];
-    return results[1]!.rows[0]!.now;
+    const now = results[1]!.rows[0]!.now;
+    this.clockOffset = now - Date.now();
+    return now;
   }
 
   /** Reads outside a transaction, on the pool. */
@@ -345,11 +359,7 @@ export class PostgresJournal implements Journal {
        FOR UPDATE`,
       [lease.workspace, lease.runId, lease.epoch, lease.owner],
     );
-    if (row === undefined) {
-      throw new LeaseLostError(
-        `run ${lease.runId}: lease epoch ${lease.epoch} held by ${lease.owner} is no longer current; another worker owns the run`,
-      );
-    }
+    if (row === undefined) throw leaseLost(lease);
     return { cancelRequested: row.cancel_requested === 1 };
   }
 
@@ -534,8 +544,9 @@ export class PostgresJournal implements Journal {
   private async claimInTx(t: Tx, req: ClaimRequest, onlyRunId: string | undefined): Promise<Lease[]> {
     if (req.workflows.length === 0 || req.limit <= 0) return [];
     const { sql, now } = t;
-    const scan = req.limit * 4;
-    const args: unknown[] = [req.workspace, now, [...req.workflows], scan];
+    // Lock no more candidates than can be taken: a locked row another claimer skips is a run it
+    // could have had. Runs over their concurrency limit are filtered out in SQL, not here.
+    const args: unknown[] = [req.workspace, now, [...req.workflows], req.limit];
     let only = "";
     if (onlyRunId !== undefined) {
       args.push(onlyRunId);
@@ -563,11 +574,15 @@ export class PostgresJournal implements Journal {
       );
       orphaned.push(...ofDead.filter((r) => !seen.has(r.id)));
     }
-    const due = await sql.rows<RunRow>(
-      `SELECT * FROM runs WHERE workspace = $1 AND status IN ('queued', 'waiting') AND wake_at <= $2
-         AND workflow = ANY($3::text[]) ${only} ${free} ORDER BY wake_at LIMIT $4 ${lock}`,
-      args,
-    );
+    const room = req.limit - orphaned.length;
+    const due =
+      room <= 0
+        ? []
+        : await sql.rows<RunRow>(
+            `SELECT * FROM runs WHERE workspace = $1 AND status IN ('queued', 'waiting') AND wake_at <= $2
+               AND workflow = ANY($3::text[]) ${only} ${free} ORDER BY wake_at LIMIT $4 ${lock}`,
+            [...args.slice(0, 3), room, ...args.slice(4)],
+          );
     const candidates = [...orphaned, ...due];
     if (candidates.length === 0) return [];
 
@@ -760,7 +775,14 @@ export class PostgresJournal implements Journal {
     );
   }
 
-  commitStep(lease: Lease, commit: StepCommit): Promise<CommitOutcome> {
+  async commitStep(lease: Lease, commit: StepCommit): Promise<CommitOutcome> {
+    if (commitsAtOnce(commit, INLINE_LIMIT)) {
+      const outcome = await this.read((sql) =>
+        retryRace(() => commitStepAtOnce(sql, lease, commit, this.clock?.now() ?? null, DB_NOW)),
+      );
+      if (outcome === undefined) throw leaseLost(lease);
+      return outcome;
+    }
     return this.tx(async (t) => {
       const { sql, now } = t;
       const bytes = commit.output?.bytes ?? 0;
@@ -783,14 +805,15 @@ export class PostgresJournal implements Journal {
       );
       if (commit.status === "failed")
         await this.insertAttempt(sql, lease, commit, commit.endedAt, errorJson, "failed");
-      await this.log(sql, lease.workspace, lease.runId, Entry.StepEnded, commit.stepId, now, {
-        kind: commit.kind,
-        status: commit.status,
-        attempt: commit.attempt,
-        durationMs: commit.endedAt - commit.startedAt,
-        outputBytes: bytes,
-        ...(commit.error ? { error: { message: commit.error.message, code: commit.error.code } } : {}),
-      });
+      await this.log(
+        sql,
+        lease.workspace,
+        lease.runId,
+        Entry.StepEnded,
+        commit.stepId,
+        now,
+        stepEndedData(commit),
+      );
       if (commit.event)
         await this.sendEventInTx(t, lease.workspace, commit.event.event, commit.event.triggers);
       for (const child of commit.startRuns ?? []) await this.insertRun(t, child);
@@ -1472,4 +1495,21 @@ function payloadText(
   if (data === null)
     throw new CorruptPayloadError(`${label}: its stored blob ${blob.slice(0, 12)}… is missing`);
   return data.toString("utf8");
+}
+
+function leaseLost(lease: Lease): LeaseLostError {
+  return new LeaseLostError(
+    `run ${lease.runId}: lease epoch ${lease.epoch} held by ${lease.owner} is no longer current; another worker owns the run`,
+  );
+}
+
+/** Runs a one-statement transaction again when it lost a deadlock or serialization race. */
+async function retryRace<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isRetryable(err) || attempt >= TX_ATTEMPTS) throw err;
+    }
+  }
 }
