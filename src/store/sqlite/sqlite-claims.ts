@@ -1,0 +1,108 @@
+import { Entry } from "../entry-types.js";
+import type { ClaimRequest } from "../journal.js";
+import type { Lease } from "../records.js";
+import type { SqliteStore } from "./sqlite-store.js";
+import type { SqliteRuns } from "./sqlite-runs.js";
+import type { RunRow } from "./rows.js";
+import { PAYLOAD_FORMAT } from "./rows.js";
+
+/**
+ * Claims on the SQLite journal: which runs are due, the leases workers take on them and renew,
+ * and when the next one falls due.
+ */
+export class SqliteClaims {
+  constructor(
+    private readonly store: SqliteStore,
+    private readonly runs: SqliteRuns,
+  ) {}
+
+  claim(req: ClaimRequest, onlyRunId: string | undefined): Lease[] {
+    if (req.workflows.length === 0 || req.limit <= 0) return [];
+    const now = this.store.clock.now();
+    const wf = req.workflows.map(() => "?").join(", ");
+    const dead = req.deadOwners ?? [];
+    const only = onlyRunId === undefined ? "" : "AND id = ?";
+    const onlyArgs = onlyRunId === undefined ? [] : [onlyRunId];
+    const scan = req.limit * 4;
+    // Runs whose concurrency key is at its limit are left out of the scan, or they would fill it
+    // and hold back runnable runs behind them.
+    const free = `AND (concurrency_key IS NULL OR concurrency_limit IS NULL OR concurrency_limit > (
+      SELECT COUNT(*) FROM runs AS r WHERE r.workspace = runs.workspace AND r.concurrency_key = runs.concurrency_key
+        AND r.status = 'running' AND r.id != runs.id)) AND format <= ${PAYLOAD_FORMAT}`;
+    const due = this.store
+      .sql(
+        `SELECT * FROM runs WHERE workspace = ? AND status IN ('queued', 'waiting') AND wake_at <= ?
+         AND workflow IN (${wf}) ${only} ${free} ORDER BY wake_at LIMIT ?`,
+      )
+      .all(req.workspace, now, ...req.workflows, ...onlyArgs, scan) as RunRow[];
+    const deadList = dead.length === 0 ? "" : `OR lease_owner IN (${dead.map(() => "?").join(", ")})`;
+    const orphaned = this.store
+      .sql(
+        `SELECT * FROM runs WHERE workspace = ? AND status = 'running' AND (lease_expires_at <= ? ${deadList})
+         AND workflow IN (${wf}) ${only} ${free} LIMIT ?`,
+      )
+      .all(req.workspace, now, ...dead, ...req.workflows, ...onlyArgs, scan) as RunRow[];
+
+    const leases: Lease[] = [];
+    for (const row of [...orphaned, ...due]) {
+      if (leases.length >= req.limit) break;
+      if (row.concurrency_key !== null && row.concurrency_limit !== null) {
+        const running = this.store
+          .sql(
+            "SELECT COUNT(*) AS n FROM runs WHERE workspace = ? AND concurrency_key = ? AND status = 'running' AND id != ?",
+          )
+          .get(req.workspace, row.concurrency_key, row.id) as { n: number };
+        if (running.n >= row.concurrency_limit) continue;
+      }
+      const epoch = row.lease_epoch + 1;
+      const expiresAt = now + req.ttlMs;
+      this.store
+        .sql(
+          `UPDATE runs SET status = 'running', lease_owner = ?, lease_epoch = ?, lease_expires_at = ?, wake_at = NULL,
+           started_at = COALESCE(started_at, ?), updated_at = ?, reason = NULL
+         WHERE workspace = ? AND id = ?`,
+        )
+        .run(req.owner, epoch, expiresAt, now, now, req.workspace, row.id);
+      const recovered = row.status === "running";
+      this.store.log.append(req.workspace, row.id, Entry.RunStarted, null, now, {
+        owner: req.owner,
+        epoch,
+        ...(recovered ? { recoveredFrom: row.lease_owner } : {}),
+      });
+      leases.push({ workspace: req.workspace, runId: row.id, owner: req.owner, epoch, expiresAt });
+    }
+    return leases;
+  }
+
+  leaseOwners(workspace: string, prefix: string): string[] {
+    const rows = this.store
+      .sql(
+        "SELECT DISTINCT lease_owner FROM runs WHERE workspace = ? AND status = 'running' AND substr(lease_owner, 1, ?) = ?",
+      )
+      .all(workspace, prefix.length, prefix) as { lease_owner: string }[];
+    return rows.map((r) => r.lease_owner);
+  }
+
+  renew(lease: Lease, ttlMs: number): Lease {
+    const now = this.store.clock.now();
+    this.runs.fence(lease);
+    const expiresAt = now + ttlMs;
+    this.store
+      .sql("UPDATE runs SET lease_expires_at = ? WHERE workspace = ? AND id = ?")
+      .run(expiresAt, lease.workspace, lease.runId);
+    return { ...lease, expiresAt };
+  }
+
+  nextWakeAt(workspace: string, workflows: readonly string[]): number | undefined {
+    if (workflows.length === 0) return undefined;
+    const wf = workflows.map(() => "?").join(", ");
+    const row = this.store
+      .sql(
+        `SELECT MIN(t) AS t FROM (
+         SELECT MIN(wake_at) AS t FROM runs WHERE workspace = ? AND status IN ('queued', 'waiting') AND workflow IN (${wf})
+         UNION ALL SELECT MIN(lease_expires_at) AS t FROM runs WHERE workspace = ? AND status = 'running' AND workflow IN (${wf}))`,
+      )
+      .get(workspace, ...workflows, workspace, ...workflows) as { t: number | null };
+    return row.t ?? undefined;
+  }
+}
