@@ -38,6 +38,9 @@ export interface StartOptions {
   runAt?: Date | number;
 }
 
+/** How often a run stopped by a store error tries to hand its lease back. */
+const HAND_BACK_RETRY_MS = 250;
+
 export interface ApprovalDecisionInput {
   approve: boolean;
   /** Who decides; checked against the request's approvers. */
@@ -334,6 +337,26 @@ export class Engine {
    * own failures (they are recorded); a store failure leaves the lease to expire so another
    * worker recovers the run.
    */
+  /**
+   * After a store error stopped a run's execution: releases its lease as soon as the store
+   * answers, so any worker goes on at once instead of when the lease expires. Gives up when the
+   * lease has lapsed anyway or was taken over (the release is fenced by its epoch).
+   */
+  private async handBack(lease: Lease): Promise<void> {
+    const until = Date.now() + this.leaseTtlMs;
+    while (Date.now() < until) {
+      try {
+        await this.journal.releaseRun(lease);
+        this.logger.warn("run handed back after the store answered again", { runId: lease.runId });
+        return;
+      } catch (err) {
+        if (CairnError.is(err, ErrorCode.LeaseLost)) return;
+        // Unref'd: a process shutting down does not wait for this.
+        await new Promise((r) => setTimeout(r, HAND_BACK_RETRY_MS).unref());
+      }
+    }
+  }
+
   async execute(lease: Lease, options: { shutdown?: AbortSignal } = {}): Promise<ExecutionOutcome> {
     const keeper = new LeaseKeeper(this.journal, lease, this.leaseTtlMs, this.logger);
     keeper.start();
@@ -363,12 +386,13 @@ export class Engine {
     } catch (err) {
       if (CairnError.is(err, ErrorCode.LeaseLost)) return "lease-lost";
       this.logger.error(
-        "run execution stopped by a store error; the run will be recovered when its lease expires",
+        "run execution stopped by a store error; the run is handed back when the store answers, or recovered when its lease expires",
         {
           runId: lease.runId,
           error: (err as Error).message,
         },
       );
+      void this.handBack(keeper.current);
       return "lease-lost";
     } finally {
       await keeper.stop();

@@ -182,6 +182,40 @@ describe("workers on PostgreSQL", () => {
     expect(again.every(([, n]) => n === 2)).toBe(true);
   });
 
+  it("a run cut off from the database mid-step is handed back when it returns, not when its lease expires", async () => {
+    const name = await freshDatabase();
+    const proxy = await startTcpProxy(server.port);
+    closers.push(() => proxy.close());
+    let done = 0;
+    const wf = workflow("long", async ({ step }) => {
+      for (let i = 0; i < 20; i++)
+        await step.run(`s${i}`, async () => {
+          await sleep(40);
+          return ++done;
+        });
+      return "finished";
+    });
+    // A lease far longer than the test waits: only a hand-back lets the run go on in time.
+    const engine = (await open(`postgres://postgres@127.0.0.1:${proxy.port}/${name}`, silentLogger, 60_000))([
+      wf,
+    ]);
+    const { runId } = await engine.start(wf);
+    const worker = new Worker(engine, { pollIntervalMs: 100 });
+    worker.start();
+    closers.push(() => worker.stop());
+    await until("a few steps", 10_000, () => done >= 3);
+    proxy.cut();
+    await until("the worker to pause", 10_000, () => worker.paused);
+    proxy.restore();
+    const direct = await PostgresJournal.open({ url: server.urlFor(name), max: 1 });
+    closers.push(() => direct.close());
+    await until("the run to complete", 10_000, async () => {
+      return (await direct.getRunSummary("default", runId))?.status === "completed";
+    });
+    const types = (await direct.readEntries("default", runId)).map((e) => e.type);
+    expect(types).toContain("run.released");
+  });
+
   it("after a database restart, the worker listens again and claims new runs without polling", async () => {
     const url = server.urlFor(await freshDatabase());
     const wf = workflow("hello", async ({ step }) => step.run("greet", () => "hi"));
