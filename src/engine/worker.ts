@@ -22,8 +22,8 @@ const STORE_RETRY_MAX_MS = 5_000;
 /**
  * Claims runnable runs and executes them, up to `concurrency` at a time. `drain()` does all
  * work runnable now and returns (`cairn worker --once`); `start()` keeps going until `stop()`,
- * and pauses while the store is out of reach: the runs in hand stop at their next step (their
- * leases lapse and any worker takes them over), and claiming resumes when the store answers.
+ * and pauses while the store is out of reach: the runs in hand stop at their next step and are
+ * handed back when the store answers (or their leases lapse), and claiming resumes then.
  */
 export class Worker {
   private readonly concurrency: number;
