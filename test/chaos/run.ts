@@ -32,7 +32,7 @@ const report = await runChaos({
   durationMs: seconds * 1_000,
   killEveryMs: 4_000,
   outageMs: 5_000,
-  restartEveryMs: 8_000,
+  restartEveryMs: 6_000,
   claimRaces: positive("claim-races", values["claim-races"]),
   onProgress: values.json
     ? undefined
