@@ -1,0 +1,97 @@
+import { CairnError, ErrorCode } from "../shared/errors.js";
+import { encodePayload } from "../shared/payload.js";
+import type { StepCommit } from "../store/journal.js";
+import type { StepKind } from "../store/records.js";
+import type { ExecutionScope } from "./execution-scope.js";
+import type { EventToSend } from "./step.js";
+
+/** Steps with no body: starting a run and sending an event commit their effect with their result. */
+export class InstantSteps {
+  constructor(private readonly scope: ExecutionScope) {}
+
+  start(
+    name: string,
+    target: { id: string } | string,
+    input: unknown,
+    runAt: Date | number | undefined,
+  ): Promise<{ runId: string }> {
+    const { env, run, ws } = this.scope;
+    const { id, seq, rec } = this.scope.enter(name, "start");
+    if (rec?.status === "completed") {
+      this.scope.replayed(id, "start");
+      return Promise.resolve(rec.output as { runId: string });
+    }
+    const wf = env.resolveWorkflow(typeof target === "string" ? target : target.id);
+    const child = env.newRun(wf, input, {
+      workspace: ws,
+      parentRunId: run.id,
+      parentStepId: id,
+      idempotencyKey: `${run.id}:${id}`,
+      ...(runAt !== undefined ? { runAt: runAt instanceof Date ? runAt.getTime() : runAt } : {}),
+    });
+    return this.scope.track((release) =>
+      this.commitInstant(id, seq, "start", { runId: child.id }, release, { startRuns: [child] }),
+    );
+  }
+
+  send(name: string, event: EventToSend): Promise<{ eventId: string }> {
+    const { id, seq, rec } = this.scope.enter(name, "send");
+    if (rec?.status === "completed") {
+      this.scope.replayed(id, "send");
+      return Promise.resolve(rec.output as { eventId: string });
+    }
+    return this.scope.track((release) => this.executeSend(id, seq, event, release));
+  }
+
+  private executeSend(
+    id: string,
+    seq: number,
+    event: EventToSend,
+    release: () => void,
+  ): Promise<{ eventId: string }> {
+    const { env, run } = this.scope;
+    if (typeof event?.name !== "string" || event.name === "") {
+      throw new CairnError(ErrorCode.InvalidInput, `step "${id}": sendEvent needs an event with a name`);
+    }
+    const eventId = event.id ?? `${run.id}:${id}`;
+    const data = encodePayload(event.data ?? null, `step "${id}" event data`, env.maxPayloadBytes);
+    return this.commitInstant(id, seq, "send", { eventId }, release, {
+      event: {
+        event: { id: eventId, name: event.name, data },
+        triggers: env.triggersFor(event.name, event.data ?? null, eventId),
+      },
+    });
+  }
+
+  /** A step with no body: its effect (an event, a child run) commits with its result, atomically. */
+  private async commitInstant<T>(
+    id: string,
+    seq: number,
+    kind: StepKind,
+    output: T,
+    release: () => void,
+    effect: Pick<StepCommit, "event" | "startRuns">,
+  ): Promise<T> {
+    const { env, keeper } = this.scope;
+    const j = env.journal;
+    if (!(await this.scope.mayStart())) return this.scope.stop(release);
+    this.scope.replaying = false;
+    const now = await j.now();
+    await this.scope.commit(release, () =>
+      j.commitStep(keeper.current, {
+        stepId: id,
+        seq,
+        kind,
+        attempt: 1,
+        startedAt: now,
+        sideEffect: false,
+        status: "completed",
+        output: encodePayload(output, `step "${id}" result`),
+        endedAt: now,
+        ...effect,
+      }),
+    );
+    this.scope.endedAtOnce(id, kind, { output });
+    return output;
+  }
+}

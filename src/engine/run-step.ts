@@ -1,0 +1,219 @@
+import { CairnError, ErrorCode, StepTimeoutError } from "../shared/errors.js";
+import type { Duration } from "../shared/duration.js";
+import { toMs } from "../shared/duration.js";
+import { encodePayload } from "../shared/payload.js";
+import { deserializeError, isRetriable, serializeError } from "../shared/serialized-error.js";
+import type { StepStart } from "../store/journal.js";
+import type { StepRecord } from "../store/records.js";
+import { backoffDelay } from "./backoff.js";
+import type { ExecutionScope } from "./execution-scope.js";
+import type { StepRunContext, StepRunOptions } from "./step.js";
+import type { WorkflowOptions } from "./workflow.js";
+
+/**
+ * `step.run`: a body that executes at most once to completion per step, with retries and
+ * timeouts; a side-effecting body records its intent first, so a crash mid-way is noticed.
+ */
+export class RunSteps {
+  constructor(private readonly scope: ExecutionScope) {}
+
+  /** The workflow's defaults for its steps' options. */
+  private get defaults(): NonNullable<WorkflowOptions<unknown>["steps"]> {
+    return this.scope.workflow.options.steps ?? {};
+  }
+
+  run<T>(name: string, fn: (ctx: StepRunContext) => T | Promise<T>, options: StepRunOptions): Promise<T> {
+    const { id, seq, rec } = this.scope.enter(name, "run");
+    if (rec?.status === "completed") {
+      this.scope.replayed(id, "run");
+      return Promise.resolve(rec.output as T);
+    }
+    if (rec?.status === "failed") {
+      this.scope.replayed(id, "run");
+      return Promise.reject(deserializeError(rec.error ?? { name: "Error", message: "step failed" }));
+    }
+    return this.scope.track((release) => this.execute(id, seq, rec, fn, options, release));
+  }
+
+  private async execute<T>(
+    id: string,
+    seq: number,
+    rec: StepRecord | undefined,
+    fn: (ctx: StepRunContext) => T | Promise<T>,
+    options: StepRunOptions,
+    release: () => void,
+  ): Promise<T> {
+    const { env, keeper, run } = this.scope;
+    const j = env.journal;
+    const sideEffect = options.sideEffect === true;
+    let attempt = 1;
+    const interrupted = rec?.status === "started";
+    if (rec?.status === "retrying") {
+      if ((rec.retryAt ?? 0) > (await j.now())) return this.scope.block(release);
+      attempt = rec.attempt + 1;
+    } else if (rec?.status === "started") {
+      // A side-effecting attempt began and never reported back: the process died mid-step.
+      if (!options.idempotent) {
+        const reason =
+          `step "${id}" was interrupted mid-way (attempt ${rec.attempt}) and may or may not have taken effect; ` +
+          `it is not marked idempotent, so a person must decide: cairn runs retry-step ${run.id} ${id} ` +
+          `or cairn runs skip-step ${run.id} ${id}`;
+        await this.scope.halting(release, () => j.markNeedsAttention(keeper.current, id, reason));
+        env.emit({ type: "run.needs_attention", runId: run.id, stepId: id, reason });
+        this.scope.finish({ type: "halt", outcome: "needs-attention" });
+        return this.scope.stop(release);
+      }
+      attempt = rec.attempt + 1;
+    }
+    if (!(await this.scope.mayStart())) return this.scope.stop(release);
+    this.scope.replaying = false;
+    const start: StepStart = { stepId: id, seq, kind: "run", attempt, startedAt: await j.now(), sideEffect };
+    if (sideEffect) await this.scope.halting(release, () => j.recordIntent(keeper.current, start));
+    env.emit({ type: "step.started", runId: run.id, stepId: id, kind: "run", attempt });
+    const began = performance.now();
+    let value: T;
+    try {
+      value = await this.callBody(id, attempt, interrupted, fn, options.timeout ?? this.defaults.timeout);
+    } catch (err) {
+      if (keeper.signal.aborted) return this.scope.stop(release);
+      return this.failed(start, err, began, options, release);
+    }
+    if (keeper.signal.aborted) return this.scope.stop(release);
+    let encoded;
+    try {
+      encoded = encodePayload(value, `step "${id}" result`, env.maxPayloadBytes);
+    } catch (err) {
+      return this.failed(start, err, began, options, release);
+    }
+    await this.scope.commit(release, async () =>
+      j.commitStep(keeper.current, {
+        ...start,
+        status: "completed",
+        output: encoded,
+        endedAt: await j.now(),
+        ...this.scope.countStored(encoded.bytes),
+      }),
+    );
+    env.emit({
+      type: "step.ended",
+      runId: run.id,
+      stepId: id,
+      kind: "run",
+      attempt,
+      status: "completed",
+      durationMs: performance.now() - began,
+      output: value,
+    });
+    return value;
+  }
+
+  private async callBody<T>(
+    id: string,
+    attempt: number,
+    interrupted: boolean,
+    fn: (ctx: StepRunContext) => T | Promise<T>,
+    timeout: Duration | undefined,
+  ): Promise<T> {
+    const { env, keeper, run } = this.scope;
+    const ctx: StepRunContext = {
+      runId: run.id,
+      stepId: id,
+      attempt,
+      idempotencyKey: `${run.id}:${id}`,
+      signal: keeper.signal,
+      logger: env.logger,
+      interrupted,
+      progress: (data) => env.emit({ type: "step.progress", runId: run.id, stepId: id, data }),
+    };
+    if (timeout === undefined) return fn(ctx);
+    // With a timeout, the body gets its own signal that aborts on timeout or on a lost lease.
+    const ms = toMs(timeout, `step "${id}" timeout`);
+    const controller = new AbortController();
+    const onLost = () => controller.abort(keeper.signal.reason);
+    keeper.signal.addEventListener("abort", onLost, { once: true });
+    const aborted = new Promise<never>((_, reject) => {
+      controller.signal.addEventListener("abort", () => reject(controller.signal.reason as Error), {
+        once: true,
+      });
+    });
+    const timer = setTimeout(
+      () =>
+        controller.abort(new StepTimeoutError(`step "${id}" timed out after ${ms} ms (attempt ${attempt})`)),
+      ms,
+    );
+    try {
+      return await Promise.race([
+        Promise.resolve().then(() => fn({ ...ctx, signal: controller.signal })),
+        aborted,
+      ]);
+    } finally {
+      clearTimeout(timer);
+      keeper.signal.removeEventListener("abort", onLost);
+    }
+  }
+
+  private async failed<T>(
+    start: StepStart,
+    err: unknown,
+    began: number,
+    options: StepRunOptions,
+    release: () => void,
+  ): Promise<T> {
+    const { env, keeper, run } = this.scope;
+    const j = env.journal;
+    const retries = options.retries ?? this.defaults.retries ?? 3;
+    const error = serializeError(err);
+    if (isRetriable(err) && start.attempt <= retries) {
+      return this.scope.halting(release, async () => {
+        const now = await j.now();
+        const delay = retryDelay(err, start.attempt, options, this.defaults.backoff, now);
+        const retryAt = now + delay;
+        this.scope.noteCancel(
+          await j.recordRetry(keeper.current, { ...start, error, endedAt: now, retryAt }),
+        );
+        env.emit({
+          type: "step.retrying",
+          runId: run.id,
+          stepId: start.stepId,
+          attempt: start.attempt,
+          retryAt,
+          error,
+        });
+        return this.scope.block(release);
+      });
+    }
+    await this.scope.commit(release, async () =>
+      j.commitStep(keeper.current, {
+        ...start,
+        status: "failed",
+        error,
+        endedAt: await j.now(),
+      }),
+    );
+    env.emit({
+      type: "step.ended",
+      runId: run.id,
+      stepId: start.stepId,
+      kind: start.kind,
+      attempt: start.attempt,
+      status: "failed",
+      durationMs: performance.now() - began,
+      error,
+    });
+    throw err;
+  }
+}
+
+function retryDelay(
+  err: unknown,
+  attempt: number,
+  options: StepRunOptions,
+  fallback: StepRunOptions["backoff"],
+  now: number,
+): number {
+  if (CairnError.is(err, ErrorCode.RetryAfter)) {
+    const after = (err as unknown as { retryAfter: number | string | Date }).retryAfter;
+    return after instanceof Date ? Math.max(0, after.getTime() - now) : toMs(after, "RetryAfterError delay");
+  }
+  return backoffDelay(attempt, options.backoff ?? fallback);
+}
