@@ -121,7 +121,13 @@ export class ExecutionScope {
       this.checkQuiescent();
     };
     this.active++;
-    const p = work(release);
+    let p: Promise<T>;
+    try {
+      p = work(release);
+    } catch (err) {
+      // Bad arguments found before the work's first await must not leave it counted in flight.
+      p = Promise.reject(err as Error);
+    }
     p.then(release, release);
     return p;
   }

@@ -62,6 +62,24 @@ describe("bad input and changed code", () => {
     expect(run?.storedBytes).toBeGreaterThan(300_000);
   });
 
+  it("a sendEvent with no name or oversized data throws in the handler, and the run still ends", async () => {
+    const wf = workflow("sender", async ({ step }) => {
+      const errors: string[] = [];
+      for (const event of [{ name: "" }, { name: "big", data: "x".repeat(2_000) }])
+        await step.sendEvent(`send-${errors.length}`, event).catch((e: Error) => errors.push(e.message));
+      return errors;
+    });
+    const h = await harness([wf], { maxPayloadBytes: 1_000 });
+    const { runId } = await h.engine.start(wf);
+    await h.drain();
+    const run = await h.journal.getRun("default", runId);
+    expect(run?.status).toBe("completed");
+    expect(run?.output).toEqual([
+      expect.stringContaining("sendEvent needs an event with a name"),
+      expect.stringContaining('step "send-1" event data'),
+    ]);
+  });
+
   it("a corrupt row fails its own run with a clear error and leaves others untouched", async () => {
     const c = new Counter();
     const wf = workflow("two-part", async ({ step }) => {
