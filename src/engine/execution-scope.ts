@@ -126,7 +126,7 @@ export class ExecutionScope {
       p = work(release);
     } catch (err) {
       // Bad arguments found before the work's first await must not leave it counted in flight.
-      p = Promise.reject(err);
+      p = Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     p.then(release, release);
     return p;
