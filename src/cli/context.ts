@@ -33,7 +33,10 @@ export async function openContext(args: Parsed): Promise<CliContext> {
   const agents = collectAgents(config, configPath ? dirname(configPath) : cwd);
   const storeUrl =
     (args.values.store as string | undefined) ?? process.env.CAIRN_STORE ?? config.store ?? DEFAULT_STORE;
-  const journal = await openJournalAsync(storeUrl);
+  const journal = await openJournalAsync(
+    storeUrl,
+    config.storeConnections ? { pool: { max: config.storeConnections } } : {},
+  );
   const workspace = config.workspace ?? "default";
   const engine = new Engine({
     journal,

@@ -19,6 +19,11 @@ export interface CairnConfig {
   approvals?: { webhook?: ApprovalWebhookOptions };
   /** Store URL; `CAIRN_STORE` overrides it. Default `sqlite:.cairn/cairn.db`. */
   store?: string;
+  /**
+   * PostgreSQL: connections each process may open to the store (its pool), besides a worker's
+   * one listening connection. Default 10.
+   */
+  storeConnections?: number;
   /** Default "default". */
   workspace?: string;
   /** Largest single payload stored, in bytes. Default 256 MiB. */
@@ -54,6 +59,7 @@ export function validateConfig(config: unknown, source: string): CairnConfig {
     "tools",
     "approvals",
     "store",
+    "storeConnections",
     "workspace",
     "maxPayloadBytes",
     "runStorageBudgetBytes",
@@ -106,6 +112,13 @@ export function validateConfig(config: unknown, source: string): CairnConfig {
     if (v !== undefined && (typeof v !== "number" || !Number.isFinite(v) || v <= 0)) {
       throw new ConfigError(`${source}: "${key}" must be a positive number`);
     }
+  }
+  const connections = c.storeConnections;
+  if (
+    connections !== undefined &&
+    (typeof connections !== "number" || !Number.isInteger(connections) || connections < 1)
+  ) {
+    throw new ConfigError(`${source}: "storeConnections" must be a whole number >= 1`);
   }
   return c;
 }

@@ -1,14 +1,17 @@
+import pg from "pg";
+import { encodePayload } from "../../src/shared/payload.js";
+import { PostgresJournal } from "../../src/store/postgres/postgres-journal.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PostgresServer } from "../support/postgres-server.js";
 import { startPostgres } from "../support/postgres-server.js";
 import { countingConfig, Project } from "./project.js";
 
-let pg: PostgresServer;
+let server: PostgresServer;
 beforeAll(async () => {
-  pg = await startPostgres();
+  server = await startPostgres();
 }, 60_000);
 afterAll(async () => {
-  await pg?.stop();
+  await server?.stop();
 });
 
 describe("the CLI on a PostgreSQL store", () => {
@@ -22,7 +25,7 @@ const three = workflow("three", async ({ step }) => {
 export default defineConfig({ workflows: [three] });
 `),
     );
-    const env = { CAIRN_STORE: pg.url };
+    const env = { CAIRN_STORE: server.url };
     const killed = await p.runAndKill(["run", "three"], /✓ a /, { env });
     expect(killed.signal).toBe("SIGKILL");
     const runId = /run (run_\w+)/.exec(killed.stdout)![1]!;
@@ -32,8 +35,53 @@ export default defineConfig({ workflows: [three] });
     const parsed = JSON.parse(shown.stdout) as { run: { status: string; output: unknown } };
     expect(parsed.run).toMatchObject({ status: "completed", output: "done" });
     expect(p.executions().get("a")).toBe(1);
-    const bad = await p.run(["runs", "ls"], { CAIRN_STORE: pg.url.replace(/:\d+\//, ":1/") });
+    const bad = await p.run(["runs", "ls"], { CAIRN_STORE: server.url.replace(/:\d+\//, ":1/") });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/cannot|refused|connect/i);
+  }, 60_000);
+
+  it("a worker opens no more connections than storeConnections (plus its listener)", async () => {
+    const p = new Project(
+      countingConfig(`
+const slow = workflow("slow", async ({ step }) => {
+  for (const s of ["a", "b", "c"]) await step.run(s, () => pause(50));
+});
+export default defineConfig({ workflows: [slow], storeConnections: 2 });
+`),
+    );
+    const admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+    try {
+      await admin.query("CREATE DATABASE connections");
+      const env = { CAIRN_STORE: server.urlFor("connections") };
+      const journal = await PostgresJournal.open({ url: env.CAIRN_STORE, max: 1 });
+      for (let i = 0; i < 20; i++)
+        await journal.createRun({
+          id: `run_${i}`,
+          workspace: "default",
+          workflow: "slow",
+          input: encodePayload({}, "input"),
+        });
+      await journal.close();
+      let most = 0;
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          const { rows } = await admin.query<{ n: string }>(
+            "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = 'connections' AND application_name = 'cairn'",
+          );
+          most = Math.max(most, Number(rows[0]!.n));
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      })();
+      const worker = await p.run(["worker", "--once", "--concurrency", "20"], env);
+      sampling = false;
+      await sampler;
+      expect(worker.stdout).toContain("20 executions (20 completed)");
+      expect(most).toBeGreaterThan(0);
+      expect(most).toBeLessThanOrEqual(2);
+    } finally {
+      await admin.end();
+    }
   }, 60_000);
 });
