@@ -5,7 +5,7 @@ import { stderrLogger } from "../shared/logger.js";
 import { DEFAULT_MAX_PAYLOAD_BYTES, encodePayload } from "../shared/payload.js";
 import { serializeError } from "../shared/serialized-error.js";
 import type { Journal, SendEventResult } from "../store/journal.js";
-import type { ApprovalRecord, Lease, NewRun, RunStatus } from "../store/records.js";
+import type { ApprovalRecord, JournalEntry, Lease, NewRun, RunStatus } from "../store/records.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { hostPrefix, isOwnerDead, newOwnerId } from "./owner.js";
 import type { Progress, ProgressListener } from "./progress.js";
@@ -13,6 +13,8 @@ import type { ExecutionEnv, ExecutionOutcome } from "./run-execution.js";
 import { RunExecution } from "./run-execution.js";
 import type { EventToSend } from "./step.js";
 import type { Workflow } from "./workflow.js";
+import type { FollowOptions } from "./run-log.js";
+import { followRunLog } from "./run-log.js";
 import { isWorkflow } from "./workflow.js";
 
 export interface EngineOptions {
@@ -237,6 +239,14 @@ export class Engine {
         this.triggersFor(event.name, event.data ?? null, id),
       )
       .then((r) => this.runnable(r));
+  }
+
+  /**
+   * A run's log as it grows, from whichever process executes it: entries as they are written,
+   * then the run's final status. See `FollowOptions`.
+   */
+  follow(runId: string, options: FollowOptions = {}): AsyncGenerator<JournalEntry, RunStatus | undefined> {
+    return followRunLog(this.journal, this.workspace, runId, options);
   }
 
   /** Cancels a run (and its children): at once when not running, else at its next step. */

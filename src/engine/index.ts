@@ -10,6 +10,7 @@ export type {
 } from "./step.js";
 export type { BackoffOptions } from "./backoff.js";
 export { Engine } from "./engine.js";
+export type { FollowOptions } from "./run-log.js";
 export type { EngineOptions, StartOptions, StartResult, ApprovalDecisionInput } from "./engine.js";
 export { Worker } from "./worker.js";
 export type { WorkerOptions, DrainResult } from "./worker.js";
