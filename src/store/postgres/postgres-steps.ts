@@ -1,3 +1,4 @@
+import { stepRowValues, stepUpsertSql } from "../step-row.js";
 import { ErrorCode, NotFoundError } from "../../shared/errors.js";
 import { decodePayload } from "../../shared/payload.js";
 import type { SerializedError } from "../../shared/serialized-error.js";
@@ -104,29 +105,16 @@ export class PgSteps {
     retryAt: number | null,
   ): Promise<void> {
     await sql.run(
-      `INSERT INTO steps (workspace, run_id, step_id, seq, kind, status, attempt, output_json, output_blob, output_bytes,
-         error_json, started_at, ended_at, retry_at, side_effect)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-       ON CONFLICT (workspace, run_id, step_id) DO UPDATE SET status = excluded.status, attempt = excluded.attempt,
-         output_json = excluded.output_json, output_blob = excluded.output_blob, output_bytes = excluded.output_bytes,
-         error_json = excluded.error_json, ended_at = excluded.ended_at, retry_at = excluded.retry_at`,
-      [
-        lease.workspace,
-        lease.runId,
-        step.stepId,
-        step.seq,
-        step.kind,
+      stepUpsertSql((n) => `$${n}`),
+      stepRowValues(lease, step, {
         status,
-        step.attempt,
         outputJson,
         outputBlob,
         outputBytes,
         errorJson,
-        step.startedAt,
         endedAt,
         retryAt,
-        step.sideEffect ? 1 : 0,
-      ],
+      }),
     );
   }
 

@@ -1,3 +1,4 @@
+import { stepRowValues, stepUpsertSql } from "../step-row.js";
 import { ErrorCode, NotFoundError } from "../../shared/errors.js";
 import type { SerializedError } from "../../shared/serialized-error.js";
 import { Entry } from "../entry-types.js";
@@ -83,30 +84,17 @@ export class SqliteSteps {
     retryAt: number | null,
   ): void {
     this.store
-      .sql(
-        `INSERT INTO steps (workspace, run_id, step_id, seq, kind, status, attempt, output_json, output_blob, output_bytes,
-         error_json, started_at, ended_at, retry_at, side_effect)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (workspace, run_id, step_id) DO UPDATE SET status = excluded.status, attempt = excluded.attempt,
-         output_json = excluded.output_json, output_blob = excluded.output_blob, output_bytes = excluded.output_bytes,
-         error_json = excluded.error_json, ended_at = excluded.ended_at, retry_at = excluded.retry_at`,
-      )
+      .sql(stepUpsertSql(() => "?"))
       .run(
-        lease.workspace,
-        lease.runId,
-        step.stepId,
-        step.seq,
-        step.kind,
-        status,
-        step.attempt,
-        outputJson,
-        outputBlob,
-        outputBytes,
-        errorJson,
-        step.startedAt,
-        endedAt,
-        retryAt,
-        step.sideEffect ? 1 : 0,
+        ...stepRowValues(lease, step, {
+          status,
+          outputJson,
+          outputBlob,
+          outputBytes,
+          errorJson,
+          endedAt,
+          retryAt,
+        }),
       );
   }
 
