@@ -83,19 +83,17 @@ export class SqliteSteps {
     endedAt: number | null,
     retryAt: number | null,
   ): void {
-    this.store
-      .sql(stepUpsertSql(() => "?"))
-      .run(
-        ...stepRowValues(lease, step, {
-          status,
-          outputJson,
-          outputBlob,
-          outputBytes,
-          errorJson,
-          endedAt,
-          retryAt,
-        }),
-      );
+    this.store.sql(stepUpsertSql(() => "?")).run(
+      ...stepRowValues(lease, step, {
+        status,
+        outputJson,
+        outputBlob,
+        outputBytes,
+        errorJson,
+        endedAt,
+        retryAt,
+      }),
+    );
   }
 
   commit(lease: Lease, commit: StepCommit): CommitOutcome {
