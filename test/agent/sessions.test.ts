@@ -146,6 +146,8 @@ describe("agent memory", () => {
     const a = chat({ model, memory: true });
     const h = await harness([a.workflow]);
     await sendToAgent(h.engine, a, { message: "remember: I like my coffee black", user: "ada" });
+    // Saved before it is asked for: runs drained together may run in any order.
+    await h.drain();
     await sendToAgent(h.engine, a, { message: "how do I take my coffee?", user: "ada" });
     await sendToAgent(h.engine, a, { message: "how do I take my coffee?", user: "bob" });
     await h.drain();
