@@ -1,11 +1,11 @@
 import { CorruptPayloadError, ErrorCode, LeaseLostError, NotFoundError } from "../../shared/errors.js";
 import { decodePayload } from "../../shared/payload.js";
-import type { SerializedError } from "../../shared/serialized-error.js";
 import { Entry } from "../entry-types.js";
+import { approvalSettled, childSettled, eventSettled, TIMED_OUT, waitEndedData } from "../wait-outcome.js";
 import type { CommitOutcome, NewWait, StepStart, WaitOutcome } from "../journal.js";
-import type { Lease, RunStatus, WaitRecord } from "../records.js";
+import type { Lease, WaitRecord } from "../records.js";
 import type { WaitRow } from "../sqlite/rows.js";
-import { parseJsonColumn, toWait } from "../sqlite/rows.js";
+import { toWait } from "../sqlite/rows.js";
 import type { Sql } from "./database.js";
 import { log } from "./log.js";
 import { payloadText, putPayload } from "./payloads.js";
@@ -120,12 +120,10 @@ export class PgWaits {
         approval = await this.approvals.expire(sql, ws, wait.approval_id, now);
       }
       if (approval === undefined || approval.status === "pending") return { status: "pending" };
-      outcome = { status: "approval", approval };
-      text = JSON.stringify(approval);
+      ({ outcome, text } = approvalSettled(approval));
     } else if (wait.resolved_at !== null && wait.event_id !== null) {
       const event = await this.events.record(sql, ws, wait.event_id);
-      outcome = { status: "event", event };
-      text = JSON.stringify({ id: event.id, name: event.name, data: event.data, at: event.at });
+      ({ outcome, text } = eventSettled(event));
     } else if (wait.resolved_at !== null && wait.child_run_id !== null) {
       const child = await sql.one<RunWithPayloads>(
         `${RUN_WITH_PAYLOADS} WHERE r.workspace = $1 AND r.id = $2`,
@@ -140,18 +138,9 @@ export class PgWaits {
         payloadText(child.output_json, child.output_blob, child.output_data, label),
         label,
       );
-      const error = parseJsonColumn<SerializedError>(child.error_json, `run ${child.id} error`);
-      outcome = {
-        status: "child",
-        childRunId: child.id,
-        childStatus: child.status as RunStatus,
-        output,
-        error,
-      };
-      text = JSON.stringify({ childRunId: child.id, status: child.status, output, error });
+      ({ outcome, text } = childSettled(child, output));
     } else if (wait.due_at !== null && wait.due_at <= now) {
-      outcome = { status: "timeout" };
-      text = "null";
+      ({ outcome, text } = TIMED_OUT);
     } else {
       return { status: "pending" };
     }
@@ -167,13 +156,7 @@ export class PgWaits {
          WHERE workspace = $5 AND run_id = $6 AND step_id = $7`,
       [json, blob, bytes, now, ws, runId, stepId],
     );
-    await log(sql, ws, runId, Entry.StepEnded, stepId, now, {
-      kind: step.kind,
-      status: "completed",
-      attempt: step.attempt,
-      durationMs: now - step.started_at,
-      outcome: outcome.status,
-    });
+    await log(sql, ws, runId, Entry.StepEnded, stepId, now, waitEndedData(step, now, outcome));
     return outcome;
   }
 }

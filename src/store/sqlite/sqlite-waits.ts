@@ -1,15 +1,15 @@
 import { CorruptPayloadError, ErrorCode, LeaseLostError, NotFoundError } from "../../shared/errors.js";
-import type { SerializedError } from "../../shared/serialized-error.js";
 import { Entry } from "../entry-types.js";
+import { approvalSettled, childSettled, eventSettled, TIMED_OUT, waitEndedData } from "../wait-outcome.js";
 import type { CommitOutcome, NewWait, StepStart, WaitOutcome } from "../journal.js";
-import type { Lease, RunStatus, WaitRecord } from "../records.js";
+import type { Lease, WaitRecord } from "../records.js";
 import type { SqliteApprovals } from "./sqlite-approvals.js";
 import type { SqliteEvents } from "./sqlite-events.js";
 import type { SqliteStore } from "./sqlite-store.js";
 import type { SqliteRuns } from "./sqlite-runs.js";
 import type { SqliteSteps } from "./sqlite-steps.js";
 import type { StepRow, WaitRow } from "./rows.js";
-import { parseJsonColumn, toWait } from "./rows.js";
+import { toWait } from "./rows.js";
 
 /**
  * Waits on the SQLite journal: a step that waits for an event, a child run, an approval or a
@@ -121,12 +121,10 @@ export class SqliteWaits {
         approval = this.approvals.expire(ws, wait.approval_id, now);
       }
       if (approval === undefined || approval.status === "pending") return { status: "pending" };
-      outcome = { status: "approval", approval };
-      text = JSON.stringify(approval);
+      ({ outcome, text } = approvalSettled(approval));
     } else if (wait.resolved_at !== null && wait.event_id !== null) {
       const event = this.events.record(ws, wait.event_id);
-      outcome = { status: "event", event };
-      text = JSON.stringify({ id: event.id, name: event.name, data: event.data, at: event.at });
+      ({ outcome, text } = eventSettled(event));
     } else if (wait.resolved_at !== null && wait.child_run_id !== null) {
       const child = this.runs.row(ws, wait.child_run_id);
       if (child === undefined)
@@ -139,18 +137,9 @@ export class SqliteWaits {
         child.output_blob,
         `run ${child.id} output`,
       );
-      const error = parseJsonColumn<SerializedError>(child.error_json, `run ${child.id} error`);
-      outcome = {
-        status: "child",
-        childRunId: child.id,
-        childStatus: child.status as RunStatus,
-        output,
-        error,
-      };
-      text = JSON.stringify({ childRunId: child.id, status: child.status, output, error });
+      ({ outcome, text } = childSettled(child, output));
     } else if (wait.due_at !== null && wait.due_at <= now) {
-      outcome = { status: "timeout" };
-      text = "null";
+      ({ outcome, text } = TIMED_OUT);
     } else {
       return { status: "pending" };
     }
@@ -170,13 +159,7 @@ export class SqliteWaits {
        WHERE workspace = ? AND run_id = ? AND step_id = ?`,
       )
       .run(json, blob, bytes, now, ws, runId, stepId);
-    this.store.log.append(ws, runId, Entry.StepEnded, stepId, now, {
-      kind: step.kind,
-      status: "completed",
-      attempt: step.attempt,
-      durationMs: now - step.started_at,
-      outcome: outcome.status,
-    });
+    this.store.log.append(ws, runId, Entry.StepEnded, stepId, now, waitEndedData(step, now, outcome));
     return outcome;
   }
 }
