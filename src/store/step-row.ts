@@ -1,5 +1,8 @@
+import { ErrorCode, NotFoundError } from "../shared/errors.js";
 import type { StepStart } from "./journal.js";
 import type { Lease } from "./records.js";
+import type { RunRow, StepRow } from "./sqlite/rows.js";
+import { stepKind } from "./sqlite/rows.js";
 
 /** What a step row holds besides the step's identity, as one attempt leaves it. */
 export interface StepRowState {
@@ -45,4 +48,37 @@ export function stepRowValues(lease: Lease, step: StepStart, row: StepRowState):
     row.retryAt,
     step.sideEffect ? 1 : 0,
   ];
+}
+
+/**
+ * The step a person decides on in a needs-attention run (`cairn runs retry-step|skip-step`):
+ * refused with a clear error unless the run waits for that decision. Returns a lease at the
+ * run's epoch (nobody holds it) and the step as it started, to record the interrupted attempt.
+ */
+export function attentionStep(
+  workspace: string,
+  runId: string,
+  stepId: string,
+  run: RunRow | undefined,
+  step: StepRow | undefined,
+): { lease: Lease; start: StepStart } {
+  if (run === undefined)
+    throw new NotFoundError(ErrorCode.RunNotFound, `no run ${runId} in workspace ${workspace}`);
+  if (run.status !== "needs-attention" || step === undefined || step.status !== "started") {
+    throw new NotFoundError(
+      ErrorCode.StepNotFound,
+      `run ${runId} has no step "${stepId}" waiting for a decision (run is ${run.status}); see \`cairn runs show ${runId}\``,
+    );
+  }
+  return {
+    lease: { workspace, runId, owner: "", epoch: run.lease_epoch, expiresAt: 0 },
+    start: {
+      stepId,
+      seq: step.seq,
+      kind: stepKind(step.kind),
+      attempt: step.attempt,
+      startedAt: step.started_at,
+      sideEffect: true,
+    },
+  };
 }

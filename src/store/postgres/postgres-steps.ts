@@ -1,5 +1,4 @@
-import { stepRowValues, stepUpsertSql } from "../step-row.js";
-import { ErrorCode, NotFoundError } from "../../shared/errors.js";
+import { attentionStep, stepRowValues, stepUpsertSql } from "../step-row.js";
 import { decodePayload } from "../../shared/payload.js";
 import type { SerializedError } from "../../shared/serialized-error.js";
 import { Entry } from "../entry-types.js";
@@ -184,25 +183,13 @@ export class PgSteps {
     action: AttentionAction,
   ): Promise<void> {
     const { sql, now } = t;
-    const run = await this.runs.row(sql, workspace, runId, true);
-    if (run === undefined)
-      throw new NotFoundError(ErrorCode.RunNotFound, `no run ${runId} in workspace ${workspace}`);
-    const step = await this.row(sql, workspace, runId, stepId);
-    if (run.status !== "needs-attention" || step === undefined || step.status !== "started") {
-      throw new NotFoundError(
-        ErrorCode.StepNotFound,
-        `run ${runId} has no step "${stepId}" waiting for a decision (run is ${run.status}); see \`cairn runs show ${runId}\``,
-      );
-    }
-    const lease: Lease = { workspace, runId, owner: "", epoch: run.lease_epoch, expiresAt: 0 };
-    const start: StepStart = {
+    const { lease, start } = attentionStep(
+      workspace,
+      runId,
       stepId,
-      seq: step.seq,
-      kind: stepKind(step.kind),
-      attempt: step.attempt,
-      startedAt: step.started_at,
-      sideEffect: true,
-    };
+      await this.runs.row(sql, workspace, runId, true),
+      await this.row(sql, workspace, runId, stepId),
+    );
     await this.insertAttempt(sql, lease, start, now, null, action.action === "skip" ? "skipped" : "crashed");
     if (action.action === "skip") {
       const [json, blob] = await putPayload(t, workspace, action.output);
@@ -215,7 +202,7 @@ export class PgSteps {
       // The next attempt runs with the same idempotency key.
       await this.upsert(sql, lease, start, "retrying", null, null, 0, null, null, now);
       await log(sql, workspace, runId, Entry.StepRetrying, stepId, now, {
-        attempt: step.attempt,
+        attempt: start.attempt,
         byOperator: true,
       });
     }

@@ -1,5 +1,4 @@
-import { stepRowValues, stepUpsertSql } from "../step-row.js";
-import { ErrorCode, NotFoundError } from "../../shared/errors.js";
+import { attentionStep, stepRowValues, stepUpsertSql } from "../step-row.js";
 import type { SerializedError } from "../../shared/serialized-error.js";
 import { Entry } from "../entry-types.js";
 import type { AttentionAction, CommitOutcome, StepCommit, StepRetry, StepStart } from "../journal.js";
@@ -171,27 +170,15 @@ export class SqliteSteps {
 
   resolveAttention(workspace: string, runId: string, stepId: string, action: AttentionAction): void {
     const now = this.store.clock.now();
-    const run = this.runs.row(workspace, runId);
-    if (run === undefined)
-      throw new NotFoundError(ErrorCode.RunNotFound, `no run ${runId} in workspace ${workspace}`);
-    const step = this.store
-      .sql("SELECT * FROM steps WHERE workspace = ? AND run_id = ? AND step_id = ?")
-      .get(workspace, runId, stepId) as StepRow | undefined;
-    if (run.status !== "needs-attention" || step === undefined || step.status !== "started") {
-      throw new NotFoundError(
-        ErrorCode.StepNotFound,
-        `run ${runId} has no step "${stepId}" waiting for a decision (run is ${run.status}); see \`cairn runs show ${runId}\``,
-      );
-    }
-    const lease: Lease = { workspace, runId, owner: "", epoch: run.lease_epoch, expiresAt: 0 };
-    const start: StepStart = {
+    const { lease, start } = attentionStep(
+      workspace,
+      runId,
       stepId,
-      seq: step.seq,
-      kind: stepKind(step.kind),
-      attempt: step.attempt,
-      startedAt: step.started_at,
-      sideEffect: true,
-    };
+      this.runs.row(workspace, runId),
+      this.store
+        .sql("SELECT * FROM steps WHERE workspace = ? AND run_id = ? AND step_id = ?")
+        .get(workspace, runId, stepId) as StepRow | undefined,
+    );
     this.insertAttempt(lease, start, now, null, action.action === "skip" ? "skipped" : "crashed");
     if (action.action === "skip") {
       const [json, blob] = this.store.payloads.put(workspace, action.output, now);
@@ -202,9 +189,9 @@ export class SqliteSteps {
       });
     } else {
       // The next attempt runs with the same idempotency key.
-      this.upsert(lease, { ...start, attempt: step.attempt }, "retrying", null, null, 0, null, null, now);
+      this.upsert(lease, start, "retrying", null, null, 0, null, null, now);
       this.store.log.append(workspace, runId, Entry.StepRetrying, stepId, now, {
-        attempt: step.attempt,
+        attempt: start.attempt,
         byOperator: true,
       });
     }
