@@ -55,7 +55,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   // Durable: the database is crashed on purpose, and must keep every commit it acknowledged.
   const server = await startPostgres({ durable: true });
   const proxy = await startTcpProxy(server.port);
-  const workers: Worker[] = [];
+  const workers: WorkerProcess[] = [];
   const closers: (() => Promise<void>)[] = [];
   try {
     const admin = new pg.Client({ connectionString: server.url });
@@ -77,7 +77,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const client = new Engine({ journal: clientJournal, workflows: chaosWorkflows, logger: silentLogger });
 
     const env = { ...process.env, CAIRN_STORE: proxiedUrl, CAIRN_CHAOS_LOG: execLog };
-    for (let i = 0; i < options.workers; i++) workers.push(new Worker(i, dir, env));
+    for (let i = 0; i < options.workers; i++) workers.push(new WorkerProcess(i, dir, env));
     say(`${options.workers} workers on ${server.url.replace(/\/postgres$/, "/chaos")} (through a proxy)`);
 
     const faults = new Faults(say);
@@ -158,7 +158,7 @@ class Faults {
 }
 
 /** One `cairn worker` process slot: started, killed and started again. */
-class Worker {
+class WorkerProcess {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
   frozen = false;
@@ -308,7 +308,7 @@ async function decideApprovals(
   }
 }
 
-async function killer(workers: Worker[], everyMs: number, until: number, faults: Faults) {
+async function killer(workers: WorkerProcess[], everyMs: number, until: number, faults: Faults) {
   while (Date.now() + everyMs < until) {
     await sleep(everyMs * (0.5 + Math.random()));
     const candidates = workers.filter((w) => !w.frozen);
@@ -331,9 +331,15 @@ async function outage(proxy: TcpProxy, at: number, ms: number, faults: Faults) {
 }
 
 /** Freezes the worker that has just begun a step (so it holds a step in flight) past its lease. */
-async function zombie(workers: Worker[], execLog: string, at: number, frozenMs: number, faults: Faults) {
+async function zombie(
+  workers: WorkerProcess[],
+  execLog: string,
+  at: number,
+  frozenMs: number,
+  faults: Faults,
+) {
   await sleep(Math.max(0, at - Date.now()));
-  let victim: Worker | undefined;
+  let victim: WorkerProcess | undefined;
   const lookUntil = Date.now() + 20_000;
   let seen = statSync(execLog).size;
   while (victim === undefined && Date.now() < lookUntil) {
