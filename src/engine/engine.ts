@@ -6,6 +6,7 @@ import { DEFAULT_MAX_PAYLOAD_BYTES, encodePayload } from "../shared/payload.js";
 import { serializeError } from "../shared/serialized-error.js";
 import type { Journal, SendEventResult } from "../store/journal.js";
 import type { ApprovalRecord, JournalEntry, Lease, NewRun, RunStatus } from "../store/records.js";
+import { triggeredRuns } from "./event-triggers.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { hostPrefix, isOwnerDead, newOwnerId } from "./owner.js";
 import type { Progress, ProgressListener } from "./progress.js";
@@ -217,12 +218,13 @@ export class Engine {
   }
 
   private triggersFor(eventName: string, data: unknown, eventId: string): NewRun[] {
-    const runs: NewRun[] = [];
-    for (const wf of this.registry.values()) {
-      if (!wf.options.triggers?.some((t) => t.event === eventName)) continue;
-      runs.push(this.newRun(wf, data, { idempotencyKey: `event:${eventId}` }));
-    }
-    return runs;
+    const newRun = (wf: Workflow, input: unknown, extra: Partial<NewRun>) => this.newRun(wf, input, extra);
+    return triggeredRuns(
+      this.registry.values(),
+      { name: eventName, id: eventId, data },
+      newRun,
+      this.workspace,
+    );
   }
 
   /** Stores an event: resumes the runs waiting for it and starts the workflows it triggers. */

@@ -160,7 +160,13 @@ export function waitTests(get: () => Ctx): void {
       await waitForEvent(c, b, "paid");
       await c.journal.suspendRun(b);
       const again = await c.journal.sendEvent(WS, { ...event, data: encodePayload({ n: 2 }, "d") }, []);
-      expect(again).toEqual({ eventId: "evt_same", created: false, resumedRuns: [], startedRuns: [] });
+      expect(again).toEqual({
+        eventId: "evt_same",
+        created: false,
+        resumedRuns: [],
+        startedRuns: [],
+        failedRuns: [],
+      });
       expect((await c.journal.getWait(WS, b.runId, "paid"))?.resolvedAt).toBeNull();
       const events = await c.journal.listEvents(WS, { name: "order.paid" });
       expect(events).toEqual([
