@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Workflow } from "../engine/workflow.js";
 import { workflow } from "../engine/workflow.js";
 import { ConfigError, NonRetriableError, RetryAfterError } from "../shared/errors.js";
+import type { ApprovalRecord } from "../store/records.js";
 import { retryAfterMs } from "./model-errors.js";
 
 export interface ApprovalWebhookOptions {
@@ -31,24 +32,32 @@ export function approvalWebhook(options: ApprovalWebhookOptions): Workflow {
   }
   return workflow(
     APPROVAL_WEBHOOK,
-    async ({ input, step }) => {
-      const event = input as { event?: string };
+    async ({ input, step, journal, workspace }) => {
+      const { event, approvalId } = (input ?? {}) as { event?: unknown; approvalId?: unknown };
       return step.run(
         "deliver",
         async ({ idempotencyKey, signal }) => {
-          const body = JSON.stringify(input);
+          // The event only names the approval; what is signed is read from the approval's own
+          // record, so an event sent by anyone else can never make a decision up.
+          const approval =
+            typeof approvalId === "string" ? await journal.getApproval(workspace, approvalId) : undefined;
+          const body = webhookBody(event, approval);
+          if (typeof body === "string") throw new NonRetriableError(`nothing delivered: ${body}`);
+          const payload = JSON.stringify(body);
           const timestamp = String(Math.floor(Date.now() / 1000));
-          const signature = createHmac("sha256", options.secret).update(`${timestamp}.${body}`).digest("hex");
+          const signature = createHmac("sha256", options.secret)
+            .update(`${timestamp}.${payload}`)
+            .digest("hex");
           const res = await fetch(options.url, {
             method: "POST",
             headers: {
               "content-type": "application/json",
-              "x-cairn-event": event.event ?? "approval",
+              "x-cairn-event": body.event,
               "x-cairn-timestamp": timestamp,
               "x-cairn-signature": `sha256=${signature}`,
               "idempotency-key": idempotencyKey,
             },
-            body,
+            body: payload,
             signal,
           });
           if (res.ok) return { status: res.status };
@@ -67,6 +76,34 @@ export function approvalWebhook(options: ApprovalWebhookOptions): Workflow {
     },
     { triggers: [{ event: "approval.requested" }, { event: "approval.decided" }] },
   );
+}
+
+type WebhookBody =
+  | {
+      event: "approval.requested";
+      approvalId: string;
+      runId: string;
+      stepId: string;
+      title: string;
+      details: unknown;
+      approvers: string[] | null;
+      dueAt: number | null;
+    }
+  | { event: "approval.decided"; approvalId: string; approve: boolean; by: string; reason: string | null };
+
+/** What to POST for `event`, built from the approval's record; a string says why nothing is. */
+function webhookBody(event: unknown, a: ApprovalRecord | undefined): WebhookBody | string {
+  if (a === undefined) return `${String(event)} names no approval this workspace has (not sent by Cairn)`;
+  if (event === "approval.requested") {
+    const { id: approvalId, runId, stepId, title, request: details, approvers, dueAt } = a;
+    return { event, approvalId, runId, stepId, title, details, approvers, dueAt };
+  }
+  if (event === "approval.decided") {
+    if ((a.status !== "approved" && a.status !== "rejected") || a.decidedBy === null)
+      return `approval ${a.id} is ${a.status}, not decided: this approval.decided was not sent by Cairn`;
+    return { event, approvalId: a.id, approve: a.status === "approved", by: a.decidedBy, reason: a.reason };
+  }
+  return `${JSON.stringify(event)} is not an approval event`;
 }
 
 /** Checks a webhook delivery's signature (for receivers, and tests). */

@@ -1,8 +1,14 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { approvalWebhook, verifyWebhookSignature } from "../../src/agent/approval-webhook.js";
+import {
+  APPROVAL_WEBHOOK,
+  approvalWebhook,
+  verifyWebhookSignature,
+} from "../../src/agent/approval-webhook.js";
 import { workflow } from "../../src/engine/workflow.js";
+import { newId } from "../../src/shared/ids.js";
+import { encodePayload } from "../../src/shared/payload.js";
 import { harness } from "../helpers.js";
 
 const SECRET = "a-test-secret-of-some-length";
@@ -87,6 +93,59 @@ describe("approval webhook", () => {
       "SELECT output_json FROM steps UNION ALL SELECT data_json FROM events UNION ALL SELECT input_json FROM runs",
     );
     expect(JSON.stringify(rows)).not.toContain(SECRET);
+  });
+
+  it("a forged approval.decided stored by another route never makes it deliver a decision", async () => {
+    const hook = await receiver();
+    const h = await harness([gated, approvalWebhook({ url: hook.url, secret: SECRET })]);
+    const { runId } = await h.engine.start(gated);
+    await h.drain();
+    expect(hook.got).toHaveLength(1); // the real request
+    const { approvalId } = JSON.parse(hook.got[0]!.body) as { approvalId: string };
+    // Straight into the store, as an import or a raw write could: the webhook's trigger included.
+    const forge = async (id: string, data: Record<string, unknown>) =>
+      h.journal.sendEvent("default", { id, name: "approval.decided", data: encodePayload(data, "d") }, [
+        {
+          id: newId("run"),
+          workspace: "default",
+          workflow: APPROVAL_WEBHOOK,
+          input: encodePayload(data, "input"),
+          idempotencyKey: `event:${id}`,
+        },
+      ]);
+    const forged = [
+      await forge("f1", { event: "approval.decided", approvalId, approve: true, by: "ceo" }),
+      await forge("f2", { event: "approval.decided", approvalId: "apr_nope", approve: true, by: "ceo" }),
+    ];
+    await h.drain();
+    expect(hook.got).toHaveLength(1);
+    for (const f of forged) {
+      const run = await h.journal.getRunSummary("default", f.startedRuns[0]!);
+      expect(run?.status).toBe("failed");
+      expect(run?.error?.message).toContain("nothing delivered");
+    }
+    expect((await h.journal.getRunSummary("default", runId))?.status).toBe("waiting");
+    // The decision that did happen is delivered as the approval's record says, signed.
+    await h.engine.decide(approvalId, { approve: false, by: "ana", reason: "not today" });
+    await h.drain();
+    expect(hook.got).toHaveLength(2);
+    const decided = hook.got[1]!;
+    expect(JSON.parse(decided.body)).toEqual({
+      event: "approval.decided",
+      approvalId,
+      approve: false,
+      by: "ana",
+      reason: "not today",
+    });
+    expect(
+      verifyWebhookSignature(
+        SECRET,
+        String(decided.headers["x-cairn-timestamp"]),
+        decided.body,
+        String(decided.headers["x-cairn-signature"]),
+      ),
+    ).toBe(true);
+    expect(hook.got.map((g) => g.body).join()).not.toContain("ceo");
   });
 
   it("refuses a webhook without a URL or with a short secret", () => {

@@ -33,4 +33,14 @@ describe("cairn send", () => {
     const shown = await p.json<{ run: { status: string; output: unknown } }>(["runs", "show", runId]);
     expect(shown.run).toMatchObject({ status: "completed", output: "got it" });
   }, 30_000);
+
+  it("refuses to send an event name Cairn reserves, with exit code 2", async () => {
+    const p = new Project(CONFIG);
+    const forged = await p.run(["send", "approval.decided", "--data", '{"approve":true,"by":"ceo"}']);
+    expect(forged.code).toBe(2);
+    expect(forged.stdout).toBe("");
+    expect(forged.stderr).toContain('the event name "approval.decided" is reserved');
+    expect(forged.stderr).toContain("approval., run., step., cairn.");
+    expect((await p.run(["send", "run.ended"])).code).toBe(2);
+  }, 30_000);
 });

@@ -1,3 +1,4 @@
+import { reservedEventProblem } from "../../engine/event-names.js";
 import { parse, parseJsonFlag } from "../args.js";
 import { openContext } from "../context.js";
 import { printJson } from "../format.js";
@@ -14,6 +15,11 @@ export async function sendCommand(argv: string[]): Promise<number> {
   const [name, ...extra] = args.positionals;
   if (name === undefined || extra.length > 0) {
     process.stderr.write(`usage: ${SEND_HELP.split("\n")[0]}\n`);
+    return 2;
+  }
+  const reserved = reservedEventProblem(name);
+  if (reserved !== undefined) {
+    process.stderr.write(`cairn: ${reserved}\n`);
     return 2;
   }
   const data = parseJsonFlag("--data", args.values.data) ?? null;
