@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Workflow } from "../engine/workflow.js";
 import { workflow } from "../engine/workflow.js";
 import { ConfigError, NonRetriableError, RetryAfterError } from "../shared/errors.js";
+import { redactUrl, redactUrlIn } from "../shared/redact-url.js";
 import type { ApprovalRecord } from "../store/records.js";
 import { retryAfterMs } from "./model-errors.js";
 
@@ -22,7 +23,7 @@ export const APPROVAL_WEBHOOK = "cairn.approval-webhook";
 export function approvalWebhook(options: ApprovalWebhookOptions): Workflow {
   if (typeof options?.url !== "string" || !/^https?:\/\//.test(options.url)) {
     throw new ConfigError(
-      `approvals.webhook.url must be an http(s) URL, not ${JSON.stringify(options?.url)}`,
+      `approvals.webhook.url must be an http(s) URL, not ${typeof options?.url === "string" ? JSON.stringify(redactUrl(options.url)) : String(options?.url)}`,
     );
   }
   if (typeof options.secret !== "string" || options.secret.length < 16) {
@@ -48,7 +49,7 @@ export function approvalWebhook(options: ApprovalWebhookOptions): Workflow {
           const signature = createHmac("sha256", options.secret)
             .update(`${timestamp}.${payload}`)
             .digest("hex");
-          const res = await fetch(options.url, {
+          const res = await deliver(options.url, {
             method: "POST",
             headers: {
               "content-type": "application/json",
@@ -62,7 +63,11 @@ export function approvalWebhook(options: ApprovalWebhookOptions): Workflow {
           });
           if (res.ok) return { status: res.status };
           const text = (await res.text()).slice(0, 300);
-          const message = `webhook ${options.url.replace(/\?.*$/, "")} answered HTTP ${res.status}: ${text}`;
+          // Every message is stored with the step's attempts: no token of the URL goes in it.
+          const message = redactUrlIn(
+            `webhook ${redactUrl(options.url)} answered HTTP ${res.status}: ${text}`,
+            options.url,
+          );
           if (res.status === 429) {
             const after = retryAfterMs(Object.fromEntries(res.headers.entries()));
             throw after === undefined ? new Error(message) : new RetryAfterError(message, after);
@@ -76,6 +81,29 @@ export function approvalWebhook(options: ApprovalWebhookOptions): Workflow {
     },
     { triggers: [{ event: "approval.requested" }, { event: "approval.decided" }] },
   );
+}
+
+/**
+ * `fetch`, with a failure's message (which may quote the URL) stored without its credentials.
+ * `user:password@` in the URL is sent as HTTP Basic authentication, which fetch will not do.
+ */
+async function deliver(url: string, init: RequestInit): Promise<Response> {
+  try {
+    const target = new URL(url);
+    const headers = new Headers(init.headers);
+    if (target.username !== "" || target.password !== "") {
+      const user = `${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`;
+      headers.set("authorization", `Basic ${Buffer.from(user).toString("base64")}`);
+      target.username = "";
+      target.password = "";
+    }
+    return await fetch(target, { ...init, headers });
+  } catch (err) {
+    if (init.signal?.aborted) throw err;
+    const cause = (err as Error & { cause?: { message?: string; code?: string } }).cause;
+    const detail = [(err as Error).message, cause?.code ?? cause?.message].filter(Boolean).join(": ");
+    throw new Error(redactUrlIn(`webhook ${redactUrl(url)} could not be reached: ${detail}`, url));
+  }
 }
 
 type WebhookBody =

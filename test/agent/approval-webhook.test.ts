@@ -9,6 +9,7 @@ import {
 import { workflow } from "../../src/engine/workflow.js";
 import { newId } from "../../src/shared/ids.js";
 import { encodePayload } from "../../src/shared/payload.js";
+import type { Harness } from "../helpers.js";
 import { harness } from "../helpers.js";
 
 const SECRET = "a-test-secret-of-some-length";
@@ -148,6 +149,55 @@ describe("approval webhook", () => {
     expect(hook.got.map((g) => g.body).join()).not.toContain("ceo");
   });
 
+  it("stores no credential of its URL in the journal when a delivery fails", async () => {
+    const PATH_TOKEN = "T0k3nInThePathAbCdEf123456";
+    const QUERY_TOKEN = "qs-t0ken-value-98765";
+    const PASSWORD = "pa55-w0rd-in-url";
+    const seen: { url: string; auth: string | undefined }[] = [];
+    // A receiver that refuses every delivery and echoes what it was asked, as many do.
+    const server = http.createServer((req, res) => {
+      seen.push({ url: req.url ?? "", auth: req.headers.authorization });
+      res.statusCode = 404;
+      res.end(`no hook at ${req.url}`);
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    closers.push(() => new Promise((r) => server.close(() => r())));
+    const port = (server.address() as AddressInfo).port;
+    const url = `http://bot:${PASSWORD}@127.0.0.1:${port}/hooks/${PATH_TOKEN}?token=${QUERY_TOKEN}&x=1`;
+    const h = await harness([gated, approvalWebhook({ url, secret: SECRET })]);
+    await h.engine.start(gated);
+    await h.drain();
+    // It was delivered, the password as Basic authentication, and refused.
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.url).toBe(`/hooks/${PATH_TOKEN}?token=${QUERY_TOKEN}&x=1`);
+    expect(seen[0]!.auth).toBe(`Basic ${Buffer.from(`bot:${PASSWORD}`).toString("base64")}`);
+    const [delivery] = await h.journal.listRuns("default", { workflow: APPROVAL_WEBHOOK });
+    expect(delivery?.status).toBe("failed");
+    expect(delivery?.error?.message).toContain(
+      `webhook http://bot:***@127.0.0.1:${port}/hooks/***?token=***&x=1`,
+    );
+    expect(delivery?.error?.message).toContain("answered HTTP 404");
+    const everything = JSON.stringify(await dumpStore(h));
+    expect(everything).toContain("answered HTTP 404");
+    for (const secret of [PATH_TOKEN, QUERY_TOKEN, PASSWORD]) expect(everything).not.toContain(secret);
+  });
+
+  it("stores no credential when the webhook cannot be reached at all", async () => {
+    const PASSWORD = "unreachable-pa55w0rd";
+    const closed = http.createServer();
+    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const url = `http://bot:${PASSWORD}@127.0.0.1:${port}/hook?access_token=zzTopSecret42`;
+    const h = await harness([gated, approvalWebhook({ url, secret: SECRET })]);
+    await h.engine.start(gated);
+    await h.drain();
+    const attempts = (await h.sql("SELECT error_json FROM step_attempts")).map((r) => String(r.error_json));
+    expect(attempts.join()).toContain("could not be reached");
+    const everything = JSON.stringify(await dumpStore(h));
+    for (const secret of [PASSWORD, "zzTopSecret42"]) expect(everything).not.toContain(secret);
+  });
+
   it("refuses a webhook without a URL or with a short secret", () => {
     expect(() => approvalWebhook({ url: "ftp://x", secret: SECRET })).toThrow(/http\(s\) URL/);
     expect(() => approvalWebhook({ url: "http://127.0.0.1/x", secret: "short" })).toThrow(
@@ -155,3 +205,15 @@ describe("approval webhook", () => {
     );
   });
 });
+
+/** Every row of every table of the store, as text: to prove a secret is nowhere in it. */
+async function dumpStore(h: Harness): Promise<unknown[]> {
+  const tables =
+    h.store === "sqlite"
+      ? await h.sql("SELECT name FROM sqlite_master WHERE type = 'table'")
+      : await h.sql("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public'");
+  const rows: unknown[] = [];
+  for (const t of tables) rows.push(...(await h.sql(`SELECT * FROM "${String(t.name)}"`)));
+  expect(rows.length).toBeGreaterThan(0);
+  return rows;
+}
