@@ -6,6 +6,8 @@ import { DEFAULT_MAX_PAYLOAD_BYTES, encodePayload } from "../shared/payload.js";
 import { serializeError } from "../shared/serialized-error.js";
 import type { Journal, SendEventResult } from "../store/journal.js";
 import type { ApprovalRecord, JournalEntry, Lease, NewRun, RunStatus } from "../store/records.js";
+import { reservedEventError } from "./event-names.js";
+import { triggeredRuns } from "./event-triggers.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { hostPrefix, isOwnerDead, newOwnerId } from "./owner.js";
 import type { Progress, ProgressListener } from "./progress.js";
@@ -217,12 +219,13 @@ export class Engine {
   }
 
   private triggersFor(eventName: string, data: unknown, eventId: string): NewRun[] {
-    const runs: NewRun[] = [];
-    for (const wf of this.registry.values()) {
-      if (!wf.options.triggers?.some((t) => t.event === eventName)) continue;
-      runs.push(this.newRun(wf, data, { idempotencyKey: `event:${eventId}` }));
-    }
-    return runs;
+    const newRun = (wf: Workflow, input: unknown, extra: Partial<NewRun>) => this.newRun(wf, input, extra);
+    return triggeredRuns(
+      this.registry.values(),
+      { name: eventName, id: eventId, data },
+      newRun,
+      this.workspace,
+    );
   }
 
   /** Stores an event: resumes the runs waiting for it and starts the workflows it triggers. */
@@ -230,6 +233,8 @@ export class Engine {
     if (typeof event?.name !== "string" || event.name === "") {
       return Promise.reject(new InputError(ErrorCode.InvalidInput, "an event needs a non-empty name"));
     }
+    const reserved = reservedEventError(event.name);
+    if (reserved !== undefined) return Promise.reject(reserved);
     const id = event.id ?? newId("evt");
     const data = encodePayload(event.data ?? null, `data of event "${event.name}"`, this.env.maxPayloadBytes);
     return this.journal

@@ -17,3 +17,4 @@ export type { WorkerOptions, DrainResult } from "./worker.js";
 export type { ExecutionOutcome } from "./run-execution.js";
 export type { Progress, ProgressListener } from "./progress.js";
 export { ChildRunError } from "./child-run-error.js";
+export { RESERVED_EVENT_PREFIXES } from "./event-names.js";

@@ -2,6 +2,7 @@ import { CairnError, ErrorCode } from "../shared/errors.js";
 import { encodePayload } from "../shared/payload.js";
 import type { StepCommit } from "../store/journal.js";
 import type { StepKind } from "../store/records.js";
+import { reservedEventError } from "./event-names.js";
 import type { ExecutionScope } from "./execution-scope.js";
 import type { EventToSend } from "./step.js";
 
@@ -53,6 +54,8 @@ export class InstantSteps {
     if (typeof event?.name !== "string" || event.name === "") {
       throw new CairnError(ErrorCode.InvalidInput, `step "${id}": sendEvent needs an event with a name`);
     }
+    const reserved = reservedEventError(event.name, `step "${id}" sendEvent`);
+    if (reserved !== undefined) throw reserved;
     const eventId = event.id ?? `${run.id}:${id}`;
     const data = encodePayload(event.data ?? null, `step "${id}" event data`, env.maxPayloadBytes);
     return this.commitInstant(id, seq, "send", { eventId }, release, {

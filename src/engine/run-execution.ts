@@ -1,5 +1,5 @@
 import { CairnError, ErrorCode } from "../shared/errors.js";
-import { encodePayload } from "../shared/payload.js";
+import { asReplayed, encodePayload } from "../shared/payload.js";
 import { isRetriable, serializeError } from "../shared/serialized-error.js";
 import type { RunRecord, StepRecord } from "../store/records.js";
 import { backoffDelay } from "./backoff.js";
@@ -108,7 +108,8 @@ export class RunExecution {
           return this.fail(err);
         }
         await j.completeRun(lease(), output);
-        this.env.emit({ type: "run.ended", runId: this.run.id, status: "completed", output: result.value });
+        const value = asReplayed(result.value, output, `run ${this.run.id} result`);
+        this.env.emit({ type: "run.ended", runId: this.run.id, status: "completed", output: value });
         return "completed";
       }
       case "threw": {

@@ -1,7 +1,7 @@
 import { CairnError, ErrorCode, StepTimeoutError } from "../shared/errors.js";
 import type { Duration } from "../shared/duration.js";
 import { toMs } from "../shared/duration.js";
-import { encodePayload } from "../shared/payload.js";
+import { asReplayed, encodePayload } from "../shared/payload.js";
 import { deserializeError, isRetriable, serializeError } from "../shared/serialized-error.js";
 import type { StepStart } from "../store/journal.js";
 import type { StepRecord } from "../store/records.js";
@@ -82,6 +82,8 @@ export class RunSteps {
     let encoded;
     try {
       encoded = encodePayload(value, `step "${id}" result`, env.maxPayloadBytes);
+      // What a replay will return (a Date as its ISO string), so the first pass sees the same.
+      value = asReplayed(value, encoded, `step "${id}" result`);
     } catch (err) {
       return this.failed(start, err, began, options, release);
     }

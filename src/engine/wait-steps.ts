@@ -4,6 +4,7 @@ import type { Duration } from "../shared/duration.js";
 import { toMs } from "../shared/duration.js";
 import { encodePayload } from "../shared/payload.js";
 import type { SerializedError } from "../shared/serialized-error.js";
+import { invalidMatch, matchProblem } from "../store/event-match.js";
 import type { Journal, WaitOutcome } from "../store/journal.js";
 import type { ApprovalRecord, ApprovalTimeoutPolicy, StepKind, StepRecord } from "../store/records.js";
 import { ChildRunError } from "./child-run-error.js";
@@ -47,11 +48,14 @@ export class WaitSteps {
         new CairnError(ErrorCode.InvalidInput, `step "${id}": waitForEvent needs an event name`),
       );
     }
+    // A bad match value would be dropped when stored, turning its key into a wildcard.
+    const problem = options.match === undefined ? undefined : matchProblem(options.match);
+    if (problem !== undefined) return Promise.reject(invalidMatch(`step "${id}" waitForEvent`, problem));
     return this.scope.track((release) =>
       this.awaitWait(id, seq, rec, "event", release, async (now) => ({
         kind: "event",
         eventName: options.event,
-        ...(options.match ? { match: options.match } : {}),
+        ...(options.match !== undefined ? { match: options.match } : {}),
         ...(options.timeout !== undefined
           ? { dueAt: now + toMs(options.timeout, `step "${id}" timeout`) }
           : {}),

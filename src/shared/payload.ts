@@ -8,6 +8,11 @@ export interface EncodedPayload {
   /** JSON text, or undefined for a step that returned nothing. */
   readonly text: string | undefined;
   readonly bytes: number;
+  /**
+   * True when JSON changed the value on the way (a `toJSON` ran, e.g. a Date became a string, or
+   * an undefined property was dropped): what a replay reads back differs from the value given.
+   */
+  readonly reshaped?: boolean;
 }
 
 export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024 * 1024;
@@ -26,9 +31,13 @@ export function encodePayload(
 ): EncodedPayload {
   if (value === undefined) return { text: undefined, bytes: 0 };
   let text: string | undefined;
+  let reshaped = false;
   try {
-    text = JSON.stringify(value, function (this: unknown, _key: string, v: unknown) {
+    text = JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
       if (!isPlainJson(v) || (v === undefined && Array.isArray(this))) throw NOT_JSON;
+      // The holder still has the value before toJSON: a difference, or a dropped undefined, is a
+      // value that reads back otherwise. One comparison per node, on the hot path of every step.
+      if (v === undefined || this[key] !== v) reshaped = true;
       return v;
     });
   } catch {
@@ -46,7 +55,16 @@ export function encodePayload(
         `Store large data elsewhere and return a reference, or raise storage.maxPayloadBytes.`,
     );
   }
-  return { text, bytes };
+  return reshaped ? { text, bytes, reshaped } : { text, bytes };
+}
+
+/**
+ * The value as a replay will return it: `value` itself when JSON kept it as it was (the common,
+ * free case), else the value read back from `encoded` (a Date becomes its ISO string), so code
+ * sees the same thing before and after a crash.
+ */
+export function asReplayed<T>(value: T, encoded: EncodedPayload, label: string): T {
+  return encoded.reshaped === true ? (decodePayload(encoded.text, label) as T) : value;
 }
 
 /** Parses stored JSON text; a row that cannot be read fails with an error naming `label`. */

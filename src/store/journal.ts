@@ -306,4 +306,9 @@ export interface SendEventResult {
   created: boolean;
   resumedRuns: string[];
   startedRuns: string[];
+  /**
+   * Runs of triggered workflows created already failed, because the event's data is not valid
+   * input for them: the event is stored and delivered all the same.
+   */
+  failedRuns: string[];
 }

@@ -2,7 +2,7 @@ import type { Clock } from "../shared/clock.js";
 import { ConfigError } from "../shared/errors.js";
 import type { Journal } from "./journal.js";
 import type { PostgresPoolOptions } from "./postgres/database.js";
-import { redactUrl } from "./postgres/database.js";
+import { redactUrl } from "../shared/redact-url.js";
 import { PostgresJournal } from "./postgres/postgres-journal.js";
 import { SqliteJournal } from "./sqlite/sqlite-journal.js";
 

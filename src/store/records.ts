@@ -150,6 +150,11 @@ export interface NewRun {
   singleton?: { key: string; mode: "cancel" | "skip" };
   /** When the run may first start (default: now). */
   runAt?: number;
+  /**
+   * Creates the run already failed with this error (its input was refused, e.g. an event whose
+   * data fails a triggered workflow's schema): listed, never claimed, `run.ended` in its log.
+   */
+  failed?: SerializedError;
 }
 
 export interface CreateRunResult {

@@ -4,7 +4,7 @@ import { PostgresJournal } from "../../src/store/postgres/postgres-journal.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PostgresServer } from "../support/postgres-server.js";
 import { startPostgres } from "../support/postgres-server.js";
-import { countingConfig, Project } from "./project.js";
+import { collect, countingConfig, Project } from "./project.js";
 
 let server: PostgresServer;
 beforeAll(async () => {
@@ -38,6 +38,34 @@ export default defineConfig({ workflows: [three] });
     const bad = await p.run(["runs", "ls"], { CAIRN_STORE: server.url.replace(/:\d+\//, ":1/") });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/cannot|refused|connect/i);
+  }, 60_000);
+
+  it("cairn worker prints the store URL without its password", async () => {
+    const p = new Project(countingConfig(`export default defineConfig({ workflows: [] });`));
+    const PASSWORD = "s3cret-pa55word";
+    // Trust authentication: the server accepts the password, and the URL carries it.
+    const url = server.url.replace("postgres@", `postgres:${PASSWORD}@`);
+    expect(url).toContain(PASSWORD);
+    const child = p.spawn(["worker"], { CAIRN_STORE: url });
+    const result = collect(child);
+    let out = "";
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no "worker … on" line within 20 s; got: ${out}`)),
+        20_000,
+      );
+      child.stdout!.on("data", (d: Buffer) => {
+        out += d.toString();
+        if (/workflows:/.test(out)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    child.kill("SIGTERM");
+    const r = await result;
+    expect(r.stdout).toContain(url.replace(PASSWORD, "***"));
+    expect(r.stdout + r.stderr).not.toContain(PASSWORD);
   }, 60_000);
 
   it("a worker opens no more connections than storeConnections (plus its listener)", async () => {

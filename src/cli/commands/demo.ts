@@ -1,5 +1,6 @@
 import { relative } from "node:path";
 import type { AgentResult } from "../../agent/agent.js";
+import { redactUrl } from "../../shared/redact-url.js";
 import { isTerminal } from "../../store/records.js";
 import type { RunSummary } from "../../store/records.js";
 import { parse, parsePositiveInt, UsageError } from "../args.js";
@@ -45,7 +46,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
           : `model: ${model.label}`,
       ),
     );
-    console.log(dim(`store: ${ctx.storeUrl}\n`));
+    console.log(dim(`store: ${redactUrl(ctx.storeUrl)}\n`));
     let runId: string;
     if (args.values.resume) {
       const latest = await latestDemoRun(ctx);

@@ -1,4 +1,5 @@
 import { Worker } from "../../engine/worker.js";
+import { redactUrl } from "../../shared/redact-url.js";
 import { parse, parsePositiveInt } from "../args.js";
 import { openContext } from "../context.js";
 import { dim, printJson } from "../format.js";
@@ -35,7 +36,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
     }
     console.log(
       dim(
-        `worker ${ctx.engine.owner} on ${ctx.storeUrl}; workflows: ${ctx.engine.workflows.map((w) => w.id).join(", ")}`,
+        `worker ${ctx.engine.owner} on ${redactUrl(ctx.storeUrl)}; workflows: ${ctx.engine.workflows.map((w) => w.id).join(", ")}`,
       ),
     );
     worker.start();

@@ -29,11 +29,6 @@ export const LockSpace = {
   Session: 3,
 } as const;
 
-/** A store URL with its password hidden, for messages. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]+):([^@/]+)@/, "//$1:***@");
-}
-
 export function createPool(url: string, options: PostgresPoolOptions = {}): PgPool {
   const pool = new pg.Pool({
     max: 10,

@@ -44,7 +44,8 @@ export class PgEvents {
        ON CONFLICT (workspace, id) DO NOTHING`,
       [ws, id, event.name, json, blob, now],
     );
-    if (inserted === 0) return { eventId: id, created: false, resumedRuns: [], startedRuns: [] };
+    if (inserted === 0)
+      return { eventId: id, created: false, resumedRuns: [], startedRuns: [], failedRuns: [] };
     const data = decodePayload(event.data.text, `event ${event.name}`);
     const waits = await sql.rows<WaitRow>(
       `SELECT * FROM waits WHERE workspace = $1 AND event_name = $2 AND resolved_at IS NULL AND (due_at IS NULL OR due_at > $3)`,
@@ -81,20 +82,22 @@ export class PgEvents {
       }
     }
     const started: string[] = [];
+    const failed: string[] = [];
     for (const trigger of triggers) {
       const r = await this.runs.insert(t, {
         ...trigger,
         idempotencyKey: trigger.idempotencyKey ?? `event:${id}`,
       });
-      if (r.created) started.push(r.run.id);
+      if (r.created) (r.run.status === "failed" ? failed : started).push(r.run.id);
     }
     await log(sql, ws, null, Entry.EventSent, null, now, {
       id,
       name: event.name,
       resumedRuns: resumed,
       startedRuns: started,
+      ...(failed.length > 0 ? { failedRuns: failed } : {}),
     });
-    return { eventId: id, created: true, resumedRuns: resumed, startedRuns: started };
+    return { eventId: id, created: true, resumedRuns: resumed, startedRuns: started, failedRuns: failed };
   }
 
   async list(sql: Sql, workspace: string, filter: { name?: string; limit?: number }): Promise<EventRecord[]> {

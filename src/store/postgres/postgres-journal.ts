@@ -36,7 +36,8 @@ import type {
   WaitRecord,
 } from "../records.js";
 import type { PgPool, PostgresPoolOptions } from "./database.js";
-import { createPool, migrate, redactUrl } from "./database.js";
+import { createPool, migrate } from "./database.js";
+import { redactUrl } from "../../shared/redact-url.js";
 import { commitStepAtOnce, commitsAtOnce } from "./commit-step.js";
 import { RunnableListener } from "./listener.js";
 import { log, readEntries } from "./log.js";

@@ -63,7 +63,9 @@ export class PgRuns {
       if (existing) return { run: toRunSummary(existing), created: false, cancelled: [] };
     }
     let active: RunRow[] = [];
-    if (run.singleton !== undefined) {
+    // A run born failed (its input was refused) never replaces an active singleton.
+    const failed = run.failed;
+    if (run.singleton !== undefined && failed === undefined) {
       // One creator per singleton key at a time; the next one sees this one's run.
       await sql.rows(
         "SELECT pg_advisory_xact_lock($1, hashtext($2::text || '/' || $3::text || '/' || $4::text))",
@@ -83,8 +85,8 @@ export class PgRuns {
     const [inserted] = await sql.rows<RunRow>(
       `INSERT INTO runs (workspace, id, workflow, status, input_json, input_blob, parent_run_id, parent_step_id,
          idempotency_key, concurrency_key, concurrency_limit, singleton_key, created_at, updated_at, wake_at, stored_bytes,
-         input_bytes)
-       VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $14)
+         input_bytes, error_json, reason, ended_at)
+       VALUES ($1, $2, $3, $15, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $14, $16, $17, $18)
        ON CONFLICT DO NOTHING RETURNING *`,
       [
         ws,
@@ -99,8 +101,12 @@ export class PgRuns {
         run.concurrency?.limit ?? null,
         run.singleton?.key ?? null,
         t.now,
-        runAt,
+        failed ? null : runAt,
         run.input.bytes,
+        failed ? "failed" : "queued",
+        failed ? JSON.stringify(failed) : null,
+        failed?.message ?? null,
+        failed ? t.now : null,
       ],
     );
     if (inserted === undefined) {
@@ -123,6 +129,8 @@ export class PgRuns {
       parentRunId: run.parentRunId ?? null,
       runAt,
     });
+    if (failed)
+      await log(sql, ws, run.id, Entry.RunEnded, null, t.now, { status: "failed", reason: failed.message });
     return { run: toRunSummary(inserted), created: true, cancelled };
   }
 

@@ -1,5 +1,6 @@
 import { CorruptPayloadError, ErrorCode, LeaseLostError, NotFoundError } from "../../shared/errors.js";
 import { decodePayload } from "../../shared/payload.js";
+import { matchJson } from "../event-match.js";
 import { Entry } from "../entry-types.js";
 import { approvalSettled, childSettled, eventSettled, TIMED_OUT, waitEndedData } from "../wait-outcome.js";
 import type { CommitOutcome, NewWait, StepStart, WaitOutcome } from "../journal.js";
@@ -32,6 +33,7 @@ export class PgWaits {
 
   async register(t: Tx, lease: Lease, wait: NewWait): Promise<CommitOutcome> {
     const { sql, now } = t;
+    const match = matchJson(wait.match, `run ${lease.runId} step "${wait.stepId}"`);
     const outcome = await fence(t, lease);
     let childRunId: string | null = null;
     let resolvedAt: number | null = null;
@@ -61,7 +63,7 @@ export class PgWaits {
         wait.stepId,
         wait.kind,
         wait.eventName ?? null,
-        wait.match ? JSON.stringify(wait.match) : null,
+        match,
         childRunId,
         wait.dueAt ?? null,
         resolvedAt,

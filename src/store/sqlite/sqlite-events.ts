@@ -29,7 +29,8 @@ export class SqliteEvents {
         "INSERT OR IGNORE INTO events (workspace, id, name, data_json, data_blob, at) VALUES (?, ?, ?, ?, ?, ?)",
       )
       .run(ws, id, event.name, json, blob, now);
-    if (inserted.changes === 0) return { eventId: id, created: false, resumedRuns: [], startedRuns: [] };
+    if (inserted.changes === 0)
+      return { eventId: id, created: false, resumedRuns: [], startedRuns: [], failedRuns: [] };
     const data = decodePayload(event.data.text, `event ${event.name}`);
     const waits = this.store
       .sql(
@@ -52,17 +53,19 @@ export class SqliteEvents {
       resumed.push(w.run_id);
     }
     const started: string[] = [];
+    const failed: string[] = [];
     for (const t of triggers) {
       const r = this.runs.insert({ ...t, idempotencyKey: t.idempotencyKey ?? `event:${id}` }, now);
-      if (r.created) started.push(r.run.id);
+      if (r.created) (r.run.status === "failed" ? failed : started).push(r.run.id);
     }
     this.store.log.append(ws, null, Entry.EventSent, null, now, {
       id,
       name: event.name,
       resumedRuns: resumed,
       startedRuns: started,
+      ...(failed.length > 0 ? { failedRuns: failed } : {}),
     });
-    return { eventId: id, created: true, resumedRuns: resumed, startedRuns: started };
+    return { eventId: id, created: true, resumedRuns: resumed, startedRuns: started, failedRuns: failed };
   }
 
   list(workspace: string, filter: { name?: string; limit?: number }): EventRecord[] {

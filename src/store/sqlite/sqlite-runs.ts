@@ -79,7 +79,9 @@ export class SqliteRuns {
       if (existing) return { run: toRunSummary(existing), created: false, cancelled: [] };
     }
     const cancelled: string[] = [];
-    if (run.singleton !== undefined) {
+    // A run born failed (its input was refused) never replaces an active singleton.
+    const failed = run.failed;
+    if (run.singleton !== undefined && failed === undefined) {
       const active = this.store
         .sql(
           `SELECT * FROM runs WHERE workspace = ? AND workflow = ? AND singleton_key = ? AND status IN ${ACTIVE} ORDER BY created_at`,
@@ -104,13 +106,14 @@ export class SqliteRuns {
       .sql(
         `INSERT INTO runs (workspace, id, workflow, status, input_json, input_blob, parent_run_id, parent_step_id,
          idempotency_key, concurrency_key, concurrency_limit, singleton_key, created_at, updated_at, wake_at, stored_bytes,
-         input_bytes)
-       VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         input_bytes, error_json, reason, ended_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         ws,
         run.id,
         run.workflow,
+        failed ? "failed" : "queued",
         inputJson,
         inputBlob,
         run.parentRunId ?? null,
@@ -121,15 +124,23 @@ export class SqliteRuns {
         run.singleton?.key ?? null,
         now,
         now,
-        runAt,
+        failed ? null : runAt,
         run.input.bytes,
         run.input.bytes,
+        failed ? JSON.stringify(failed) : null,
+        failed?.message ?? null,
+        failed ? now : null,
       );
     this.store.log.append(ws, run.id, Entry.RunCreated, null, now, {
       workflow: run.workflow,
       parentRunId: run.parentRunId ?? null,
       runAt,
     });
+    if (failed)
+      this.store.log.append(ws, run.id, Entry.RunEnded, null, now, {
+        status: "failed",
+        reason: failed.message,
+      });
     return { run: toRunSummary(this.row(ws, run.id)!), created: true, cancelled };
   }
 

@@ -1,4 +1,5 @@
 import { CorruptPayloadError, ErrorCode, LeaseLostError, NotFoundError } from "../../shared/errors.js";
+import { matchJson } from "../event-match.js";
 import { Entry } from "../entry-types.js";
 import { approvalSettled, childSettled, eventSettled, TIMED_OUT, waitEndedData } from "../wait-outcome.js";
 import type { CommitOutcome, NewWait, StepStart, WaitOutcome } from "../journal.js";
@@ -26,6 +27,7 @@ export class SqliteWaits {
 
   register(lease: Lease, wait: NewWait): CommitOutcome {
     const now = this.store.clock.now();
+    const match = matchJson(wait.match, `run ${lease.runId} step "${wait.stepId}"`);
     const outcome = this.runs.fence(lease);
     let childRunId: string | null = null;
     let resolvedAt: number | null = null;
@@ -55,7 +57,7 @@ export class SqliteWaits {
         wait.stepId,
         wait.kind,
         wait.eventName ?? null,
-        wait.match ? JSON.stringify(wait.match) : null,
+        match,
         childRunId,
         wait.dueAt ?? null,
         resolvedAt,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { encodePayload } from "../../../src/shared/payload.js";
 import { Entry } from "../../../src/store/entry-types.js";
 import type { Ctx } from "./context.js";
-import { TTL, WF, WS } from "./context.js";
+import { TTL, WF, WS, error } from "./context.js";
 
 /** createRun, claimRuns, leases. */
 export function runTests(get: () => Ctx): void {
@@ -30,6 +31,46 @@ export function runTests(get: () => Ctx): void {
       expect(run?.output).toBeUndefined();
       expect(await journal.getRun(WS, "run_nope")).toBeUndefined();
       expect(await journal.getRunSummary(WS, "run_nope")).toBeUndefined();
+    });
+
+    it("creates a run already failed: listed, ended in its log, never claimed, no singleton replaced", async () => {
+      const c = get();
+      const now = c.clock.now();
+      const active = await c.create({ singleton: { key: "s", mode: "cancel" } });
+      const refused = error(
+        'event "order.paid" could not start workflow "wf": bad input',
+        "CAIRN_INVALID_INPUT",
+      );
+      const result = await c.journal.createRun(
+        c.newRun({ id: "run_refused", data: { ticket: 1 }, failed: refused, idempotencyKey: "event:e1" }),
+      );
+      expect(result).toMatchObject({ created: true, cancelled: [] });
+      expect(result.run).toMatchObject({
+        status: "failed",
+        endedAt: now,
+        wakeAt: null,
+        reason: refused.message,
+      });
+      expect(await c.journal.getRun(WS, "run_refused")).toMatchObject({
+        status: "failed",
+        error: refused,
+        input: { ticket: 1 },
+      });
+      expect((await c.journal.listRuns(WS, { status: "failed" })).map((r) => r.id)).toEqual(["run_refused"]);
+      const log = await c.journal.readEntries(WS, "run_refused");
+      expect(log.map((e) => e.type)).toEqual([Entry.RunCreated, Entry.RunEnded]);
+      expect(log[1]?.data).toMatchObject({ status: "failed" });
+      expect(await c.claimable("run_refused")).toBe(false);
+      expect(await c.status(active.id)).toBe("queued");
+      // Through an event's triggers, it is reported apart from the runs that started.
+      const sent = await c.journal.sendEvent(
+        WS,
+        { id: "e2", name: "order.paid", data: encodePayload(1, "d") },
+        [c.newRun({ failed: refused }), c.newRun({ workflow: "other" })],
+      );
+      expect(sent.failedRuns).toHaveLength(1);
+      expect(sent.startedRuns).toHaveLength(1);
+      expect(await c.status(sent.failedRuns[0]!)).toBe("failed");
     });
 
     it("returns the existing run for a repeated idempotency key", async () => {

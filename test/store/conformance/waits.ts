@@ -105,6 +105,25 @@ export function waitTests(get: () => Ctx): void {
       expect(await c.status(no.runId)).toBe("waiting");
     });
 
+    it("a match with an undefined value is refused, never stored as a wildcard", async () => {
+      const c = get();
+      const lease = await c.started();
+      await expect(waitForEvent(c, lease, "paid", { "data.orderId": undefined })).rejects.toMatchObject({
+        code: "CAIRN_INVALID_INPUT",
+        message: expect.stringContaining('match["data.orderId"] is undefined') as unknown,
+      });
+      expect(await c.journal.getWait(WS, lease.runId, "paid")).toBeUndefined();
+      // A key the event lacks never matches, whatever the wait expects.
+      await waitForEvent(c, lease, "paid", { "data.orderId": null });
+      await c.journal.suspendRun(lease);
+      const sent = await c.journal.sendEvent(
+        WS,
+        { name: "order.paid", data: encodePayload({ total: 5 }, "d") },
+        [],
+      );
+      expect(sent.resumedRuns).toEqual([]);
+    });
+
     it("an event that arrives while the run is still running wakes it as soon as it suspends", async () => {
       const c = get();
       const lease = await c.started();
@@ -141,7 +160,13 @@ export function waitTests(get: () => Ctx): void {
       await waitForEvent(c, b, "paid");
       await c.journal.suspendRun(b);
       const again = await c.journal.sendEvent(WS, { ...event, data: encodePayload({ n: 2 }, "d") }, []);
-      expect(again).toEqual({ eventId: "evt_same", created: false, resumedRuns: [], startedRuns: [] });
+      expect(again).toEqual({
+        eventId: "evt_same",
+        created: false,
+        resumedRuns: [],
+        startedRuns: [],
+        failedRuns: [],
+      });
       expect((await c.journal.getWait(WS, b.runId, "paid"))?.resolvedAt).toBeNull();
       const events = await c.journal.listEvents(WS, { name: "order.paid" });
       expect(events).toEqual([
