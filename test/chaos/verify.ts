@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { Entry } from "../../src/store/entry-types.js";
-import type { PostgresJournal } from "../../src/store/postgres/postgres-journal.js";
+import type { Journal } from "../../src/store/journal.js";
 import type { RunSummary } from "../../src/store/records.js";
-import type { FaultCounts, ZombieRecord } from "./chaos.js";
+import type { FaultCounts, ZombieRecord } from "./faults.js";
 import type { ClaimRaceResult } from "./claim-race.js";
 import type { Execution } from "./workflows.js";
 
@@ -34,7 +34,7 @@ export interface ChaosReport {
 }
 
 interface VerifyInput {
-  journal: PostgresJournal;
+  journal: Journal;
   execLog: string;
   topLevelRuns: string[];
   faults: FaultCounts;
@@ -62,7 +62,9 @@ export async function verify(input: VerifyInput): Promise<ChaosReport> {
     byStep.set(key, list);
   });
 
-  const runs = (await journal.listRuns(WS, { limit: 1_000_000 })).filter((r) => r.workflow !== "chaos.race");
+  const runs = (await journal.listRuns(WS, { limit: 1_000_000 })).filter(
+    (r) => !r.workflow.startsWith("chaos.race"),
+  );
   const byStatus: Record<string, number> = {};
   for (const r of runs) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
   if (!input.finished) violations.push("not every run ended within 3 minutes of the last fault");
@@ -151,7 +153,7 @@ export async function verify(input: VerifyInput): Promise<ChaosReport> {
 
 /** A sleep's step ended once, and the step after it began no earlier than the sleep's length. */
 async function checkTimer(
-  journal: PostgresJournal,
+  journal: Journal,
   run: RunSummary,
   timers: ChaosReport["timers"],
   violations: string[],
@@ -176,7 +178,7 @@ async function checkTimer(
 }
 
 async function checkApprovals(
-  journal: PostgresJournal,
+  journal: Journal,
   runs: RunSummary[],
   committedBy: Map<string, Execution>,
   violations: string[],
@@ -248,8 +250,7 @@ export function formatReport(r: ChaosReport): string[] {
     .map(([k, v]) => `${v} ${k}`)
     .join(", ");
   const lines = [
-    `faults: ${r.faults.kills} SIGKILLs, ${r.faults.outages} network outage(s) (${r.faults.outageMs / 1000} s), ` +
-      `${r.faults.restarts} database crashes+restarts, ${r.faults.zombies} zombie(s), over ${(r.durationMs / 1000).toFixed(0)} s`,
+    `faults: ${describeFaults(r.faults)}, over ${(r.durationMs / 1000).toFixed(0)} s`,
     `runs: ${r.runs.total} (${r.runs.topLevel} started, ${r.runs.children} child runs): ${status}`,
     `steps: ${r.steps.committed} committed, ${r.steps.executions} executions; ` +
       `${r.steps.reExecutedBeforeCommit} re-run after a crash before any commit; ${r.steps.executedAfterCommit} run again after commit`,
@@ -268,4 +269,17 @@ export function formatReport(r: ChaosReport): string[] {
   lines.push(r.violations.length === 0 ? "every invariant held" : `${r.violations.length} VIOLATIONS:`);
   for (const v of r.violations.slice(0, 50)) lines.push(`  - ${v}`);
   return lines;
+}
+
+function describeFaults(f: FaultCounts): string {
+  const parts = [`${f.kills} SIGKILLs`];
+  if (f.outages > 0) parts.push(`${f.outages} network outage(s) (${f.outageMs / 1000} s)`);
+  if (f.restarts > 0) parts.push(`${f.restarts} database crashes+restarts`);
+  if (f.lockGrabs > 0)
+    parts.push(
+      `${f.lockGrabs} write locks held by another process (${(f.lockHeldMs / 1000).toFixed(1)} s in all)`,
+    );
+  if (f.cpuHogMs > 0) parts.push(`a CPU hog for ${(f.cpuHogMs / 1000).toFixed(0)} s`);
+  parts.push(`${f.zombies} zombie(s)`);
+  return parts.join(", ");
 }
