@@ -81,6 +81,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     return await verify({
       journal: target.observer,
       execLog,
+      logDir: dir,
       topLevelRuns: created,
       faults: faults.counts,
       zombie: faults.zombie,
@@ -91,6 +92,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   } finally {
     await Promise.all(workers.map((w) => w.kill()));
     await target?.close();
-    rmSync(dir, { recursive: true, force: true });
+    // CAIRN_CHAOS_KEEP=1 keeps the workers' logs and the execution log for a look afterwards.
+    if (process.env.CAIRN_CHAOS_KEEP) say(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Entry } from "../../src/store/entry-types.js";
 import type { Journal } from "../../src/store/journal.js";
 import type { RunSummary } from "../../src/store/records.js";
@@ -29,6 +30,8 @@ export interface ChaosReport {
   zombie: { pid: number; frozenMs: number; stepsInFlight: number; acceptedAfterTakeover: number } | null;
   faults: FaultCounts;
   claimRace: ClaimRaceResult;
+  /** What the workers logged at warn or error level, counted by message. */
+  workerLogs: Record<string, number>;
   /** Every broken invariant, in words; empty when all held. */
   violations: string[];
 }
@@ -36,6 +39,8 @@ export interface ChaosReport {
 interface VerifyInput {
   journal: Journal;
   execLog: string;
+  /** The directory of the workers' logs (worker-<n>.log). */
+  logDir: string;
   topLevelRuns: string[];
   faults: FaultCounts;
   zombie: ZombieRecord | undefined;
@@ -147,6 +152,7 @@ export async function verify(input: VerifyInput): Promise<ChaosReport> {
     zombie,
     faults: input.faults,
     claimRace: input.race,
+    workerLogs: countWorkerLogs(input.logDir),
     violations,
   };
 }
@@ -266,6 +272,10 @@ export function formatReport(r: ChaosReport): string[] {
     `claim race: ${r.claimRace.races} races, ${r.claimRace.oneWinner} won by exactly one, ` +
       `${r.claimRace.twoWinners} by both, ${r.claimRace.noWinner} by neither`,
   ];
+  const logs = Object.entries(r.workerLogs).sort((a, b) => b[1] - a[1]);
+  lines.push(
+    `worker warnings: ${logs.length === 0 ? "none" : logs.map(([m, n]) => `${n}× "${m}"`).join("; ")}`,
+  );
   lines.push(r.violations.length === 0 ? "every invariant held" : `${r.violations.length} VIOLATIONS:`);
   for (const v of r.violations.slice(0, 50)) lines.push(`  - ${v}`);
   return lines;
@@ -282,4 +292,22 @@ function describeFaults(f: FaultCounts): string {
   if (f.cpuHogMs > 0) parts.push(`a CPU hog for ${(f.cpuHogMs / 1000).toFixed(0)} s`);
   parts.push(`${f.zombies} zombie(s)`);
   return parts.join(", ");
+}
+
+/** The workers' warnings and errors (one JSON line each on stderr), counted by message. */
+function countWorkerLogs(dir: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const file of readdirSync(dir).filter((f) => /^worker-\d+\.log$/.test(f))) {
+    for (const line of readFileSync(join(dir, file), "utf8").split("\n")) {
+      if (!line.startsWith("{")) continue;
+      try {
+        const entry = JSON.parse(line) as { level?: string; message?: string };
+        if (entry.level === "warn" || entry.level === "error")
+          counts[entry.message ?? "?"] = (counts[entry.message ?? "?"] ?? 0) + 1;
+      } catch {
+        // A line cut short by a SIGKILL.
+      }
+    }
+  }
+  return counts;
 }
