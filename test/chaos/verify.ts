@@ -1,8 +1,9 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Entry } from "../../src/store/entry-types.js";
-import type { PostgresJournal } from "../../src/store/postgres/postgres-journal.js";
+import type { Journal } from "../../src/store/journal.js";
 import type { RunSummary } from "../../src/store/records.js";
-import type { FaultCounts, ZombieRecord } from "./chaos.js";
+import type { FaultCounts, ZombieRecord } from "./faults.js";
 import type { ClaimRaceResult } from "./claim-race.js";
 import type { Execution } from "./workflows.js";
 
@@ -29,13 +30,17 @@ export interface ChaosReport {
   zombie: { pid: number; frozenMs: number; stepsInFlight: number; acceptedAfterTakeover: number } | null;
   faults: FaultCounts;
   claimRace: ClaimRaceResult;
+  /** What the workers logged at warn or error level, counted by message. */
+  workerLogs: Record<string, number>;
   /** Every broken invariant, in words; empty when all held. */
   violations: string[];
 }
 
 interface VerifyInput {
-  journal: PostgresJournal;
+  journal: Journal;
   execLog: string;
+  /** The directory of the workers' logs (worker-<n>.log). */
+  logDir: string;
   topLevelRuns: string[];
   faults: FaultCounts;
   zombie: ZombieRecord | undefined;
@@ -62,7 +67,9 @@ export async function verify(input: VerifyInput): Promise<ChaosReport> {
     byStep.set(key, list);
   });
 
-  const runs = (await journal.listRuns(WS, { limit: 1_000_000 })).filter((r) => r.workflow !== "chaos.race");
+  const runs = (await journal.listRuns(WS, { limit: 1_000_000 })).filter(
+    (r) => !r.workflow.startsWith("chaos.race"),
+  );
   const byStatus: Record<string, number> = {};
   for (const r of runs) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
   if (!input.finished) violations.push("not every run ended within 3 minutes of the last fault");
@@ -145,13 +152,14 @@ export async function verify(input: VerifyInput): Promise<ChaosReport> {
     zombie,
     faults: input.faults,
     claimRace: input.race,
+    workerLogs: countWorkerLogs(input.logDir),
     violations,
   };
 }
 
 /** A sleep's step ended once, and the step after it began no earlier than the sleep's length. */
 async function checkTimer(
-  journal: PostgresJournal,
+  journal: Journal,
   run: RunSummary,
   timers: ChaosReport["timers"],
   violations: string[],
@@ -176,7 +184,7 @@ async function checkTimer(
 }
 
 async function checkApprovals(
-  journal: PostgresJournal,
+  journal: Journal,
   runs: RunSummary[],
   committedBy: Map<string, Execution>,
   violations: string[],
@@ -248,8 +256,7 @@ export function formatReport(r: ChaosReport): string[] {
     .map(([k, v]) => `${v} ${k}`)
     .join(", ");
   const lines = [
-    `faults: ${r.faults.kills} SIGKILLs, ${r.faults.outages} network outage(s) (${r.faults.outageMs / 1000} s), ` +
-      `${r.faults.restarts} database crashes+restarts, ${r.faults.zombies} zombie(s), over ${(r.durationMs / 1000).toFixed(0)} s`,
+    `faults: ${describeFaults(r.faults)}, over ${(r.durationMs / 1000).toFixed(0)} s`,
     `runs: ${r.runs.total} (${r.runs.topLevel} started, ${r.runs.children} child runs): ${status}`,
     `steps: ${r.steps.committed} committed, ${r.steps.executions} executions; ` +
       `${r.steps.reExecutedBeforeCommit} re-run after a crash before any commit; ${r.steps.executedAfterCommit} run again after commit`,
@@ -265,7 +272,42 @@ export function formatReport(r: ChaosReport): string[] {
     `claim race: ${r.claimRace.races} races, ${r.claimRace.oneWinner} won by exactly one, ` +
       `${r.claimRace.twoWinners} by both, ${r.claimRace.noWinner} by neither`,
   ];
+  const logs = Object.entries(r.workerLogs).sort((a, b) => b[1] - a[1]);
+  lines.push(
+    `worker warnings: ${logs.length === 0 ? "none" : logs.map(([m, n]) => `${n}× "${m}"`).join("; ")}`,
+  );
   lines.push(r.violations.length === 0 ? "every invariant held" : `${r.violations.length} VIOLATIONS:`);
   for (const v of r.violations.slice(0, 50)) lines.push(`  - ${v}`);
   return lines;
+}
+
+function describeFaults(f: FaultCounts): string {
+  const parts = [`${f.kills} SIGKILLs`];
+  if (f.outages > 0) parts.push(`${f.outages} network outage(s) (${f.outageMs / 1000} s)`);
+  if (f.restarts > 0) parts.push(`${f.restarts} database crashes+restarts`);
+  if (f.lockGrabs > 0)
+    parts.push(
+      `${f.lockGrabs} write locks held by another process (${(f.lockHeldMs / 1000).toFixed(1)} s in all)`,
+    );
+  if (f.cpuHogMs > 0) parts.push(`a CPU hog for ${(f.cpuHogMs / 1000).toFixed(0)} s`);
+  parts.push(`${f.zombies} zombie(s)`);
+  return parts.join(", ");
+}
+
+/** The workers' warnings and errors (one JSON line each on stderr), counted by message. */
+function countWorkerLogs(dir: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const file of readdirSync(dir).filter((f) => /^worker-\d+\.log$/.test(f))) {
+    for (const line of readFileSync(join(dir, file), "utf8").split("\n")) {
+      if (!line.startsWith("{")) continue;
+      try {
+        const entry = JSON.parse(line) as { level?: string; message?: string };
+        if (entry.level === "warn" || entry.level === "error")
+          counts[entry.message ?? "?"] = (counts[entry.message ?? "?"] ?? 0) + 1;
+      } catch {
+        // A line cut short by a SIGKILL.
+      }
+    }
+  }
+  return counts;
 }

@@ -1,0 +1,97 @@
+import { readFileSync, statSync } from "node:fs";
+import type { WorkerProcess } from "./worker-process.js";
+
+/** What was done to the system, for the report. */
+export interface FaultCounts {
+  kills: number;
+  /** PostgreSQL: the network to the database cut. */
+  outages: number;
+  outageMs: number;
+  /** PostgreSQL: the database crashed (`pg_ctl stop -m immediate`) and started again. */
+  restarts: number;
+  zombies: number;
+  /** SQLite: another process took the file's write lock and held it. */
+  lockGrabs: number;
+  lockHeldMs: number;
+  /** SQLite: how long a process spun a CPU at full speed beside the workers. */
+  cpuHogMs: number;
+  eventsSent: number;
+  decisions: number;
+  decisionConflicts: number;
+}
+
+export interface ZombieRecord {
+  pid: number;
+  stoppedAt: number;
+  continuedAt: number;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The faults done so far, and a place to say what is happening. */
+export class Faults {
+  readonly counts: FaultCounts = {
+    kills: 0,
+    outages: 0,
+    outageMs: 0,
+    restarts: 0,
+    zombies: 0,
+    lockGrabs: 0,
+    lockHeldMs: 0,
+    cpuHogMs: 0,
+    eventsSent: 0,
+    decisions: 0,
+    decisionConflicts: 0,
+  };
+  zombie: ZombieRecord | undefined;
+  constructor(readonly say: (line: string) => void) {}
+}
+
+/** SIGKILLs a random worker every `everyMs` on average, and starts it again at once. */
+export async function killer(workers: WorkerProcess[], everyMs: number, until: number, faults: Faults) {
+  while (Date.now() + everyMs < until) {
+    await sleep(everyMs * (0.5 + Math.random()));
+    const candidates = workers.filter((w) => !w.frozen);
+    const victim = candidates[Math.floor(Math.random() * candidates.length)];
+    if (victim === undefined) continue;
+    await victim.sigkill();
+    faults.counts.kills++;
+    victim.start();
+  }
+}
+
+/** Freezes the worker that has just begun a step (so it holds a step in flight) past its lease. */
+export async function zombie(
+  workers: WorkerProcess[],
+  execLog: string,
+  at: number,
+  frozenMs: number,
+  faults: Faults,
+) {
+  await sleep(Math.max(0, at - Date.now()));
+  let victim: WorkerProcess | undefined;
+  const lookUntil = Date.now() + 20_000;
+  let seen = statSync(execLog).size;
+  while (victim === undefined && Date.now() < lookUntil) {
+    await sleep(2);
+    const size = statSync(execLog).size;
+    if (size === seen) continue;
+    seen = size;
+    const pid = Number(
+      /"p":(\d+)/.exec(readFileSync(execLog, "utf8").trimEnd().split("\n").pop() ?? "")?.[1],
+    );
+    victim = workers.find((w) => w.pid === pid && !w.frozen);
+  }
+  victim ??= workers[0]!;
+  victim.frozen = true;
+  const pid = victim.pid!;
+  const stoppedAt = Date.now();
+  victim.signal("SIGSTOP");
+  faults.say(`zombie: worker ${pid} frozen (SIGSTOP) for ${frozenMs / 1000} s, past its lease`);
+  await sleep(frozenMs);
+  const continuedAt = Date.now();
+  victim.signal("SIGCONT");
+  victim.frozen = false;
+  faults.zombie = { pid, stoppedAt, continuedAt };
+  faults.counts.zombies++;
+}
