@@ -35,7 +35,7 @@ export async function sendToAgent(
       active: true,
       limit: 100,
     });
-    return runs.filter((r) => r.concurrencyKey === `${agent.name}:${key}` || r.singletonKey === key);
+    return runs.filter((r) => r.singletonKey === key);
   };
   if (policy === "interrupt") {
     // The runs being replaced never answered: their messages go to the new run, before this one.

@@ -108,7 +108,9 @@ describe("agent sessions", () => {
     const h = await harness([a.workflow]);
     const first = await sendToAgent(h.engine, a, { message: "start", session: "st" });
     const draining = h.drain();
+    const deadline = Date.now() + 20_000;
     while ((await h.journal.loadSteps("default", first.runId)).every((s) => !s.stepId.startsWith("model"))) {
+      if (Date.now() > deadline) throw new Error("the first run never committed its model call (20 s)");
       await new Promise((r) => setTimeout(r, 2));
     }
     const steered = await sendToAgent(h.engine, a, { message: "also mention cairns", session: "st" });

@@ -63,7 +63,7 @@ export class PgRuns {
       if (existing) return { run: toRunSummary(existing), created: false, cancelled: [] };
     }
     let active: RunRow[] = [];
-    if (run.singleton !== undefined) {
+    if (run.singleton !== undefined && run.singleton.mode !== "queue") {
       // One creator per singleton key at a time; the next one sees this one's run.
       await sql.rows(
         "SELECT pg_advisory_xact_lock($1, hashtext($2::text || '/' || $3::text || '/' || $4::text))",

@@ -79,7 +79,7 @@ export class SqliteRuns {
       if (existing) return { run: toRunSummary(existing), created: false, cancelled: [] };
     }
     const cancelled: string[] = [];
-    if (run.singleton !== undefined) {
+    if (run.singleton !== undefined && run.singleton.mode !== "queue") {
       const active = this.store
         .sql(
           `SELECT * FROM runs WHERE workspace = ? AND workflow = ? AND singleton_key = ? AND status IN ${ACTIVE} ORDER BY created_at`,
