@@ -30,11 +30,10 @@ export async function runAgentLoop(
     depth: input.depth ?? 0,
     tools: toolsOf(options),
   };
-  const history = run.session === null ? [] : await loadHistory(options, step, run);
   const state: LoopState = {
     run,
-    messages: [...history, ...(input.earlier ?? []).map(userMessage), userMessage(input.message)],
-    historyLength: history.length,
+    messages: [...(input.earlier ?? []).map(userMessage), userMessage(input.message)],
+    historyLength: 0,
     usage: ZERO_USAGE,
     cost: 0,
     turns: 0,
@@ -44,7 +43,10 @@ export async function runAgentLoop(
       ...(options.budget?.costUsd !== undefined ? { costUsd: options.budget.costUsd } : {}),
     },
     recentCalls: [],
+    carried: false,
+    live: false,
   };
+  await loadHistory(options, step, state);
   const maxTurns = options.maxTurns ?? 20;
   for (;;) {
     await takeSteering(options, step, state);
@@ -67,8 +69,10 @@ export async function runAgentLoop(
       return { text: turn.text, turns: state.turns, usage: state.usage, cost: state.cost };
     }
     checkLoop(state, turn.toolCalls, options.loopLimit);
-    const results =
-      outcomes ?? (await Promise.all(turn.toolCalls.map((call) => runTool(options, step, state, call))));
+    // Tool calls the turn did not settle (all of them with checkpoint "calls") run as steps.
+    const results = await Promise.all(
+      turn.toolCalls.map((call, i) => outcomes?.[i] ?? runTool(options, step, state, call)),
+    );
     state.messages.push({
       role: "tool",
       content: turn.toolCalls.map((call, i) => toolResultPart(call, results[i]!)),

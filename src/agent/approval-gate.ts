@@ -35,6 +35,7 @@ export async function requestApproval(
     session: state.run.session,
     user: state.run.user,
   };
+  state.carried = false;
   const decision = await step.waitForApproval(`approve.${call.name}`, {
     title: `${options.name} wants to call ${call.name}`,
     details: request,

@@ -13,6 +13,7 @@ export async function enforceBudget(options: AgentOptions, step: Step, state: Lo
     const over = overBudget(state);
     if (over === undefined) return;
     if (options.budget?.onExceed !== "ask") throw over;
+    state.carried = false;
     const decision = await step.waitForApproval("budget.raise", {
       title: `${options.name} is over its budget`,
       details: { reason: over.message, usage: state.usage, cost: state.cost, budget: state.budget },

@@ -23,6 +23,7 @@ export async function delegate(
     };
   }
   const input: AgentInput = { message: args.task, user: state.run.user, depth: state.run.depth + 1 };
+  state.carried = false;
   if (args.wait === false || args.at !== undefined) {
     const at = args.at === undefined ? undefined : Date.parse(args.at);
     if (at !== undefined && !Number.isFinite(at))

@@ -36,6 +36,14 @@ export interface LoopState {
   budget: { tokens?: number; costUsd?: number };
   /** Signatures of the tool calls of recent turns, newest last, for loop detection. */
   recentCalls: string[];
+  /**
+   * True while the last commit before the next model call can stand in for that call's intent:
+   * no wait (approval, sub-agent) was entered since the previous model call or the session's
+   * load. See call-intent.ts.
+   */
+  carried: boolean;
+  /** A step body of this run has executed in this process (rather than been served from the journal). */
+  live: boolean;
 }
 
 export function userMessage(text: string): ModelMessage {

@@ -8,6 +8,7 @@ import type { DelegationArgs } from "./delegation-tool.js";
 import type { LoopState, RunScope, ToolOutcome } from "./loop-state.js";
 import type { ToolCallRecord } from "./model-call.js";
 import type { Tool, ToolContext } from "./tool.js";
+import { live } from "./call-intent.js";
 
 /** Runs one tool call as its own step; failures and bad arguments go back to the model. */
 export async function runTool(
@@ -31,7 +32,7 @@ export async function runTool(
   try {
     const output = await step.run(
       `tool.${call.name}`,
-      (ctx) => t.execute(args, toolContext(options, state.run, ctx)),
+      (ctx) => live(state, () => t.execute(args, toolContext(options, state.run, ctx))),
       {
         retries: t.retries ?? 2,
         ...(t.timeout !== undefined ? { timeout: t.timeout } : {}),
@@ -45,13 +46,16 @@ export async function runTool(
   }
 }
 
-/** checkpoint "turn": tools run inside the turn's step, without steps of their own. */
+/**
+ * checkpoint "turn": tools run inside the turn's step, without steps of their own; null for a
+ * side-effecting tool that is not idempotent, which runs after the turn as its own step.
+ */
 export async function executeInline(
   options: AgentOptions,
   state: LoopState,
   call: ToolCallRecord,
   ctx: StepRunContext,
-): Promise<ToolOutcome> {
+): Promise<ToolOutcome | null> {
   if (options.agents?.[call.name] !== undefined) {
     return {
       ok: false,
@@ -63,6 +67,7 @@ export async function executeInline(
   if (t === undefined || call.invalid !== undefined || !parsed?.success) {
     return { ok: false, error: invalidMessage(call, parsed?.error?.message) };
   }
+  if (t.sideEffect && !t.idempotent) return null;
   try {
     return { ok: true, output: (await t.execute(parsed.data, toolContext(options, state.run, ctx))) ?? null };
   } catch (err) {
