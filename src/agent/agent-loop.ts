@@ -71,7 +71,10 @@ export async function runAgentLoop(
     checkLoop(state, turn.toolCalls, options.loopLimit);
     // Tool calls the turn did not settle (all of them with checkpoint "calls") run as steps.
     const results = await Promise.all(
-      turn.toolCalls.map((call, i) => outcomes?.[i] ?? runTool(options, step, state, call)),
+      turn.toolCalls.map((call, i) => {
+        const settled = outcomes?.[i];
+        return settled ? Promise.resolve(settled) : runTool(options, step, state, call);
+      }),
     );
     state.messages.push({
       role: "tool",
