@@ -21,7 +21,8 @@ export interface AgentOptions {
   maxTurns?: number;
   /**
    * "calls" (default): every model call and every tool call is its own step. "turn": a model call
-   * and the tool calls it asks for form one step (fewer rows; a crash repeats the whole turn).
+   * and the tool calls it asks for form one step (fewer rows; a crash repeats the whole turn),
+   * except side-effecting tools that are not idempotent, which run after it as their own steps.
    */
   checkpoint?: "calls" | "turn";
   /**
