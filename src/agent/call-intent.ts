@@ -16,7 +16,9 @@ import type { LoopState } from "./loop-state.js";
  *
  * A wait (an approval, a sub-agent) between the two breaks this: it may resolve in this
  * process without running a step body here, so after one the call records its own intent, as
- * does a run's first call when there is no session to load.
+ * it does after a side effect that is not idempotent (a person may record its result by hand)
+ * and for a run's first call when there is no session to load. After a recorded failed attempt
+ * (a retry) there is no telling whether a crash cut off the next, and the call is not marked.
  */
 export function modelStepOptions(options: AgentOptions, carried: boolean): StepRunOptions {
   return {

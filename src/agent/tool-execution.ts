@@ -29,6 +29,9 @@ export async function runTool(
     if (!decision.ok) return decision;
     args = decision.output;
   }
+  // A crash inside it pauses the run for a person, whose `skip-step` records its result without
+  // running anything here: like a wait, it cannot stand in for the next call's intent.
+  if (t.sideEffect && !t.idempotent) state.carried = false;
   try {
     const output = await step.run(
       `tool.${call.name}`,

@@ -68,6 +68,8 @@ describe('checkpoint "turn" with a side-effecting tool', () => {
     expect(shown.run.output?.text).toBe("Charged $30.");
     expect(p.marks("start:charge")).toBe(1);
     expect(server.requests).toHaveLength(2);
+    // The answering call was sent once: the charge recorded by hand did not pass for its intent.
+    expect(shown.usage).toMatchObject({ modelCalls: 2, resentCalls: 0 });
     // Each tool call had its own idempotency key.
     expect(keys(p, "charge")).toEqual([`${runId}:tool.charge`]);
     expect(keys(p, "lookup")).toEqual([`${runId}:turn:lookup`]);
