@@ -93,6 +93,41 @@ describe("agent sessions", () => {
     expect(prompts[0]).toContain("actually, for four");
   });
 
+  it("interrupt mid-tool: the new run starts only once the interrupted one has stopped", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let toolStarted = false;
+    const wait = tool({
+      description: "Waits",
+      input: z.object({}),
+      execute: async () => ((toolStarted = true), await gate, "waited"),
+    });
+    const { model, prompts } = echoModel((_p, n) =>
+      n === 1 ? { toolCalls: [{ name: "wait", args: {} }] } : { text: `answer ${n}` },
+    );
+    const a = chat({ model, tools: { wait }, session: { onBusy: "interrupt" } });
+    const h = await harness([a.workflow]);
+    const first = await sendToAgent(h.engine, a, { message: "book a table", session: "i" });
+    const draining = h.drain();
+    const deadline = Date.now() + 20_000;
+    while (!toolStarted) {
+      if (Date.now() > deadline) throw new Error("the first run's tool never started (20 s)");
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const second = await sendToAgent(h.engine, a, { message: "actually, for four", session: "i" });
+    expect(second.outcome).toBe("interrupted");
+    // The first run is still inside its tool: the new one does not run beside it.
+    expect(await h.engine.claim(10)).toEqual([]);
+    release();
+    await draining;
+    await h.drain();
+    expect((await h.journal.getRunSummary("default", first.runId))?.status).toBe("cancelled");
+    expect((await h.journal.getRunSummary("default", second.runId))?.status).toBe("completed");
+    expect(prompts).toHaveLength(2);
+    expect(prompts[1]).toContain("book a table");
+    expect(prompts[1]).toContain("actually, for four");
+  });
+
   it("steer: the message joins the running run before its next model call", async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
