@@ -118,14 +118,20 @@ describe("agent sessions", () => {
     expect(second.outcome).toBe("interrupted");
     // The first run is still inside its tool: the new one does not run beside it.
     expect(await h.engine.claim(10)).toEqual([]);
+    // A third message replaces the second, which has not started: every message is answered once.
+    const third = await sendToAgent(h.engine, a, { message: "no, five", session: "i" });
+    expect(third.outcome).toBe("interrupted");
     release();
     await draining;
     await h.drain();
     expect((await h.journal.getRunSummary("default", first.runId))?.status).toBe("cancelled");
-    expect((await h.journal.getRunSummary("default", second.runId))?.status).toBe("completed");
+    expect((await h.journal.getRunSummary("default", second.runId))?.status).toBe("cancelled");
+    expect((await h.journal.getRunSummary("default", third.runId))?.status).toBe("completed");
     expect(prompts).toHaveLength(2);
-    expect(prompts[1]).toContain("book a table");
-    expect(prompts[1]).toContain("actually, for four");
+    const said = prompts[1]!;
+    for (const m of ["book a table", "actually, for four", "no, five"]) expect(said.split(m)).toHaveLength(2);
+    expect(said.indexOf("book a table")).toBeLessThan(said.indexOf("actually, for four"));
+    expect(said.indexOf("actually, for four")).toBeLessThan(said.indexOf("no, five"));
   });
 
   it("steer: the message joins the running run before its next model call", async () => {
