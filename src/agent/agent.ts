@@ -21,7 +21,8 @@ export interface AgentOptions {
   maxTurns?: number;
   /**
    * "calls" (default): every model call and every tool call is its own step. "turn": a model call
-   * and the tool calls it asks for form one step (fewer rows; a crash repeats the whole turn).
+   * and the tool calls it asks for form one step (fewer rows; a crash repeats the whole turn),
+   * except side-effecting tools that are not idempotent, which run after it as their own steps.
    */
   checkpoint?: "calls" | "turn";
   /**
@@ -39,9 +40,11 @@ export interface AgentOptions {
   loopLimit?: number;
   /**
    * Runs with a `session` share one conversation, kept across runs and restarts. One run per
-   * session executes at a time; a message that arrives while one is in flight is queued (run
-   * after it, the default), interrupts it (it is cancelled and a new run answers both messages),
-   * steers it (it sees the message before its next model call), or is rejected.
+   * session is in flight at a time, including while it waits (an approval, a retry, a sub-agent,
+   * a person's attention); a message that arrives meanwhile is queued (its run starts once the
+   * earlier ones ended and sees their turns; the default), interrupts it (it is cancelled and a
+   * new run answers both messages), steers it (it sees the message before its next model call),
+   * or is rejected.
    */
   session?: { onBusy?: "queue" | "interrupt" | "steer" | "reject" };
   /** Give the agent a `memory` tool: notes saved per agent and user, across runs. */
@@ -157,15 +160,16 @@ function parseAgentInput(value: unknown, where: string): AgentInput {
   );
 }
 
-/** One run per session at a time, enforced by the engine's concurrency or singleton keys. */
-function sessionPolicy(
-  options: AgentOptions,
-): Pick<WorkflowOptions<AgentInput>, "concurrency" | "singleton"> {
+/**
+ * One run per session at a time, by the engine's singleton keys: a session's runs take turns in
+ * the order they were started, and a run that waits (approval, retry, sub-agent) keeps its turn.
+ */
+function sessionPolicy(options: AgentOptions): Pick<WorkflowOptions<AgentInput>, "singleton"> {
   // A run without a session gets a key of its own, so it never waits for another.
   const key = (i: AgentInput) => (i.session !== undefined ? `session:${i.session}` : newId("solo"));
   switch (options.session?.onBusy ?? "queue") {
     case "queue":
-      return { concurrency: { limit: 1, key } };
+      return { singleton: { key, mode: "queue" } };
     case "interrupt":
       return { singleton: { key, mode: "cancel" } };
     default:

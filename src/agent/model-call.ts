@@ -37,6 +37,8 @@ export interface ModelCall {
   tools: Record<string, Tool>;
   price: Price | undefined;
   ctx: StepRunContext;
+  /** This call re-sends one a crash cut off (see call-intent.ts). */
+  resent: boolean;
 }
 
 /** Calls the model once, streaming its text deltas to the step's progress listeners. */
@@ -101,7 +103,7 @@ export async function callModel(call: ModelCall): Promise<ModelTurn> {
       usage: used,
       model: call.model.key,
       cost: costOf(used, call.price),
-      ...(ctx.interrupted ? { resent: true as const } : {}),
+      ...(call.resent ? { resent: true as const } : {}),
     };
   } catch (err) {
     throw classifyModelError(failure ?? err, call.model.key);

@@ -35,14 +35,18 @@ export async function sendToAgent(
       active: true,
       limit: 100,
     });
-    return runs.filter((r) => r.concurrencyKey === `${agent.name}:${key}` || r.singletonKey === key);
+    return runs.filter((r) => r.singletonKey === key);
   };
   if (policy === "interrupt") {
-    // The runs being replaced never answered: their messages go to the new run, before this one.
-    const earlier: string[] = [];
+    // The runs being replaced never answered: their messages go to the new run, before this one,
+    // each once (a run that replaced older ones, and waits for them to stop, carries theirs).
+    let earlier: string[] = [];
     for (const r of (await inFlight()).reverse()) {
       const old = (await engine.journal.getRun(engine.workspace, r.id))?.input as AgentInput | undefined;
-      if (old) earlier.push(...(old.earlier ?? []), old.message);
+      if (old === undefined) continue;
+      const carried = old.earlier ?? [];
+      const inherits = earlier.every((m, i) => carried[i] === m);
+      earlier = [...(inherits ? [] : earlier), ...carried, old.message];
     }
     const started = await engine.start(
       agent.workflow,

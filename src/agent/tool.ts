@@ -6,7 +6,11 @@ import type { Journal } from "../store/journal.js";
 
 const TOOL = Symbol.for("cairn.tool");
 
-/** What a tool's `execute` receives besides its arguments. */
+/**
+ * What a tool's `execute` receives besides its arguments. `idempotencyKey` is the call's own:
+ * its step's (`<runId>:tool.<name>`), or inside a checkpoint "turn" step `<runId>:<stepId>:<name>`
+ * (`<name>#2` for the turn's second call of that tool).
+ */
 export interface ToolContext extends StepRunContext {
   /** The agent making the call, the user it acts for, and its session (if any). */
   agent: { name: string; user: string; session: string | null };

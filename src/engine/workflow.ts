@@ -46,8 +46,12 @@ export interface WorkflowOptions<I> {
   triggers?: { event: string }[];
   /** At most `limit` runs with the same key execute at once (others stay queued). */
   concurrency?: { limit: number; key?(input: I): string };
-  /** One active run per key: a new run cancels the old one ("cancel") or is not started ("skip"). */
-  singleton?: { key(input: I): string; mode: "cancel" | "skip" };
+  /**
+   * One run per key at a time: a new run cancels the active one ("cancel"), is not started
+   * ("skip"), or waits until every earlier run of the key has ended, in start order ("queue"). A
+   * run that waits (sleep, event, approval, child run, retry, needs-attention) keeps its turn.
+   */
+  singleton?: { key(input: I): string; mode: "cancel" | "skip" | "queue" };
   /** Default step options for every `step.run` in this workflow. */
   steps?: { retries?: number; backoff?: BackoffOptions; timeout?: Duration };
 }

@@ -1,24 +1,22 @@
 import { randomBytes } from "node:crypto";
 
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
-const RANDOM_CHARS = 10;
+const RANDOM_DIGITS = 10;
 
+/** The last id's time and random digits: ids made in the same millisecond count up from them. */
 let lastTime = -1;
 let lastRandom: number[] = [];
 
 /**
- * A sortable unique id: `<prefix>_<time><random>`, e.g. `run_01jc3x…`. Ids made by one process
- * sort in the order they were made, even within one millisecond (the random part is then
- * incremented), so rows ordered by id keep their insertion order.
+ * A sortable unique id: `<prefix>_<time><random>`, e.g. `run_01jc3x…`. Within a process ids sort
+ * in the order they were made, even within one millisecond (the random part counts up), so
+ * things created one after another (a session's queued runs, its messages) keep their order.
  */
 export function newId(prefix: string): string {
   const now = Date.now();
-  if (now <= lastTime) {
-    increment(lastRandom);
-  } else {
-    lastTime = now;
-    lastRandom = [...randomBytes(RANDOM_CHARS)].map((b) => b % 32);
-    lastRandom[0] = lastRandom[0]! % 16; // headroom, so increments never overflow the width
+  if (now > lastTime || !countUp(lastRandom)) {
+    lastTime = now > lastTime ? now : lastTime + 1;
+    lastRandom = [...randomBytes(RANDOM_DIGITS)].map((b) => b % 32);
   }
   let time = lastTime;
   let t = "";
@@ -29,12 +27,14 @@ export function newId(prefix: string): string {
   return `${prefix}_${t}${lastRandom.map((d) => ALPHABET[d]!).join("")}`;
 }
 
-function increment(digits: number[]): void {
+/** Adds one to base-32 digits in place; false when they overflow. */
+function countUp(digits: number[]): boolean {
   for (let i = digits.length - 1; i >= 0; i--) {
     if (digits[i]! < 31) {
       digits[i]!++;
-      return;
+      return true;
     }
     digits[i] = 0;
   }
+  return false;
 }

@@ -50,7 +50,8 @@ export interface Journal {
   /**
    * Creates a run, honouring its idempotency key (an existing run with the same key is
    * returned, `created: false`) and singleton (skip: the active run is returned; cancel: the
-   * active run is cancelled, or asked to stop at its next step if running).
+   * active run is cancelled, or asked to stop at its next step if running; queue: the run is
+   * created behind the active ones).
    */
   createRun(run: NewRun): Promise<CreateRunResult>;
   /** Undefined when there is no such run in the workspace. Throws CorruptPayloadError. */
@@ -62,7 +63,10 @@ export interface Journal {
    * Claims up to `limit` runnable runs for `owner`: queued or waiting runs whose `wakeAt` has
    * come, and running runs whose lease expired or whose owner is in `deadOwners`. Each claim
    * bumps the lease epoch. A run with a concurrency key is claimed only while fewer than its
-   * limit of runs with that key are running. Only runs of `workflows` are claimed.
+   * limit of runs with that key are running. A queued run with a singleton key is claimed only
+   * once every other active run of its workflow and key is queued and created after it (by
+   * `createdAt`, then id): the runs of a key take turns in creation order, and a run that waits
+   * or needs attention keeps its turn until it ends. Only runs of `workflows` are claimed.
    */
   claimRuns(request: ClaimRequest): Promise<Lease[]>;
   /** Claims one given run if it is runnable (same rules as claimRuns). */

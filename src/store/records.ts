@@ -147,7 +147,8 @@ export interface NewRun {
   parentStepId?: string;
   idempotencyKey?: string;
   concurrency?: { key: string; limit: number };
-  singleton?: { key: string; mode: "cancel" | "skip" };
+  /** See WorkflowOptions.singleton; a run is claimed only once the earlier runs of its key ended. */
+  singleton?: { key: string; mode: "cancel" | "skip" | "queue" };
   /** When the run may first start (default: now). */
   runAt?: number;
   /**

@@ -93,6 +93,47 @@ describe("agent sessions", () => {
     expect(prompts[0]).toContain("actually, for four");
   });
 
+  it("interrupt mid-tool: the new run starts only once the interrupted one has stopped", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let toolStarted = false;
+    const wait = tool({
+      description: "Waits",
+      input: z.object({}),
+      execute: async () => ((toolStarted = true), await gate, "waited"),
+    });
+    const { model, prompts } = echoModel((_p, n) =>
+      n === 1 ? { toolCalls: [{ name: "wait", args: {} }] } : { text: `answer ${n}` },
+    );
+    const a = chat({ model, tools: { wait }, session: { onBusy: "interrupt" } });
+    const h = await harness([a.workflow]);
+    const first = await sendToAgent(h.engine, a, { message: "book a table", session: "i" });
+    const draining = h.drain();
+    const deadline = Date.now() + 20_000;
+    while (!toolStarted) {
+      if (Date.now() > deadline) throw new Error("the first run's tool never started (20 s)");
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const second = await sendToAgent(h.engine, a, { message: "actually, for four", session: "i" });
+    expect(second.outcome).toBe("interrupted");
+    // The first run is still inside its tool: the new one does not run beside it.
+    expect(await h.engine.claim(10)).toEqual([]);
+    // A third message replaces the second, which has not started: every message is answered once.
+    const third = await sendToAgent(h.engine, a, { message: "no, five", session: "i" });
+    expect(third.outcome).toBe("interrupted");
+    release();
+    await draining;
+    await h.drain();
+    expect((await h.journal.getRunSummary("default", first.runId))?.status).toBe("cancelled");
+    expect((await h.journal.getRunSummary("default", second.runId))?.status).toBe("cancelled");
+    expect((await h.journal.getRunSummary("default", third.runId))?.status).toBe("completed");
+    expect(prompts).toHaveLength(2);
+    const said = prompts[1]!;
+    for (const m of ["book a table", "actually, for four", "no, five"]) expect(said.split(m)).toHaveLength(2);
+    expect(said.indexOf("book a table")).toBeLessThan(said.indexOf("actually, for four"));
+    expect(said.indexOf("actually, for four")).toBeLessThan(said.indexOf("no, five"));
+  });
+
   it("steer: the message joins the running run before its next model call", async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
@@ -108,7 +149,9 @@ describe("agent sessions", () => {
     const h = await harness([a.workflow]);
     const first = await sendToAgent(h.engine, a, { message: "start", session: "st" });
     const draining = h.drain();
+    const deadline = Date.now() + 20_000;
     while ((await h.journal.loadSteps("default", first.runId)).every((s) => !s.stepId.startsWith("model"))) {
+      if (Date.now() > deadline) throw new Error("the first run never committed its model call (20 s)");
       await new Promise((r) => setTimeout(r, 2));
     }
     const steered = await sendToAgent(h.engine, a, { message: "also mention cairns", session: "st" });

@@ -10,6 +10,17 @@ import { fence } from "./run-locks.js";
 import type { Tx } from "./transactions.js";
 
 /**
+ * A queued run with a singleton key waits while another run of its key is active and started, or
+ * queued before it: the runs of a key take turns in creation order (see Journal.claimRuns).
+ */
+const TAKES_ITS_TURN = `AND (status <> 'queued' OR singleton_key IS NULL OR NOT EXISTS (
+  SELECT 1 FROM runs AS s WHERE s.workspace = runs.workspace AND s.workflow = runs.workflow
+    AND s.singleton_key = runs.singleton_key AND s.id <> runs.id
+    AND s.status IN ('queued', 'running', 'waiting', 'needs-attention')
+    AND (s.status <> 'queued' OR s.created_at < runs.created_at
+      OR (s.created_at = runs.created_at AND s.id COLLATE "C" < runs.id COLLATE "C"))))`;
+
+/**
  * Claims and leases on the PostgreSQL journal: taking due and orphaned runs, renewing a lease,
  * and when the next claim may find work. The journal delegates to this inside its transactions.
  */
@@ -35,7 +46,7 @@ export class PgClaims {
     // and hold back runnable runs behind them.
     const free = `AND (concurrency_key IS NULL OR concurrency_limit IS NULL OR concurrency_limit > (
       SELECT COUNT(*) FROM runs AS r WHERE r.workspace = runs.workspace AND r.concurrency_key = runs.concurrency_key
-        AND r.status = 'running' AND r.id <> runs.id)) AND format <= ${PAYLOAD_FORMAT}`;
+        AND r.status = 'running' AND r.id <> runs.id)) AND format <= ${PAYLOAD_FORMAT} ${TAKES_ITS_TURN}`;
     // One given run is waited for if another transaction holds it (it may be about to free it).
     const lock = onlyRunId === undefined ? "FOR UPDATE SKIP LOCKED" : "FOR UPDATE";
     const orphaned = await sql.rows<RunRow>(

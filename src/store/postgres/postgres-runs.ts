@@ -65,7 +65,7 @@ export class PgRuns {
     let active: RunRow[] = [];
     // A run born failed (its input was refused) never replaces an active singleton.
     const failed = run.failed;
-    if (run.singleton !== undefined && failed === undefined) {
+    if (run.singleton !== undefined && failed === undefined && run.singleton.mode !== "queue") {
       // One creator per singleton key at a time; the next one sees this one's run.
       await sql.rows(
         "SELECT pg_advisory_xact_lock($1, hashtext($2::text || '/' || $3::text || '/' || $4::text))",

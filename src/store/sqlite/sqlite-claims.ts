@@ -7,6 +7,16 @@ import type { RunRow } from "./rows.js";
 import { PAYLOAD_FORMAT } from "./rows.js";
 
 /**
+ * A queued run with a singleton key waits while another run of its key is active and started, or
+ * queued before it: the runs of a key take turns in creation order (see Journal.claimRuns).
+ */
+const TAKES_ITS_TURN = `AND (status != 'queued' OR singleton_key IS NULL OR NOT EXISTS (
+  SELECT 1 FROM runs AS s WHERE s.workspace = runs.workspace AND s.workflow = runs.workflow
+    AND s.singleton_key = runs.singleton_key AND s.id != runs.id
+    AND s.status IN ('queued', 'running', 'waiting', 'needs-attention')
+    AND (s.status != 'queued' OR s.created_at < runs.created_at OR (s.created_at = runs.created_at AND s.id < runs.id))))`;
+
+/**
  * Claims on the SQLite journal: which runs are due, the leases workers take on them and renew,
  * and when the next one falls due.
  */
@@ -28,7 +38,7 @@ export class SqliteClaims {
     // and hold back runnable runs behind them.
     const free = `AND (concurrency_key IS NULL OR concurrency_limit IS NULL OR concurrency_limit > (
       SELECT COUNT(*) FROM runs AS r WHERE r.workspace = runs.workspace AND r.concurrency_key = runs.concurrency_key
-        AND r.status = 'running' AND r.id != runs.id)) AND format <= ${PAYLOAD_FORMAT}`;
+        AND r.status = 'running' AND r.id != runs.id)) AND format <= ${PAYLOAD_FORMAT} ${TAKES_ITS_TURN}`;
     const due = this.store
       .sql(
         `SELECT * FROM runs WHERE workspace = ? AND status IN ('queued', 'waiting') AND wake_at <= ?

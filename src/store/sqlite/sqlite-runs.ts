@@ -81,7 +81,7 @@ export class SqliteRuns {
     const cancelled: string[] = [];
     // A run born failed (its input was refused) never replaces an active singleton.
     const failed = run.failed;
-    if (run.singleton !== undefined && failed === undefined) {
+    if (run.singleton !== undefined && failed === undefined && run.singleton.mode !== "queue") {
       const active = this.store
         .sql(
           `SELECT * FROM runs WHERE workspace = ? AND workflow = ? AND singleton_key = ? AND status IN ${ACTIVE} ORDER BY created_at`,

@@ -20,7 +20,9 @@ const TOOL_TURN = { text: "Let me check.", toolCalls: [{ name: "get_weather", ar
 const FINAL_TURN = { text: "It is sunny in Paris." };
 
 describe("an agent killed with SIGKILL", () => {
-  it("during a model request: the worker re-sends only that request, marks it re-sent, and completes the run", async () => {
+  // The second model call comes right after the tool result's commit, which stands in for its
+  // intent (no commit of its own): killed inside it, the run still resumes at that call.
+  it("during a model request after a tool result: the worker re-sends only that request, marks it re-sent, and completes the run", async () => {
     const p = new AgentProject(server);
     server.script([TOOL_TURN, { delayMs: 5000, then: { text: "never delivered" } }, FINAL_TURN]);
     const child = p.spawn(["run", "forecaster", "Weather in Paris?"]);
@@ -36,7 +38,7 @@ describe("an agent killed with SIGKILL", () => {
     expect(worker.code).toBe(0);
     expect(worker.stdout).toMatch(/↺ model served from the journal/);
     expect(worker.stdout).toMatch(/↺ tool\.get_weather served from the journal/);
-    expect(worker.stdout).toMatch(/model#2 \(attempt 2\)/);
+    expect(worker.stdout).toMatch(/▸ model#2/);
 
     const shown = await p.show(runId);
     expect(shown.run.status).toBe("completed");
@@ -52,7 +54,8 @@ describe("an agent killed with SIGKILL", () => {
     ]);
     const [first, , resent] = shown.steps;
     expect(first!.output?.resent).toBeUndefined();
-    expect(resent).toMatchObject({ attempt: 2, output: { resent: true } });
+    // Its first attempt was never recorded (no intent commit): it is attempt 1, marked re-sent.
+    expect(resent).toMatchObject({ attempt: 1, output: { resent: true } });
     expect(shown.usage).toMatchObject({ modelCalls: 2, resentCalls: 1 });
 
     const text = await p.run(["runs", "show", runId]);

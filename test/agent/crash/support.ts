@@ -34,6 +34,48 @@ const forecaster = agent({
 export default defineConfig({ agents: [forecaster] });
 `);
 
+/**
+ * A biller agent with checkpoint "turn": `lookup` (no side effect) and `charge`, a side effect
+ * that is not idempotent, which marks its start and end (and its idempotency key) in the side
+ * file and takes $TOOL_MS.
+ */
+export const BILLER_CONFIG = countingConfig(`
+import { agent, tool } from "cairn";
+import { z } from "zod";
+
+const lookup = tool({
+  description: "Looks up a customer",
+  input: z.object({ id: z.string() }),
+  execute: async ({ id }, ctx) => {
+    mark("key:lookup " + ctx.idempotencyKey);
+    return { id, name: "Ada" };
+  },
+});
+
+const charge = tool({
+  description: "Charges the customer's card",
+  input: z.object({ amount: z.number() }),
+  sideEffect: true,
+  execute: async ({ amount }, ctx) => {
+    mark("start:charge");
+    mark("key:charge " + ctx.idempotencyKey);
+    await pause(Number(process.env.TOOL_MS ?? 0));
+    mark("end:charge");
+    return { charged: amount };
+  },
+});
+
+const biller = agent({
+  name: "biller",
+  instructions: "You bill customers.",
+  model: "openai-chat:gpt-4.1-mini",
+  tools: { lookup, charge },
+  checkpoint: "turn",
+});
+
+export default defineConfig({ agents: [biller] });
+`);
+
 /** What `cairn runs show ID --json` prints, as far as these tests look. */
 export interface ShowJson {
   run: { id: string; status: string; output: { text: string } | null };
@@ -43,9 +85,14 @@ export interface ShowJson {
 
 /** A project with the forecaster agent; its `cairn` processes talk to `server`. */
 export class AgentProject {
-  readonly project = new Project(AGENT_CONFIG);
+  readonly project: Project;
 
-  constructor(private readonly server: FakeModelServer) {}
+  constructor(
+    private readonly server: FakeModelServer,
+    config: string = AGENT_CONFIG,
+  ) {
+    this.project = new Project(config);
+  }
 
   env(extra: Record<string, string> = {}): Record<string, string> {
     return { OPENAI_BASE_URL: this.server.openaiBaseURL, OPENAI_API_KEY: "sk-test", ...extra };

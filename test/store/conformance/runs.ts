@@ -123,6 +123,58 @@ export function runTests(get: () => Ctx): void {
       expect(await c.status(third.run.id)).toBe("queued");
     });
 
+    it("singleton queue: runs of a key take turns in creation order, and a parked run keeps its turn", async () => {
+      const c = get();
+      const singleton = { key: "s", mode: "queue" } as const;
+      // Made in the same millisecond of the store's clock: their order is their creation order.
+      const [a, b, d] = [
+        await c.create({ singleton }),
+        await c.create({ singleton }),
+        await c.create({ singleton }),
+      ];
+      const other = await c.create({ singleton: { key: "t", mode: "queue" } });
+      expect(await c.journal.listRuns(WS)).toHaveLength(4);
+      const first = await c.claim();
+      expect(first.map((l) => l.runId).sort()).toEqual([a.id, other.id].sort());
+      let lease = first.find((l) => l.runId === a.id)!;
+
+      // a sleeps: it holds no process, but b and d still wait for it.
+      const now = c.clock.now();
+      await c.journal.registerWait(lease, {
+        stepId: "nap",
+        seq: 0,
+        kind: "sleep",
+        startedAt: now,
+        dueAt: now + 1000,
+      });
+      await c.journal.suspendRun(lease);
+      expect(await c.claim()).toEqual([]);
+      c.clock.advance(1000);
+      // a's timer is due: a resumes (its turn), b does not start beside it.
+      const woken = await c.claim();
+      expect(woken.map((l) => l.runId)).toEqual([a.id]);
+      lease = woken[0]!;
+      await c.journal.settleWait(lease, a.id, "nap");
+      // a needs a person: still its turn.
+      await c.journal.recordIntent(lease, {
+        stepId: "pay",
+        seq: 1,
+        kind: "run",
+        attempt: 1,
+        startedAt: now,
+        sideEffect: true,
+      });
+      await c.journal.markNeedsAttention(lease, "pay", "check");
+      expect(await c.claim()).toEqual([]);
+      expect(await c.status(b.id)).toBe("queued");
+
+      expect(await c.journal.requestCancel(WS, a.id, "give up")).toBe("cancelled");
+      const second = await c.claim();
+      expect(second.map((l) => l.runId)).toEqual([b.id]);
+      await c.journal.completeRun(second[0]!, { text: "1", bytes: 1 });
+      expect((await c.claim()).map((l) => l.runId)).toEqual([d.id]);
+    });
+
     it("a run with runAt in the future is not claimable until the clock reaches it", async () => {
       const c = get();
       const runAt = c.clock.now() + 60_000;
