@@ -28,7 +28,13 @@ export async function loadConfig(path: string): Promise<CairnConfig> {
   try {
     mod = (await tsImport(pathToFileURL(path).href, import.meta.url)) as { default?: unknown };
   } catch (cause) {
-    throw new ConfigError(`cannot load ${path}: ${(cause as Error).message}`, { cause });
+    // Node's "Require stack" lists tsx's internal file names: noise to a person.
+    const message = (cause as Error).message.replace(/\nRequire stack:[\s\S]*$/, "");
+    // Cairn was once published as `cairn`, a name that belongs to another npm project.
+    const oldName = /Cannot find (?:package|module) 'cairn'/.test(message)
+      ? `; Cairn is published as cairn-runtime: import from "cairn-runtime" (npm install cairn-runtime)`
+      : "";
+    throw new ConfigError(`cannot load ${path}: ${message}${oldName}`, { cause });
   }
   // A config in a CommonJS package comes back wrapped once more by the interop.
   let exported = mod.default as { __esModule?: boolean; default?: unknown } | undefined;
@@ -44,7 +50,7 @@ export async function loadConfig(path: string): Promise<CairnConfig> {
 export function missingConfig(cwd: string): ConfigError {
   return new ConfigError(
     `no cairn.config.ts in ${cwd}. Create one:\n\n` +
-      `  import { defineConfig, workflow } from "cairn";\n` +
+      `  import { defineConfig, workflow } from "cairn-runtime";\n` +
       `  const hello = workflow("hello", async ({ step }) => step.run("greet", () => "hi"));\n` +
       `  export default defineConfig({ workflows: [hello] });\n\n` +
       `or pass --config PATH. To see Cairn work without one, run: cairn demo`,

@@ -7,7 +7,7 @@ import { silentLogger } from "../../src/shared/logger.js";
 import { SqliteJournal } from "../../src/store/sqlite/sqlite-journal.js";
 import { Project } from "./project.js";
 
-const CONFIG = `import { agent, defineConfig, scriptedModel, promptText, tool } from "cairn";
+const CONFIG = `import { agent, defineConfig, scriptedModel, promptText, tool } from "cairn-runtime";
 import { z } from "zod";
 
 const pay = tool({

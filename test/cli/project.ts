@@ -14,7 +14,7 @@ export interface CliResult {
   stderr: string;
 }
 
-/** A user's project in a temp dir: `cairn` installed (linked to this checkout) and a config. */
+/** A user's project in a temp dir: `cairn-runtime` installed (linked to this checkout) and a config. */
 export class Project {
   readonly dir: string;
   readonly store: string;
@@ -22,7 +22,7 @@ export class Project {
   constructor(config?: string) {
     this.dir = tempDir("cairn-project-");
     mkdirSync(join(this.dir, "node_modules"));
-    symlinkSync(ROOT, join(this.dir, "node_modules/cairn"), "dir");
+    symlinkSync(ROOT, join(this.dir, "node_modules/cairn-runtime"), "dir");
     // Configs import zod for tool schemas, as a user's project would have it installed.
     symlinkSync(join(ROOT, "node_modules/zod"), join(this.dir, "node_modules/zod"), "dir");
     if (config !== undefined) writeFileSync(join(this.dir, "cairn.config.ts"), config);
@@ -96,7 +96,7 @@ export function collect(child: ChildProcess): Promise<CliResult> {
 /** A workflow config whose steps append their id to $COUNTS_FILE and take `stepMs`. */
 export function countingConfig(body: string): string {
   return `import { appendFileSync } from "node:fs";
-import { defineConfig, workflow } from "cairn";
+import { defineConfig, workflow } from "cairn-runtime";
 
 const mark = (id: string) => appendFileSync(process.env.COUNTS_FILE!, id + "\\n");
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));

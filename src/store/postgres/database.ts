@@ -74,7 +74,7 @@ export async function migrate(pool: PgPool, where: string): Promise<void> {
     const latest = MIGRATIONS[MIGRATIONS.length - 1]?.id ?? 0;
     if (current > latest) {
       throw new StoreError(
-        `the store at ${where} has schema version ${current}, newer than this Cairn knows (${latest}); upgrade cairn`,
+        `the store at ${where} has schema version ${current}, newer than this Cairn knows (${latest}); upgrade cairn-runtime`,
       );
     }
     for (const m of MIGRATIONS) {
