@@ -197,8 +197,8 @@ async function wholeTurn(
   );
 }
 
-function modelCall(options: AgentOptions, state: LoopState, ctx: StepRunContext): Promise<ModelTurn> {
-  const model = resolveModel(options.model);
+async function modelCall(options: AgentOptions, state: LoopState, ctx: StepRunContext): Promise<ModelTurn> {
+  const model = await resolveModel(options.model);
   return callModel({
     model,
     system: options.instructions,

@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Workflow } from "../engine/workflow.js";
 import { workflow } from "../engine/workflow.js";
 import { ConfigError, NonRetriableError, RetryAfterError } from "../shared/errors.js";
-import { retryAfterMs } from "./model-errors.js";
+import { retryAfterMs } from "./retry-after.js";
 
 export interface ApprovalWebhookOptions {
   /** Where to POST `approval.requested` and `approval.decided` (e.g. a chat or e-mail relay). */

@@ -2,8 +2,7 @@ import type { Clock } from "../shared/clock.js";
 import { ConfigError } from "../shared/errors.js";
 import type { Journal } from "./journal.js";
 import type { PostgresPoolOptions } from "./postgres/database.js";
-import { redactUrl } from "./postgres/database.js";
-import { PostgresJournal } from "./postgres/postgres-journal.js";
+import { redactUrl } from "./redact-url.js";
 import { SqliteJournal } from "./sqlite/sqlite-journal.js";
 
 export const DEFAULT_STORE = "sqlite:.cairn/cairn.db";
@@ -30,6 +29,8 @@ export async function openJournalAsync(
 ): Promise<Journal> {
   if (isPostgresUrl(url)) {
     const { pool, ...rest } = options;
+    // Loaded only for a PostgreSQL store: a SQLite user never pays for loading pg.
+    const { PostgresJournal } = await import("./postgres/postgres-journal.js");
     return PostgresJournal.open({ ...pool, ...rest, url });
   }
   const { pool: _pool, ...rest } = options;

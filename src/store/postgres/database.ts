@@ -29,10 +29,7 @@ export const LockSpace = {
   Session: 3,
 } as const;
 
-/** A store URL with its password hidden, for messages. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]+):([^@/]+)@/, "//$1:***@");
-}
+export { redactUrl } from "../redact-url.js";
 
 export function createPool(url: string, options: PostgresPoolOptions = {}): PgPool {
   const pool = new pg.Pool({
