@@ -86,10 +86,10 @@ describe("the published package", () => {
     }
   });
 
-  it("loads neither the AI SDK nor a model provider on import: they load when an agent first runs", () => {
+  it("loads only the SQLite driver on import: the AI SDK, providers, zod, yaml and pg load when used", () => {
     const loaded = packagesLoadedBy("cairn-runtime");
-    expect(loaded).toContain("better-sqlite3");
     for (const name of AI_SDK) expect(loaded, name).not.toContain(name);
+    expect(loaded).toEqual(["better-sqlite3"]);
   });
 
   it("cairn-runtime/workflow: workflows without the agent layer, loading only the SQLite driver", async () => {
