@@ -2,7 +2,7 @@ import { createInterface } from "node:readline/promises";
 import { decideApproval, isToolApprovalRequest } from "../agent/tool-approval.js";
 import type { ApprovalRecord } from "../store/records.js";
 import { deciderName } from "./commands/approvals.js";
-import type { CliContext } from "./context.js";
+import type { CliContext } from "./engine-context.js";
 import { bold, cyan, dim, green, red, yellow } from "./format.js";
 
 /** Asking needs a person at a terminal: both ends attached to a TTY and no --json. */
