@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, existsSync, symlinkSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { tempDir } from "../helpers.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -27,6 +27,12 @@ export class Project {
     symlinkSync(join(ROOT, "node_modules/zod"), join(this.dir, "node_modules/zod"), "dir");
     if (config !== undefined) writeFileSync(join(this.dir, "cairn.config.ts"), config);
     this.store = `sqlite:${join(this.dir, "cairn.db")}`;
+  }
+
+  /** Writes a file of the project (folders made as needed). */
+  write(relative: string, text: string): void {
+    mkdirSync(dirname(join(this.dir, relative)), { recursive: true });
+    writeFileSync(join(this.dir, relative), text);
   }
 
   /** Path of the side file where test workflows count step executions. */
