@@ -88,7 +88,7 @@ export function parse(command: string, argv: string[], flags: FlagDefs): Parsed 
     raw = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {
     throw new UsageError(
-      `cairn ${command}: ${(err as Error).message.replace(/\. To specify a positional.*$/s, "")}`,
+      `cairn ${command}: ${(err as Error).message.replace(/\. To specify a positional.*$/s, "").replace(/\s*\n\s*/g, " ")}`,
     );
   }
   const values = new Map<string, string | boolean | number | JsonValue>();

@@ -43,13 +43,13 @@ async function openStoreAt(url: string, config: CairnConfig): Promise<Journal> {
     );
   } catch (cause) {
     const message = (cause as Error)?.message ?? String(cause);
-    if (CairnError.is(cause) && !/permission|readonly|read-only|EACCES|EROFS|EPERM/i.test(message))
-      throw cause;
-    // A directory that cannot be created or a file that cannot be written: say where, and what to do.
-    throw new StoreError(
-      `${CairnError.is(cause) ? message : `cannot open the store ${redactUrl(url)}: ${message}`}; ` +
-        `make it writable for this user or choose another store with --store URL or CAIRN_STORE`,
-      { cause },
-    );
+    const readOnly = /permission|readonly|read-only|EACCES|EROFS|EPERM/i.test(message);
+    if (CairnError.is(cause) && !readOnly) throw cause;
+    // A folder that cannot be made or a file that cannot be written: say where, and what to do.
+    const what = CairnError.is(cause) ? message : `cannot open the store ${redactUrl(url)}: ${message}`;
+    const todo = readOnly
+      ? "make it writable for this user, or choose another store"
+      : "choose a folder this user can create and write";
+    throw new StoreError(`${what}; ${todo} with --store URL or CAIRN_STORE`, { cause });
   }
 }

@@ -1,5 +1,6 @@
 import { dirname, resolve } from "node:path";
 import type { Agent } from "../agent/agent.js";
+import { agent } from "../agent/agent.js";
 import { Engine } from "../engine/engine.js";
 import { ConfigError } from "../shared/errors.js";
 import { stderrLogger } from "../shared/logger.js";
@@ -57,12 +58,37 @@ async function collectAgents(config: CairnConfig, base: string): Promise<Map<str
     found.set(a.name, a);
     for (const sub of Object.values(a.options.agents ?? {})) add(sub);
   };
-  for (const a of config.agents ?? []) add(a);
+  const priced = withPrices(config.prices);
+  for (const a of config.agents ?? []) add(priced(a));
   if (config.profiles?.length) {
     // YAML and zod load only for a config that declares agents as data.
     const { loadAgentProfile } = await import("../agent/profile.js");
-    for (const p of config.profiles) add(loadAgentProfile(resolve(base, p), config.tools ?? {}));
+    for (const p of config.profiles) add(priced(loadAgentProfile(resolve(base, p), config.tools ?? {})));
   }
   if (!found.has(DEMO_AGENT)) add((await import("./demo/poster-agent.js")).posterAgent());
   return found;
+}
+
+/**
+ * The config's `prices` under each agent's own (which win), sub-agents included. An agent is
+ * defined once in the user's code, so it is defined again with the merged table; one shared
+ * sub-agent stays one agent.
+ */
+function withPrices(prices: CairnConfig["prices"]): (a: Agent) => Agent {
+  if (prices === undefined || Object.keys(prices).length === 0) return (a) => a;
+  const done = new Map<Agent, Agent>();
+  const priced = (a: Agent): Agent => {
+    let out = done.get(a);
+    if (out === undefined) {
+      const subs = a.options.agents;
+      out = agent({
+        ...a.options,
+        prices: { ...prices, ...a.options.prices },
+        ...(subs ? { agents: Object.fromEntries(Object.entries(subs).map(([k, s]) => [k, priced(s)])) } : {}),
+      });
+      done.set(a, out);
+    }
+    return out;
+  };
+  return priced;
 }

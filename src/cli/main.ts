@@ -3,6 +3,7 @@ import { CairnError } from "../shared/errors.js";
 import { parse, UsageError } from "./args.js";
 import { commandsUnder, findCommand } from "./command-table.js";
 import { commandHelp, groupHelp, mainHelp } from "./help.js";
+import { Stopped } from "./stopped.js";
 
 async function main(argv: string[]): Promise<number> {
   const [first] = argv;
@@ -52,6 +53,10 @@ function reportError(err: unknown): number {
   if (err instanceof UsageError) {
     console.error(`cairn: ${err.message}`);
     return 2;
+  }
+  if (err instanceof Stopped) {
+    console.error(`cairn: ${err.message}`);
+    return err.exitCode;
   }
   if (CairnError.is(err)) {
     console.error(`cairn: ${err.message}`);

@@ -149,7 +149,7 @@ export async function follow(
         }
         if (pending.length === 0) return run;
         if (print && canAsk(ctx) && (await askApprovals(ctx, pending, later))) continue;
-        if (print && !canAsk(ctx)) for (const a of pending) printHint(a);
+        if (print && !canAsk(ctx)) for (const a of pending) printHint(a, pending);
         return run;
       }
       await new Promise((r) => setTimeout(r, Math.max(10, Math.min(250, next - now))));

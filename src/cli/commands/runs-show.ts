@@ -109,7 +109,10 @@ export async function showRun(ctx: StoreContext, id: string): Promise<number> {
 
 function describeUsage(u: RunUsage): string {
   const tokens = `${u.usage.input + u.usage.output} tokens (in ${u.usage.input}, cached ${u.usage.cached}, out ${u.usage.output})`;
-  const cost = u.cost === null ? "cost unknown (a model has no price)" : formatCost(u.cost);
+  const cost =
+    u.cost === null
+      ? "cost unknown (a model has no price: add one under prices in cairn.config.ts)"
+      : formatCost(u.cost);
   const resent = u.resentCalls > 0 ? yellow(` · ${u.resentCalls} call(s) re-sent after a crash`) : "";
   return `${tokens} · ${cost} · ${u.modelCalls} model call(s), sub-agents included${resent}`;
 }
