@@ -1,9 +1,66 @@
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
+import { tempDir } from "./helpers.js";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const PKG = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+  name: string;
+  bin: Record<string, string>;
+};
+
+/** The npm packages a fresh process loads when it imports `specifier` (from this checkout). */
+function packagesLoadedBy(specifier: string): string[] {
+  const dir = tempDir("cairn-loads-");
+  // A module hook that reports every file the process loads, as the loader sees it.
+  writeFileSync(
+    join(dir, "hooks.mjs"),
+    `export async function load(url, context, next) {
+  if (url.includes("/node_modules/")) process.stderr.write("LOADED " + url + "\\n");
+  return next(url, context);
+}`,
+  );
+  writeFileSync(
+    join(dir, "register.mjs"),
+    `import { register } from "node:module"; register(${JSON.stringify(pathToFileURL(join(dir, "hooks.mjs")).href)});`,
+  );
+  const child = spawnSync(
+    process.execPath,
+    [
+      "--import",
+      join(dir, "register.mjs"),
+      "--input-type=module",
+      "-e",
+      `await import(${JSON.stringify(specifier)});`,
+    ],
+    { cwd: ROOT, encoding: "utf8" },
+  );
+  expect(child.status, child.stderr).toBe(0);
+  const names = [...child.stderr.matchAll(/^LOADED .*\/node_modules\/((?:@[^/]+\/)?[^/]+)\//gm)].map(
+    (m) => m[1]!,
+  );
+  return [...new Set(names)].sort();
+}
+
+const AI_SDK = [
+  "ai",
+  "@ai-sdk/openai",
+  "@ai-sdk/anthropic",
+  "@ai-sdk/openai-compatible",
+  "@ai-sdk/provider-utils",
+];
 
 describe("the published package", () => {
-  it("resolves `cairn` to the built entry point with the public names DESIGN.md fixes", async () => {
-    // Self-reference through package.json "exports", as a user's `import … from "cairn"` does.
-    const cairn = (await import("cairn")) as Record<string, unknown>;
+  it("is published as cairn-runtime (the npm name `cairn` is another project's); the command stays `cairn`", () => {
+    expect(PKG.name).toBe("cairn-runtime");
+    expect(Object.keys(PKG.bin)).toEqual(["cairn"]);
+  });
+
+  it("resolves `cairn-runtime` to the built entry point with the public names DESIGN.md fixes", async () => {
+    // Self-reference through package.json "exports", as a user's `import … from "cairn-runtime"` does.
+    const cairn = (await import("cairn-runtime")) as Record<string, unknown>;
     for (const name of [
       "defineConfig",
       "workflow",
@@ -16,14 +73,39 @@ describe("the published package", () => {
       "Worker",
       "openJournal",
       "SqliteJournal",
+      "PostgresJournal",
       "ManualClock",
       "sendToAgent",
       "decideApproval",
       "scriptedModel",
       "approvalWebhook",
       "loadAgentProfile",
+      "resolveModel",
     ]) {
       expect(typeof cairn[name], name).toBe("function");
     }
+  });
+
+  it("loads only the SQLite driver on import: the AI SDK, providers, zod, yaml and pg load when used", () => {
+    const loaded = packagesLoadedBy("cairn-runtime");
+    for (const name of AI_SDK) expect(loaded, name).not.toContain(name);
+    expect(loaded).toEqual(["better-sqlite3"]);
+  });
+
+  it("cairn-runtime/workflow: workflows without the agent layer, loading only the SQLite driver", async () => {
+    const wf = (await import("cairn-runtime/workflow")) as Record<string, unknown>;
+    for (const name of [
+      "defineConfig",
+      "workflow",
+      "Engine",
+      "Worker",
+      "openJournal",
+      "openJournalAsync",
+      "NonRetriableError",
+      "ManualClock",
+    ])
+      expect(typeof wf[name], name).toBe("function");
+    expect(wf.agent).toBeUndefined();
+    expect(packagesLoadedBy("cairn-runtime/workflow")).toEqual(["better-sqlite3"]);
   });
 });

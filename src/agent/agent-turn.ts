@@ -65,14 +65,14 @@ function wholeTurn(
   );
 }
 
-function modelCall(
+async function modelCall(
   options: AgentOptions,
   state: LoopState,
   ctx: StepRunContext,
   carried: boolean,
 ): Promise<ModelTurn> {
   const resent = resending(state, ctx, carried);
-  const model = resolveModel(options.model);
+  const model = await resolveModel(options.model);
   return callModel({
     model,
     system: options.instructions,

@@ -4,7 +4,7 @@ import { workflow } from "../engine/workflow.js";
 import { ConfigError, NonRetriableError, RetryAfterError } from "../shared/errors.js";
 import { redactUrl, redactUrlIn } from "../shared/redact-url.js";
 import type { ApprovalRecord } from "../store/records.js";
-import { retryAfterMs } from "./model-errors.js";
+import { retryAfterMs } from "./retry-after.js";
 
 export interface ApprovalWebhookOptions {
   /** Where to POST `approval.requested` and `approval.decided` (e.g. a chat or e-mail relay). */

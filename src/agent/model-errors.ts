@@ -1,5 +1,6 @@
 import { APICallError } from "ai";
 import { NonRetriableError, RetryAfterError } from "../shared/errors.js";
+import { retryAfterMs } from "./retry-after.js";
 
 const PERMANENT = new Set([400, 401, 403, 404, 413, 422]);
 
@@ -32,16 +33,4 @@ function providerMessage(err: APICallError): string {
   if (typeof data?.error === "string") return data.error;
   if (typeof data?.message === "string") return data.message;
   return err.message;
-}
-
-/** Retry-After in seconds or as an HTTP date, or the `retry-after-ms` some providers send. */
-export function retryAfterMs(headers: Record<string, string>, now = Date.now()): number | undefined {
-  const ms = Number(headers["retry-after-ms"]);
-  if (Number.isFinite(ms) && ms >= 0) return ms;
-  const value = headers["retry-after"];
-  if (value === undefined) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(value);
-  return Number.isFinite(date) ? Math.max(0, date - now) : undefined;
 }

@@ -1,6 +1,3 @@
-import { createAnthropic } from "@ai-sdk/anthropic";
-import { createOpenAI } from "@ai-sdk/openai";
-import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import type { LanguageModel } from "ai";
 import { ConfigError } from "../shared/errors.js";
 
@@ -19,8 +16,12 @@ export interface ResolvedModel {
 
 type Env = Record<string, string | undefined>;
 
-/** Turns a model spec into an AI SDK model; keys and base URLs come from the environment. */
-export function resolveModel(spec: ModelSpec, env: Env = process.env): ResolvedModel {
+/**
+ * Turns a model spec into an AI SDK model; keys and base URLs come from the environment. A
+ * provider's package is loaded the first time a spec names it, so a process that runs no agent
+ * (or only agents on other providers) never pays for loading it.
+ */
+export async function resolveModel(spec: ModelSpec, env: Env = process.env): Promise<ResolvedModel> {
   // "openai.chat" and "openai.responses" price alike: the key names the vendor only.
   if (typeof spec !== "string") return { model: spec, key: `${spec.provider.split(".")[0]}:${spec.modelId}` };
   const colon = spec.indexOf(":");
@@ -30,8 +31,10 @@ export function resolveModel(spec: ModelSpec, env: Env = process.env): ResolvedM
   switch (provider) {
     case "openai":
     case "openai-chat": {
+      const apiKey = key(env, "OPENAI_API_KEY", spec);
+      const { createOpenAI } = await import("@ai-sdk/openai");
       const openai = createOpenAI({
-        apiKey: key(env, "OPENAI_API_KEY", spec),
+        apiKey,
         ...baseURL(env.OPENAI_BASE_URL),
       });
       return {
@@ -40,8 +43,10 @@ export function resolveModel(spec: ModelSpec, env: Env = process.env): ResolvedM
       };
     }
     case "anthropic": {
+      const apiKey = key(env, "ANTHROPIC_API_KEY", spec);
+      const { createAnthropic } = await import("@ai-sdk/anthropic");
       const anthropic = createAnthropic({
-        apiKey: key(env, "ANTHROPIC_API_KEY", spec),
+        apiKey,
         ...baseURL(env.ANTHROPIC_BASE_URL),
       });
       return { model: anthropic(name), key: `anthropic:${name}` };
@@ -55,6 +60,7 @@ export function resolveModel(spec: ModelSpec, env: Env = process.env): ResolvedM
       }
       const url = name.slice(0, hash);
       const model = name.slice(hash + 1);
+      const { createOpenAICompatible } = await import("@ai-sdk/openai-compatible");
       const compatible = createOpenAICompatible({
         name: "openai-compatible",
         baseURL: url,

@@ -1,33 +1,39 @@
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
-import { parse as parseYaml } from "yaml";
-import { z } from "zod";
+import type { parse as ParseYaml } from "yaml";
+import type { z as Zod } from "zod";
+import { requireLazily } from "../shared/require-lazily.js";
 import { ConfigError } from "../shared/errors.js";
 import type { Agent } from "./agent.js";
 import { agent } from "./agent.js";
 import type { Tool } from "./tool.js";
 
-const profileSchema = z
-  .object({
-    name: z.string(),
-    instructions: z.string().optional(),
-    system_prompt: z.string().optional(),
-    model: z.string(),
-    tools: z.array(z.string()).default([]),
-    maxTurns: z.number().int().positive().optional(),
-    checkpoint: z.enum(["calls", "turn"]).optional(),
-    memory: z.boolean().optional(),
-    session: z.object({ onBusy: z.enum(["queue", "interrupt", "steer", "reject"]) }).optional(),
-    budget: z
-      .object({ tokens: z.number().positive().optional(), costUsd: z.number().positive().optional() })
-      .optional(),
-  })
-  .strict()
-  .refine((p) => p.instructions !== undefined || p.system_prompt !== undefined, {
-    message: "instructions (or system_prompt) is required",
-  });
+/** Built on first use: YAML and zod load only for a project that declares agents as data. */
+function makeProfileSchema(z: typeof Zod) {
+  return z
+    .object({
+      name: z.string(),
+      instructions: z.string().optional(),
+      system_prompt: z.string().optional(),
+      model: z.string(),
+      tools: z.array(z.string()).default([]),
+      maxTurns: z.number().int().positive().optional(),
+      checkpoint: z.enum(["calls", "turn"]).optional(),
+      memory: z.boolean().optional(),
+      session: z.object({ onBusy: z.enum(["queue", "interrupt", "steer", "reject"]) }).optional(),
+      budget: z
+        .object({ tokens: z.number().positive().optional(), costUsd: z.number().positive().optional() })
+        .optional(),
+    })
+    .strict()
+    .refine((p) => p.instructions !== undefined || p.system_prompt !== undefined, {
+      message: "instructions (or system_prompt) is required",
+    });
+}
 
-export type AgentProfile = z.infer<typeof profileSchema>;
+let profileSchema: ReturnType<typeof makeProfileSchema> | undefined;
+
+export type AgentProfile = Zod.infer<ReturnType<typeof makeProfileSchema>>;
 
 /**
  * Loads an agent declared as data (JSON or YAML): name, instructions, model, and the names of
@@ -49,13 +55,16 @@ export function loadAgentProfile(path: string, tools: Record<string, Tool> = {})
   }
   let data: unknown;
   try {
-    data = [".yaml", ".yml"].includes(extname(path)) ? parseYaml(text) : JSON.parse(text);
+    data = [".yaml", ".yml"].includes(extname(path))
+      ? requireLazily<{ parse: typeof ParseYaml }>("yaml").parse(text)
+      : JSON.parse(text);
   } catch (cause) {
     throw new ConfigError(
       `agent profile ${path}: not valid ${extname(path) === ".json" ? "JSON" : "YAML"} (${(cause as Error).message})`,
       { cause },
     );
   }
+  profileSchema ??= makeProfileSchema(requireLazily<{ z: typeof Zod }>("zod").z);
   const parsed = profileSchema.safeParse(data);
   if (!parsed.success) {
     const issues = parsed.error.issues

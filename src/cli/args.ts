@@ -1,55 +1,174 @@
 import { parseArgs } from "node:util";
+import { toMs } from "../shared/duration.js";
 import { ErrorCode, InputError } from "../shared/errors.js";
 
-export type FlagSpec = Record<string, { type: "string" | "boolean"; short?: string }>;
+/**
+ * One flag of a command: its kind decides how its value is checked, so every command gets the
+ * same validation and the docs can say what each flag takes.
+ */
+export type FlagDef = { help: string } & (
+  | { type: "boolean"; short?: string }
+  | { type: "string"; value: string }
+  | { type: "int"; value: string; min: number; max: number }
+  /** A bare number is seconds; "500ms", "30s", "5m", "1h" also do. */
+  | { type: "duration"; value: string; maxMs: number }
+  | { type: "json"; value: string }
+  | { type: "enum"; value: string; values: readonly string[] }
+);
 
-/** Flags every verb accepts. */
-export const GLOBAL_FLAGS: FlagSpec = {
-  config: { type: "string" },
-  store: { type: "string" },
-  json: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
+export type FlagDefs = Record<string, FlagDef>;
+
+/** Flags every command accepts. */
+export const GLOBAL_FLAGS: FlagDefs = {
+  config: {
+    type: "string",
+    value: "PATH",
+    help: "the config file (default ./cairn.config.ts, also .mts, .js, .mjs)",
+  },
+  store: {
+    type: "string",
+    value: "URL",
+    help: "the store (overrides $CAIRN_STORE; default sqlite:.cairn/cairn.db)",
+  },
+  json: { type: "boolean", help: "machine-readable output" },
+  help: { type: "boolean", short: "h", help: "show the command's usage" },
 };
 
-export interface Parsed {
-  values: Record<string, string | boolean | undefined>;
-  positionals: string[];
+/** Deepest JSON a flag takes: deeper values cannot be stored (and would overflow the stack). */
+export const MAX_JSON_DEPTH = 100;
+
+/** A JSON flag's value, boxed so that `null` stays `null` and a missing flag stays missing. */
+export interface JsonValue {
+  value: unknown;
 }
 
-/** Parses a verb's arguments; an unknown flag or a missing value is a usage error naming the verb. */
-export function parse(verb: string, argv: string[], flags: FlagSpec): Parsed {
-  try {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      options: { ...GLOBAL_FLAGS, ...flags },
-      allowPositionals: true,
-      strict: true,
-    });
-    return { values: values, positionals };
-  } catch (err) {
-    throw new UsageError(
-      `cairn ${verb}: ${(err as Error).message.replace(/\. To specify a positional.*$/s, "")}`,
-    );
+/** A command's arguments, checked against its flag definitions. */
+export class Parsed {
+  constructor(
+    readonly positionals: string[],
+    private readonly values: Map<string, string | boolean | number | JsonValue>,
+  ) {}
+
+  has(name: string): boolean {
+    return this.values.has(name);
+  }
+  flag(name: string): boolean {
+    return this.values.get(name) === true;
+  }
+  string(name: string): string | undefined {
+    const v = this.values.get(name);
+    return typeof v === "string" ? v : undefined;
+  }
+  /** An `int` flag, or a `duration` flag in ms. */
+  number(name: string): number | undefined {
+    const v = this.values.get(name);
+    return typeof v === "number" ? v : undefined;
+  }
+  json(name: string): JsonValue | undefined {
+    const v = this.values.get(name);
+    return typeof v === "object" ? v : undefined;
   }
 }
 
-export function parseJsonFlag(flag: string, text: string | boolean | undefined): unknown {
-  if (text === undefined || typeof text === "boolean") return undefined;
+/**
+ * Parses a command's arguments: an unknown flag, a missing value or a value of the wrong kind
+ * is a usage error naming the flag and what it takes.
+ */
+export function parse(command: string, argv: string[], flags: FlagDefs): Parsed {
+  const all = { ...GLOBAL_FLAGS, ...flags };
+  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {};
+  for (const [name, def] of Object.entries(all)) {
+    options[name] = {
+      type: def.type === "boolean" ? "boolean" : "string",
+      ...(def.type === "boolean" && def.short ? { short: def.short } : {}),
+    };
+  }
+  let raw: ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true; strict: true }>>;
   try {
-    return JSON.parse(text) as unknown;
+    raw = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(
+      `cairn ${command}: ${(err as Error).message.replace(/\. To specify a positional.*$/s, "").replace(/\s*\n\s*/g, " ")}`,
+    );
+  }
+  const values = new Map<string, string | boolean | number | JsonValue>();
+  for (const [name, v] of Object.entries(raw.values)) {
+    if (v === undefined) continue;
+    values.set(name, check(`--${name}`, all[name]!, v));
+  }
+  return new Parsed(raw.positionals, values);
+}
+
+function check(flag: string, def: FlagDef, v: string | boolean): string | boolean | number | JsonValue {
+  if (typeof v === "boolean") return v;
+  switch (def.type) {
+    case "boolean":
+    case "string":
+      return v;
+    case "int": {
+      const n = /^\s*\d+\s*$/.test(v) ? Number(v) : Number.NaN;
+      if (!Number.isSafeInteger(n) || n < def.min || n > def.max)
+        throw new UsageError(
+          `${flag} takes a whole number from ${def.min} to ${def.max.toLocaleString("en-US")}, not "${v}"`,
+        );
+      return n;
+    }
+    case "duration": {
+      let ms: number;
+      try {
+        ms = /^\s*\d+(\.\d+)?\s*$/.test(v) ? Number(v) * 1000 : toMs(v);
+      } catch {
+        ms = Number.NaN;
+      }
+      if (!Number.isFinite(ms) || ms > def.maxMs)
+        throw new UsageError(
+          `${flag} takes a duration such as 90 (seconds), 30s, 5m or 1h (at most ${describeMs(def.maxMs)}), not "${v}"`,
+        );
+      return ms;
+    }
+    case "json":
+      return { value: parseJson(flag, v) };
+    case "enum":
+      if (!def.values.includes(v))
+        throw new UsageError(`${flag} takes one of ${def.values.join(", ")}; not "${v}"`);
+      return v;
+  }
+}
+
+function parseJson(flag: string, text: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text) as unknown;
   } catch (err) {
     throw new UsageError(
       `${flag} is not valid JSON (${(err as Error).message}); for example ${flag} '{"id": 1}'`,
     );
   }
+  const depth = jsonDepth(value);
+  if (depth > MAX_JSON_DEPTH)
+    throw new UsageError(
+      `${flag} is nested ${depth} levels deep (objects and arrays inside each other); at most ${MAX_JSON_DEPTH} levels are accepted: flatten it`,
+    );
+  return value;
 }
 
-export function parsePositiveInt(flag: string, text: string | boolean | undefined, fallback: number): number {
-  if (text === undefined || typeof text === "boolean") return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1)
-    throw new UsageError(`${flag} must be a whole number >= 1, not "${text}"`);
-  return n;
+/** How deep objects and arrays nest in a parsed JSON value; iterative, so any depth is measured. */
+export function jsonDepth(value: unknown): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (typeof v !== "object" || v === null) continue;
+    max = Math.max(max, d + 1);
+    for (const child of Object.values(v)) stack.push([child, d + 1]);
+  }
+  return max;
+}
+
+function describeMs(ms: number): string {
+  if (ms % 86_400_000 === 0) return `${ms / 86_400_000}d`;
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  return `${ms / 1000}s`;
 }
 
 /** A mistake in how the command was called: exit code 2. */

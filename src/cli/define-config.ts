@@ -3,6 +3,7 @@ import type { Agent } from "../agent/agent.js";
 import { isAgent } from "../agent/agent.js";
 import type { ApprovalWebhookOptions } from "../agent/approval-webhook.js";
 import type { Tool } from "../agent/tool.js";
+import type { Price } from "../agent/usage.js";
 import { isTool } from "../agent/tool.js";
 import type { Workflow } from "../engine/workflow.js";
 import { isWorkflow } from "../engine/workflow.js";
@@ -32,6 +33,11 @@ export interface CairnConfig {
   runStorageBudgetBytes?: number;
   /** Lease length for workers, ms. Default 30 000. */
   leaseTtlMs?: number;
+  /**
+   * Model prices, USD per million tokens, by `provider:model` (e.g. "openai:gpt-5"): for models
+   * the built-in table lacks, or to override it. An agent's own `prices` win over these.
+   */
+  prices?: Record<string, Price>;
 }
 
 /**
@@ -64,6 +70,7 @@ export function validateConfig(config: unknown, source: string): CairnConfig {
     "maxPayloadBytes",
     "runStorageBudgetBytes",
     "leaseTtlMs",
+    "prices",
   ]);
   for (const key of Object.keys(c)) {
     if (!known.has(key))
@@ -113,6 +120,7 @@ export function validateConfig(config: unknown, source: string): CairnConfig {
       throw new ConfigError(`${source}: "${key}" must be a positive number`);
     }
   }
+  if (c.prices !== undefined) checkPrices(c.prices, source);
   const connections = c.storeConnections;
   if (
     connections !== undefined &&
@@ -121,4 +129,34 @@ export function validateConfig(config: unknown, source: string): CairnConfig {
     throw new ConfigError(`${source}: "storeConnections" must be a whole number >= 1`);
   }
   return c;
+}
+
+/** `prices`: { "provider:model": { input, output, cachedInput? } }, USD per million tokens. */
+function checkPrices(prices: unknown, source: string): void {
+  const example = `e.g. prices: { "openai:gpt-5": { input: 1.25, output: 10 } } (USD per million tokens)`;
+  if (typeof prices !== "object" || prices === null || Array.isArray(prices))
+    throw new ConfigError(`${source}: "prices" must be an object of model prices, ${example}`);
+  for (const [model, price] of Object.entries(prices)) {
+    if (!/^[^:]+:.+$/.test(model))
+      throw new ConfigError(`${source}: prices["${model}"]: name the model as provider:model, ${example}`);
+    if (typeof price !== "object" || price === null)
+      throw new ConfigError(`${source}: prices["${model}"] must be { input, output }, ${example}`);
+    const p = price as Record<string, unknown>;
+    for (const key of Object.keys(p)) {
+      if (!["input", "output", "cachedInput"].includes(key))
+        throw new ConfigError(
+          `${source}: prices["${model}"].${key} is not a price field (known: input, output, cachedInput)`,
+        );
+    }
+    for (const key of ["input", "output", "cachedInput"]) {
+      const v = p[key];
+      if (
+        (key !== "cachedInput" || v !== undefined) &&
+        (typeof v !== "number" || !Number.isFinite(v) || v < 0)
+      )
+        throw new ConfigError(
+          `${source}: prices["${model}"].${key} must be a number >= 0 (USD per million tokens)`,
+        );
+    }
+  }
 }

@@ -50,6 +50,20 @@ export function preview(value: unknown, max = 60): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+/** A cost in USD as a person reads it: "$0", "$0.000123", "$0.0457", "$1.24". */
+export function cost(usd: number): string {
+  if (usd === 0) return "$0";
+  if (usd < 0.000001) return "<$0.000001";
+  if (usd < 1) return `$${Number(usd.toPrecision(3)).toFixed(6).replace(/0+$/, "")}`;
+  return `$${usd.toFixed(2)}`;
+}
+
+/** Text as a person reads it, on one line: line breaks and runs of spaces become one space. */
+export function oneLine(text: string, max = 60): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
 /** Left-aligned columns; ANSI colour codes do not count towards widths. */
 export function table(rows: string[][]): string {
   const visible = (s: string) => s.replace(ANSI, "").length;

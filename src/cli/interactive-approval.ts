@@ -1,9 +1,11 @@
 import { createInterface } from "node:readline/promises";
+import type { Interface } from "node:readline/promises";
 import { decideApproval, isToolApprovalRequest } from "../agent/tool-approval.js";
 import type { ApprovalRecord } from "../store/records.js";
 import { deciderName } from "./commands/approvals.js";
-import type { CliContext } from "./context.js";
+import type { CliContext } from "./engine-context.js";
 import { bold, cyan, dim, green, red, yellow } from "./format.js";
+import { Stopped } from "./stopped.js";
 
 /** Asking needs a person at a terminal: both ends attached to a TTY and no --json. */
 export function canAsk(ctx: CliContext): boolean {
@@ -20,12 +22,13 @@ export async function askApprovals(
   later: Set<string>,
 ): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stdout });
+  const ask = asker(rl, pending);
   let decided = false;
   try {
     for (const a of pending) {
       showRequest(a);
       for (;;) {
-        const answer = (await rl.question(`${bold("Approve?")} [y]es · [n]o · [e]dit arguments · [l]ater: `))
+        const answer = (await ask(`${bold("Approve?")} [y]es · [n]o · [e]dit arguments · [l]ater: `))
           .trim()
           .toLowerCase();
         try {
@@ -34,7 +37,7 @@ export async function askApprovals(
             console.log(green("  approved"));
           } else if (answer === "n" || answer === "no") {
             const reason =
-              (await rl.question("  Why? (the agent is told, so it can adapt): ")).trim() ||
+              (await ask("  Why? (the agent is told, so it can adapt): ")).trim() ||
               "rejected at the terminal";
             await decideApproval(ctx.engine, ctx.agents, a.id, {
               approve: false,
@@ -43,7 +46,7 @@ export async function askApprovals(
             });
             console.log(red("  rejected"));
           } else if (answer === "e" || answer === "edit") {
-            const text = await rl.question("  Arguments as JSON: ");
+            const text = await ask("  Arguments as JSON: ");
             await decideApproval(ctx.engine, ctx.agents, a.id, {
               approve: true,
               by: deciderName(undefined),
@@ -52,7 +55,7 @@ export async function askApprovals(
             console.log(green("  approved with your arguments"));
           } else if (answer === "l" || answer === "later") {
             later.add(a.id);
-            printHint(a);
+            printHint(a, pending);
             break;
           } else {
             continue;
@@ -60,6 +63,7 @@ export async function askApprovals(
           decided = true;
           break;
         } catch (err) {
+          if (err instanceof Stopped) throw err;
           console.log(red(`  ${(err as Error).message}`));
         }
       }
@@ -70,9 +74,44 @@ export async function askApprovals(
   return decided;
 }
 
+/**
+ * `rl.question`, but Ctrl-C or Ctrl-D (end of input) stops the command with one line saying the
+ * run waits and how to decide later, rather than a stack trace or a silent exit.
+ */
+function asker(rl: Interface, pending: ApprovalRecord[]): (prompt: string) => Promise<string> {
+  const abort = new AbortController();
+  let how: "interrupt" | "eof" | undefined;
+  rl.on("SIGINT", () => {
+    how ??= "interrupt";
+    abort.abort();
+  });
+  rl.on("close", () => {
+    how ??= "eof";
+    abort.abort();
+  });
+  return async (prompt) => {
+    try {
+      if (how === undefined) return await rl.question(prompt, { signal: abort.signal });
+    } catch (err) {
+      if (how === undefined) throw err;
+    }
+    process.stdout.write("\n");
+    const [first] = pending;
+    const more = pending.length > 1 ? ` (and ${pending.length - 1} more: cairn approvals ls)` : "";
+    throw new Stopped(
+      `${how === "interrupt" ? "interrupted" : "no answer (end of input)"} at the approval prompt; ` +
+        `run ${first?.runId ?? ""} waits for a decision, holding no process. Decide later: ` +
+        `cairn approve ${first?.id ?? "ID"} or cairn reject ${first?.id ?? "ID"} --reason TEXT${more}, then cairn worker`,
+      how === "interrupt" ? 130 : 0,
+    );
+  };
+}
+
 function showRequest(a: ApprovalRecord): void {
   console.log("");
-  console.log(`${yellow("⏸")} ${bold(a.title)} ${dim(`(${a.id})`)}`);
+  console.log(
+    `${yellow("⏸")} ${bold(a.title)} ${dim(`(${a.id}${a.batchId ? `, batch ${a.batchId}` : ""})`)}`,
+  );
   const req = a.request;
   if (isToolApprovalRequest(req)) {
     if (req.message) console.log(`  ${dim("why ")}${req.message}`);
@@ -86,7 +125,7 @@ function showRequest(a: ApprovalRecord): void {
 }
 
 /** How to decide later, from anywhere: the run waits durably meanwhile. */
-export function printHint(a: ApprovalRecord): void {
+export function printHint(a: ApprovalRecord, pending: ApprovalRecord[] = [a]): void {
   console.log(`${yellow("⏸")} waiting for approval ${bold(a.id)}: ${a.title}`);
   const req = a.request;
   if (isToolApprovalRequest(req)) console.log(dim(`  ${req.tool}(${JSON.stringify(req.args)})`));
@@ -95,4 +134,10 @@ export function printHint(a: ApprovalRecord): void {
       `  approve: cairn approve ${a.id}    reject: cairn reject ${a.id} --reason TEXT    then: cairn worker`,
     ),
   );
+  if (a.batchId !== null && pending.filter((p) => p.batchId === a.batchId).length > 1)
+    console.log(
+      dim(
+        `  batch ${a.batchId}: the calls of one model turn; all at once: cairn approve --batch ${a.batchId}`,
+      ),
+    );
 }

@@ -1,10 +1,10 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { tsImport } from "tsx/esm/api";
 import { validateConfig } from "./define-config.js";
 import type { CairnConfig } from "./define-config.js";
 import { ConfigError } from "../shared/errors.js";
+import { ConfigCache } from "./config-cache.js";
 
 const CANDIDATES = ["cairn.config.ts", "cairn.config.mts", "cairn.config.js", "cairn.config.mjs"];
 
@@ -22,13 +22,23 @@ export function findConfig(cwd: string, explicit?: string): string | undefined {
   return undefined;
 }
 
-/** Loads a TypeScript or JavaScript config without a build step. */
+/**
+ * Loads a TypeScript or JavaScript config without a build step. The compiled config is cached
+ * (see ConfigCache), so an unchanged config costs one import; CAIRN_CONFIG_CACHE=off turns the
+ * cache off.
+ */
 export async function loadConfig(path: string): Promise<CairnConfig> {
   let mod: { default?: unknown };
   try {
-    mod = (await tsImport(pathToFileURL(path).href, import.meta.url)) as { default?: unknown };
+    mod = (await importConfig(path)) as { default?: unknown };
   } catch (cause) {
-    throw new ConfigError(`cannot load ${path}: ${(cause as Error).message}`, { cause });
+    // Node's "Require stack" lists tsx's internal file names: noise to a person.
+    const message = (cause as Error).message.replace(/\nRequire stack:[\s\S]*$/, "");
+    // Cairn was once published as `cairn`, a name that belongs to another npm project.
+    const oldName = /Cannot find (?:package|module) 'cairn'/.test(message)
+      ? `; Cairn is published as cairn-runtime: import from "cairn-runtime" (npm install cairn-runtime)`
+      : "";
+    throw new ConfigError(`cannot load ${path}: ${message}${oldName}`, { cause });
   }
   // A config in a CommonJS package comes back wrapped once more by the interop.
   let exported = mod.default as { __esModule?: boolean; default?: unknown } | undefined;
@@ -41,10 +51,70 @@ export async function loadConfig(path: string): Promise<CairnConfig> {
   return validateConfig(exported, path);
 }
 
+/**
+ * The config module: from the cache when its files are unchanged; else compiled (esbuild) and
+ * cached; tsx when compiling or caching is not possible, or when the compiled form fails to load
+ * where tsx succeeds (then remembered for this config as it is).
+ */
+async function importConfig(path: string): Promise<unknown> {
+  if (process.env.CAIRN_CONFIG_CACHE === "off") return importWithTsx(path);
+  const cache = new ConfigCache(path, cairnVersion());
+  const entry = cache.lookup();
+  if (entry?.mode === "tsx") {
+    debug(`config ${path}: loading with tsx (its compiled form did not load before)`);
+    return importWithTsx(path);
+  }
+  let output = entry?.output ?? undefined;
+  let sources = entry?.sources ?? [];
+  if (output === undefined) {
+    try {
+      const { compileConfig } = await import("./compile-config.js");
+      const compiled = await compileConfig(path);
+      sources = compiled.sources;
+      output = cache.store(compiled.code, compiled.sources);
+      debug(`config ${path}: compiled into ${output}`);
+    } catch (err) {
+      debug(`config ${path}: not cached (${(err as Error).message.split("\n")[0]}); loading with tsx`);
+      return importWithTsx(path);
+    }
+  } else debug(`config ${path}: from the cache (${output})`);
+  try {
+    return await import(pathToFileURL(output).href);
+  } catch (err) {
+    debug(`config ${path}: the compiled form failed (${(err as Error).message.split("\n")[0]}); trying tsx`);
+    const mod = await importWithTsx(path);
+    cache.storeTsxOnly(sources);
+    return mod;
+  }
+}
+
+async function importWithTsx(path: string): Promise<unknown> {
+  const { tsImport } = await import("tsx/esm/api");
+  return tsImport(pathToFileURL(path).href, import.meta.url);
+}
+
+let version: string | undefined;
+
+/** This package's version: a cached config compiled by another version is compiled again. */
+function cairnVersion(): string {
+  try {
+    version ??= (
+      JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
+    ).version;
+  } catch {
+    version = "unknown";
+  }
+  return version;
+}
+
+function debug(message: string): void {
+  if (process.env.CAIRN_LOG_LEVEL === "debug") process.stderr.write(`cairn: ${message}\n`);
+}
+
 export function missingConfig(cwd: string): ConfigError {
   return new ConfigError(
     `no cairn.config.ts in ${cwd}. Create one:\n\n` +
-      `  import { defineConfig, workflow } from "cairn";\n` +
+      `  import { defineConfig, workflow } from "cairn-runtime";\n` +
       `  const hello = workflow("hello", async ({ step }) => step.run("greet", () => "hi"));\n` +
       `  export default defineConfig({ workflows: [hello] });\n\n` +
       `or pass --config PATH. To see Cairn work without one, run: cairn demo`,

@@ -1,49 +1,35 @@
 #!/usr/bin/env node
 import { CairnError } from "../shared/errors.js";
-import { UsageError } from "./args.js";
-import { approvalsCommand, approveCommand, rejectCommand, APPROVALS_HELP } from "./commands/approvals.js";
-import { demoCommand, DEMO_HELP } from "./commands/demo.js";
-import { runCommand, RUN_HELP } from "./commands/run.js";
-import { runsCommand, RUNS_HELP } from "./commands/runs.js";
-import { sendCommand, SEND_HELP } from "./commands/send.js";
-import { workerCommand, WORKER_HELP } from "./commands/worker.js";
-
-const HELP = `cairn: a durable agent runtime
-
-  cairn demo                      see a workflow survive a crash (no config needed)
-  cairn run NAME [--input JSON]   start a run and execute it here, step by step
-  cairn worker [--once]           execute runnable runs (new, due, recovered)
-  cairn send EVENT [--data JSON]  send an event to waiting and triggered runs
-  cairn runs ls|show|cancel|retry-step|skip-step
-  cairn approvals ls · cairn approve ID · cairn reject ID --reason TEXT
-
-Global flags: --config PATH (default ./cairn.config.ts), --store URL (default
-$CAIRN_STORE or sqlite:.cairn/cairn.db), --json. \`cairn <verb> --help\` for more.`;
-
-const VERBS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
-  demo: { run: demoCommand, help: DEMO_HELP },
-  run: { run: runCommand, help: RUN_HELP },
-  worker: { run: workerCommand, help: WORKER_HELP },
-  send: { run: sendCommand, help: SEND_HELP },
-  runs: { run: runsCommand, help: RUNS_HELP },
-  approvals: { run: approvalsCommand, help: APPROVALS_HELP },
-  approve: { run: approveCommand, help: APPROVALS_HELP },
-  reject: { run: rejectCommand, help: APPROVALS_HELP },
-};
+import { parse, UsageError } from "./args.js";
+import { commandsUnder, findCommand } from "./command-table.js";
+import { commandHelp, groupHelp, mainHelp } from "./help.js";
+import { Stopped } from "./stopped.js";
 
 async function main(argv: string[]): Promise<number> {
-  const [verb, ...rest] = argv;
-  if (verb === undefined || verb === "help" || verb === "--help" || verb === "-h") {
-    console.log(HELP);
-    return verb === undefined ? 2 : 0;
+  const [first] = argv;
+  if (first === undefined || first === "help" || first === "--help" || first === "-h") {
+    console.log(mainHelp());
+    return first === undefined ? 2 : 0;
   }
-  const command = VERBS[verb];
-  if (command === undefined) throw new UsageError(`unknown command "${verb}"\n\n${HELP}`);
+  const found = findCommand(argv);
+  if (found === undefined) {
+    const group = commandsUnder(first);
+    if (group.length > 0) {
+      const sub = argv[1];
+      const what =
+        sub === undefined || sub.startsWith("-") ? "needs a subcommand" : `has no subcommand "${sub}"`;
+      throw new UsageError(`cairn ${first} ${what}:\n${groupHelp(group)}`);
+    }
+    throw new UsageError(`unknown command "${first}"; \`cairn --help\` lists the commands`);
+  }
+  const { command, rest } = found;
   if (rest.includes("--help") || rest.includes("-h")) {
-    console.log(command.help);
+    console.log(commandHelp(command));
     return 0;
   }
-  return command.run(rest);
+  const args = parse(command.name, rest, command.flags);
+  const handler = await command.load();
+  return handler(args);
 }
 
 // A reader that went away (`cairn runs ls | head`) is not an error.
@@ -57,16 +43,30 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof UsageError) {
-      console.error(`cairn: ${err.message}`);
-      process.exitCode = 2;
-    } else if (CairnError.is(err)) {
-      console.error(`cairn: ${err.message}`);
-      if (process.env.CAIRN_DEBUG) console.error(err.stack);
-      process.exitCode = 1;
-    } else {
-      console.error(`cairn: unexpected error: ${(err as Error)?.stack ?? String(err)}`);
-      process.exitCode = 1;
-    }
+    process.exitCode = reportError(err);
   },
 );
+
+/** One line for a person (the stack only with CAIRN_DEBUG=1); returns the exit code. */
+function reportError(err: unknown): number {
+  const debug = Boolean(process.env.CAIRN_DEBUG);
+  if (err instanceof UsageError) {
+    console.error(`cairn: ${err.message}`);
+    return 2;
+  }
+  if (err instanceof Stopped) {
+    console.error(`cairn: ${err.message}`);
+    return err.exitCode;
+  }
+  if (CairnError.is(err)) {
+    console.error(`cairn: ${err.message}`);
+    if (debug) console.error(err.stack);
+    return 1;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  console.error(
+    `cairn: unexpected error: ${message.split("\n")[0]}` +
+      (debug ? `\n${(err as Error)?.stack ?? ""}` : " (CAIRN_DEBUG=1 shows where it happened)"),
+  );
+  return 1;
+}

@@ -1,5 +1,5 @@
 import type { Progress } from "../engine/progress.js";
-import { cyan, dim, duration, green, preview, red, yellow } from "./format.js";
+import { cost, cyan, dim, duration, green, preview, red, yellow } from "./format.js";
 
 export interface Output {
   /** Writes text as is (streamed model tokens). */
@@ -108,7 +108,8 @@ function describeOutput(output: unknown): string {
     Array.isArray(turn.toolCalls)
   ) {
     const parts = [`${turn.usage.input + turn.usage.output} tokens`];
-    if (typeof turn.cost === "number") parts.push(`$${turn.cost.toFixed(6)}`);
+    // A scripted (or free) model's $0 says nothing worth a column.
+    if (typeof turn.cost === "number" && turn.cost > 0) parts.push(cost(turn.cost));
     if (turn.resent) parts.push(yellow("re-sent after a crash"));
     const calls = turn.toolCalls.map((c) => `${c.name}(${preview(c.input, 50)})`).join(", ");
     return dim(` · ${parts.join(" · ")}`) + (calls ? dim(` → ${calls}`) : "");

@@ -52,7 +52,7 @@ export function encodePayload(
   if (bytes > maxBytes) {
     throw new PayloadTooLargeError(
       `${label}: the value is ${formatBytes(bytes)}, over the ${formatBytes(maxBytes)} payload ceiling. ` +
-        `Store large data elsewhere and return a reference, or raise storage.maxPayloadBytes.`,
+        `Store large data elsewhere and return a reference, or raise maxPayloadBytes (in cairn.config.ts, or the Engine's options).`,
     );
   }
   return reshaped ? { text, bytes, reshaped } : { text, bytes };

@@ -3,7 +3,6 @@ import { ConfigError } from "../shared/errors.js";
 import type { Journal } from "./journal.js";
 import type { PostgresPoolOptions } from "./postgres/database.js";
 import { redactUrl } from "../shared/redact-url.js";
-import { PostgresJournal } from "./postgres/postgres-journal.js";
 import { SqliteJournal } from "./sqlite/sqlite-journal.js";
 
 export const DEFAULT_STORE = "sqlite:.cairn/cairn.db";
@@ -30,6 +29,8 @@ export async function openJournalAsync(
 ): Promise<Journal> {
   if (isPostgresUrl(url)) {
     const { pool, ...rest } = options;
+    // Loaded only for a PostgreSQL store: a SQLite user never pays for loading pg.
+    const { PostgresJournal } = await import("./postgres/postgres-journal.js");
     return PostgresJournal.open({ ...pool, ...rest, url });
   }
   const { pool: _pool, ...rest } = options;

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Project } from "./project.js";
 
-const CONFIG = `import { defineConfig, tool } from "cairn";
+const CONFIG = `import { defineConfig, tool } from "cairn-runtime";
 import { z } from "zod";
 
 const shout = tool({ description: "Shouts", input: z.object({ text: z.string() }), execute: ({ text }) => text.toUpperCase() });
@@ -17,7 +17,7 @@ export default defineConfig({
 describe("agents from the CLI", () => {
   it("runs a profile agent with a message, continues its session, and shows usage", async () => {
     const p = new Project(
-      `import { defineConfig, agent, scriptedModel, promptText } from "cairn";
+      `import { defineConfig, agent, scriptedModel, promptText } from "cairn-runtime";
 const model = scriptedModel({ name: "echo", respond: (prompt) => ({ text: "I heard: " + promptText(prompt).replace(/\\s+/g, " "), usage: { input: 12, output: 3 } }) });
 export default defineConfig({ agents: [agent({ name: "echo", instructions: "Echo.", model })] });
 `,

@@ -16,3 +16,19 @@ describe("defineConfig", () => {
     );
   });
 });
+
+describe("config keys that messages name exist", () => {
+  it("takes a price table, and names the field that is wrong in one", () => {
+    const prices = { "openai:gpt-5": { input: 1.25, output: 10, cachedInput: 0.125 } };
+    expect(defineConfig({ prices }).prices).toEqual(prices);
+    expect(() => defineConfig({ prices: { "gpt-5": { input: 1, output: 2 } } })).toThrow(
+      /prices\["gpt-5"\]: name the model as provider:model/,
+    );
+    expect(() => defineConfig({ prices: { "openai:gpt-5": { input: -1, output: 2 } } })).toThrow(
+      /prices\["openai:gpt-5"\]\.input must be a number >= 0 \(USD per million tokens\)/,
+    );
+    expect(() => defineConfig({ prices: { "openai:gpt-5": { input: 1, out: 2 } } as never })).toThrow(
+      /prices\["openai:gpt-5"\]\.out is not a price field/,
+    );
+  });
+});

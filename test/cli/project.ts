@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, existsSync, symlinkSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { tempDir } from "../helpers.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -14,7 +14,7 @@ export interface CliResult {
   stderr: string;
 }
 
-/** A user's project in a temp dir: `cairn` installed (linked to this checkout) and a config. */
+/** A user's project in a temp dir: `cairn-runtime` installed (linked to this checkout) and a config. */
 export class Project {
   readonly dir: string;
   readonly store: string;
@@ -22,11 +22,17 @@ export class Project {
   constructor(config?: string) {
     this.dir = tempDir("cairn-project-");
     mkdirSync(join(this.dir, "node_modules"));
-    symlinkSync(ROOT, join(this.dir, "node_modules/cairn"), "dir");
+    symlinkSync(ROOT, join(this.dir, "node_modules/cairn-runtime"), "dir");
     // Configs import zod for tool schemas, as a user's project would have it installed.
     symlinkSync(join(ROOT, "node_modules/zod"), join(this.dir, "node_modules/zod"), "dir");
     if (config !== undefined) writeFileSync(join(this.dir, "cairn.config.ts"), config);
     this.store = `sqlite:${join(this.dir, "cairn.db")}`;
+  }
+
+  /** Writes a file of the project (folders made as needed). */
+  write(relative: string, text: string): void {
+    mkdirSync(dirname(join(this.dir, relative)), { recursive: true });
+    writeFileSync(join(this.dir, relative), text);
   }
 
   /** Path of the side file where test workflows count step executions. */
@@ -96,7 +102,7 @@ export function collect(child: ChildProcess): Promise<CliResult> {
 /** A workflow config whose steps append their id to $COUNTS_FILE and take `stepMs`. */
 export function countingConfig(body: string): string {
   return `import { appendFileSync } from "node:fs";
-import { defineConfig, workflow } from "cairn";
+import { defineConfig, workflow } from "cairn-runtime";
 
 const mark = (id: string) => appendFileSync(process.env.COUNTS_FILE!, id + "\\n");
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,136 +1,99 @@
 import { userInfo } from "node:os";
-import { decideApproval, isToolApprovalRequest } from "../../agent/tool-approval.js";
-import type { ApprovalRecord, ApprovalStatus } from "../../store/records.js";
-import { parse, parseJsonFlag, UsageError } from "../args.js";
-import { openContext } from "../context.js";
-import type { CliContext } from "../context.js";
-import { bold, dim, green, preview, printJson, red, table, time, yellow } from "../format.js";
-
-export const APPROVALS_HELP = `cairn approvals ls [--all] [--status S] [--json]
-cairn approve ID… [--args JSON] [--reason TEXT] [--as NAME] [--json]
-cairn approve --batch BATCH [--as NAME]
-cairn reject ID… --reason TEXT [--as NAME] [--json]
-
-Approval requests are made by tools with needsApproval and by step.waitForApproval. The run
-waits, holding no process, until a person decides. --args approves with changed arguments
-(checked against the tool's schema). --as names the decider (default $CAIRN_USER or your
-login name); a request with approvers accepts only them. \`cairn worker\` then resumes the run.`;
+import { decideApproval } from "../../agent/tool-approval.js";
+import { CairnError } from "../../shared/errors.js";
+import type { ApprovalRecord } from "../../store/records.js";
+import type { Parsed } from "../args.js";
+import { UsageError } from "../args.js";
+import { openContext } from "../engine-context.js";
+import type { CliContext } from "../engine-context.js";
+import { bold, dim, green, printJson, red } from "../format.js";
 
 /** Who is deciding: --as, $CAIRN_USER, or the login name. */
-export function deciderName(flag: string | boolean | undefined): string {
-  if (typeof flag === "string" && flag !== "") return flag;
+export function deciderName(flag: string | undefined): string {
+  if (flag !== undefined && flag !== "") return flag;
   return process.env.CAIRN_USER || userInfo().username;
 }
 
-export async function approvalsCommand(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub !== "ls" && sub !== "list")
-    throw new UsageError(`cairn approvals: unknown subcommand "${sub ?? ""}"\n\n${APPROVALS_HELP}`);
-  const args = parse("approvals ls", rest, { all: { type: "boolean" }, status: { type: "string" } });
-  const ctx = await openContext(args);
-  try {
-    const status =
-      (args.values.status as ApprovalStatus | undefined) ?? (args.values.all ? undefined : "pending");
-    const list = await ctx.journal.listApprovals(ctx.workspace, {
-      ...(status ? { status } : {}),
-      limit: 500,
-    });
-    if (ctx.json) printJson(list);
-    else printApprovals(list);
-    return 0;
-  } finally {
-    await ctx.close();
-  }
+export function approveCommand(args: Parsed): Promise<number> {
+  return decideCommand("approve", args, true);
 }
 
-function printApprovals(list: ApprovalRecord[]): void {
-  if (list.length === 0) {
-    console.log(dim("no approval requests waiting"));
-    return;
-  }
-  const rows = [["ID", "STATUS", "REQUESTED", "RUN", "WHAT", "ARGUMENTS"].map((h) => dim(h))];
-  for (const a of list) {
-    const req = a.request;
-    rows.push([
-      a.id,
-      a.status === "pending" ? yellow(a.status) : a.status === "approved" ? green(a.status) : red(a.status),
-      time(a.createdAt),
-      a.runId,
-      a.title,
-      isToolApprovalRequest(req) ? preview(req.args, 70) : preview(req, 70),
-    ]);
-  }
-  console.log(table(rows));
-  console.log(
-    dim("\napprove: cairn approve ID   ·   reject: cairn reject ID --reason TEXT   ·   details: --json"),
-  );
+export function rejectCommand(args: Parsed): Promise<number> {
+  return decideCommand("reject", args, false);
 }
 
-export async function approveCommand(argv: string[]): Promise<number> {
-  return decideCommand("approve", argv, true);
-}
+/** What happened to one id: decided, or why not. */
+type Outcome =
+  | { id: string; decided: true; approval: ApprovalRecord }
+  | { id: string; decided: false; error: { code: string | null; message: string } };
 
-export async function rejectCommand(argv: string[]): Promise<number> {
-  return decideCommand("reject", argv, false);
-}
-
-async function decideCommand(verb: string, argv: string[], approve: boolean): Promise<number> {
-  const args = parse(verb, argv, {
-    args: { type: "string" },
-    reason: { type: "string" },
-    as: { type: "string" },
-    batch: { type: "string" },
-  });
-  const reason = args.values.reason as string | undefined;
-  if (!approve && (reason === undefined || reason.trim() === "")) {
+/**
+ * Decides each id on its own and reports each outcome: a typo among several ids fails only
+ * itself, and an id given twice (or also in --batch) is decided once. Exit 1 if any failed.
+ */
+async function decideCommand(verb: string, args: Parsed, approve: boolean): Promise<number> {
+  const reason = args.string("reason");
+  if (!approve && (reason === undefined || reason.trim() === ""))
     throw new UsageError(`cairn reject needs --reason TEXT: the agent is told why, so it can adapt`);
-  }
-  const edited = parseJsonFlag("--args", args.values.args);
+  const batch = args.string("batch");
+  if (args.positionals.length === 0 && batch === undefined)
+    throw new UsageError(`usage: cairn ${verb} ID… or --batch BATCH (see \`cairn approvals ls\`)`);
+  const edited = args.json("args");
+  if (edited !== undefined && (args.positionals.length !== 1 || batch !== undefined))
+    throw new UsageError("--args applies to one approval at a time: give exactly one ID and no --batch");
   const ctx = await openContext(args);
   try {
-    const ids = await targets(ctx, args.positionals, args.values.batch as string | undefined, verb);
-    if (edited !== undefined && ids.length !== 1)
-      throw new UsageError("--args applies to one approval at a time");
-    const by = deciderName(args.values.as);
-    const decided: ApprovalRecord[] = [];
-    for (const id of ids) {
-      decided.push(
-        await decideApproval(ctx.engine, ctx.agents, id, {
+    const outcomes: Outcome[] = [];
+    const ids = [...args.positionals];
+    if (batch !== undefined) {
+      const inBatch = await pendingInBatch(ctx, batch);
+      if (inBatch.length === 0)
+        outcomes.push({
+          id: batch,
+          decided: false,
+          error: { code: null, message: `no pending approvals in batch ${batch}` },
+        });
+      ids.push(...inBatch);
+    }
+    const by = deciderName(args.string("as"));
+    for (const id of new Set(ids)) {
+      try {
+        const approval = await decideApproval(ctx.engine, ctx.agents, id, {
           approve,
           by,
           ...(reason !== undefined ? { reason } : {}),
-          ...(edited !== undefined ? { args: edited } : {}),
-        }),
-      );
+          ...(edited !== undefined ? { args: edited.value } : {}),
+        });
+        outcomes.push({ id, decided: true, approval });
+      } catch (err) {
+        if (!CairnError.is(err)) throw err;
+        outcomes.push({ id, decided: false, error: { code: err.code, message: err.message } });
+      }
     }
-    if (ctx.json) printJson(decided);
-    else {
-      for (const a of decided)
-        console.log(
-          `${approve ? green("approved") : red("rejected")} ${bold(a.id)} ${dim(`(${a.title}) by ${by}`)}`,
-        );
-      console.log(
-        dim("`cairn worker` resumes the run (a `cairn run` still attached picks it up by itself)."),
-      );
-    }
-    return 0;
+    report(ctx, outcomes, approve, by);
+    return outcomes.every((o) => o.decided) ? 0 : 1;
   } finally {
     await ctx.close();
   }
 }
 
-async function targets(
-  ctx: CliContext,
-  ids: string[],
-  batch: string | undefined,
-  verb: string,
-): Promise<string[]> {
-  if (batch !== undefined) {
-    const pending = await ctx.journal.listApprovals(ctx.workspace, { status: "pending", limit: 100_000 });
-    const inBatch = pending.filter((a) => a.batchId === batch).map((a) => a.id);
-    if (inBatch.length === 0) throw new UsageError(`no pending approvals in batch ${batch}`);
-    return [...ids, ...inBatch];
+async function pendingInBatch(ctx: CliContext, batch: string): Promise<string[]> {
+  const pending = await ctx.journal.listApprovals(ctx.workspace, { status: "pending", limit: 100_000 });
+  return pending.filter((a) => a.batchId === batch).map((a) => a.id);
+}
+
+function report(ctx: CliContext, outcomes: Outcome[], approve: boolean, by: string): void {
+  if (ctx.json) {
+    printJson(outcomes);
+    return;
   }
-  if (ids.length === 0) throw new UsageError(`usage: cairn ${verb} ID… (see \`cairn approvals ls\`)`);
-  return ids;
+  for (const o of outcomes) {
+    if (o.decided)
+      console.log(
+        `${approve ? green("approved") : red("rejected")} ${bold(o.id)} ${dim(`(${o.approval.title}) by ${by}`)}`,
+      );
+    else console.error(`cairn: ${o.id}: ${o.error.message}`);
+  }
+  if (outcomes.some((o) => o.decided))
+    console.log(dim("`cairn worker` resumes the run (a `cairn run` still attached picks it up by itself)."));
 }

@@ -3,38 +3,24 @@ import type { AgentResult } from "../../agent/agent.js";
 import { redactUrl } from "../../shared/redact-url.js";
 import { isTerminal } from "../../store/records.js";
 import type { RunSummary } from "../../store/records.js";
-import { parse, parsePositiveInt, UsageError } from "../args.js";
-import { openContext } from "../context.js";
-import type { CliContext } from "../context.js";
-import { bold, dim, green, red, yellow } from "../format.js";
+import type { Parsed } from "../args.js";
+import { UsageError } from "../args.js";
+import { openContext } from "../engine-context.js";
+import type { CliContext } from "../engine-context.js";
+import { bold, cost as formatCost, dim, green, red, yellow } from "../format.js";
 import { DEMO_AGENT, demoModel } from "../demo/poster-agent.js";
 import { follow } from "./run.js";
 
-export const DEMO_HELP = `cairn demo [TOPIC] [--crash-after N] [--resume] [--no-cache]
-
-The hello-world durable agent: topic → generate an image → write a caption → post. Without an
-API key it runs offline on a scripted model that makes real tool calls through the real agent
-loop; with OPENAI_API_KEY, ANTHROPIC_API_KEY or CAIRN_DEMO_MODEL (any model spec) it uses that
-model. Images and posts go to .cairn/demo/.
-
-  --crash-after N  kill this process (SIGKILL) right after model call N is committed
-  --resume         finish the latest unfinished demo run; finished calls come from the journal
-  --no-cache       with --resume: run every step again in a new run, for comparison
-                   (also CAIRN_DISABLE_CACHE=1)`;
-
-export async function demoCommand(argv: string[]): Promise<number> {
-  const args = parse("demo", argv, {
-    "crash-after": { type: "string" },
-    resume: { type: "boolean" },
-    "no-cache": { type: "boolean" },
-  });
-  const crashAfter =
-    args.values["crash-after"] === undefined
-      ? undefined
-      : parsePositiveInt("--crash-after", args.values["crash-after"], 1);
-  const noCache = args.values["no-cache"] === true || process.env.CAIRN_DISABLE_CACHE === "1";
-  if (noCache && !args.values.resume)
+/** `cairn demo`: the hello-world durable agent, offline unless a model's key is set. */
+export async function demoCommand(args: Parsed): Promise<number> {
+  const crashAfter = args.number("crash-after");
+  const noCache = args.flag("no-cache") || process.env.CAIRN_DISABLE_CACHE === "1";
+  if (noCache && !args.flag("resume"))
     throw new UsageError("--no-cache goes with --resume: it re-runs an earlier demo run from scratch");
+  if (args.flag("resume") && args.positionals.length > 0)
+    throw new UsageError(
+      `--resume goes on with the latest demo run and its topic; for a new topic run: cairn demo ${args.positionals.join(" ")}`,
+    );
   const ctx = await openContext(args);
   try {
     const model = demoModel();
@@ -48,7 +34,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     );
     console.log(dim(`store: ${redactUrl(ctx.storeUrl)}\n`));
     let runId: string;
-    if (args.values.resume) {
+    if (args.flag("resume")) {
       const latest = await latestDemoRun(ctx);
       if (noCache) {
         const input = (await ctx.journal.getRun(ctx.workspace, latest.id))?.input;
@@ -58,14 +44,18 @@ export async function demoCommand(argv: string[]): Promise<number> {
             `cache disabled: every step runs again in a new run ${runId} (run ${latest.id} is left as it is)`,
           ),
         );
+      } else if (isTerminal(latest.status)) {
+        // Nothing to resume: show how it ended instead of pretending to replay it.
+        console.log(
+          `run ${bold(latest.id)} has already ${latest.status}; nothing to resume. ${dim("A new one: cairn demo TOPIC")}`,
+        );
+        await summarize(ctx, latest, model.offline);
+        return latest.status === "completed" ? 0 : 1;
       } else {
         runId = latest.id;
-        if (isTerminal(latest.status))
-          console.log(dim(`run ${runId} has already ${latest.status}; replaying it from the journal`));
-        else
-          console.log(
-            `resuming run ${bold(runId)}: finished calls come from the journal, nothing is sent twice`,
-          );
+        console.log(
+          `resuming run ${bold(runId)}: finished calls come from the journal, nothing is sent twice`,
+        );
       }
     } else {
       const topic = args.positionals.join(" ").trim() || "durable agents";
@@ -74,7 +64,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     }
     if (crashAfter !== undefined) crashAfterModelCalls(ctx, runId, crashAfter);
     const run = await follow(ctx, runId, 60_000, true);
-    await summarize(ctx, run);
+    await summarize(ctx, run, model.offline);
     return run.status === "completed" || run.status === "waiting" ? 0 : 1;
   } finally {
     await ctx.close();
@@ -111,7 +101,7 @@ function crashAfterModelCalls(ctx: CliContext, runId: string, n: number): void {
   });
 }
 
-async function summarize(ctx: CliContext, run: RunSummary): Promise<void> {
+async function summarize(ctx: CliContext, run: RunSummary, offline: boolean): Promise<void> {
   console.log("");
   if (run.status === "waiting") {
     console.log(`${yellow("waiting")}: ${run.reason ?? ""}`);
@@ -138,7 +128,12 @@ async function summarize(ctx: CliContext, run: RunSummary): Promise<void> {
       console.log(`  post   ${relative(process.cwd(), out.outbox)}`);
   }
   if (result) {
-    const cost = result.cost === null ? "no price for this model" : `$${result.cost.toFixed(6)}`;
+    const cost =
+      result.cost === null
+        ? "unknown (no price for this model; add one under prices in cairn.config.ts)"
+        : offline && result.cost === 0
+          ? "$0 (scripted model)"
+          : formatCost(result.cost);
     console.log(
       `  tokens ${result.usage.input + result.usage.output} (in ${result.usage.input}, out ${result.usage.output}) · cost ${cost}`,
     );

@@ -3,64 +3,64 @@ import type { RunSummary } from "../../store/records.js";
 import type { Agent, AgentInput } from "../../agent/agent.js";
 import { sendToAgent } from "../../agent/send-to-agent.js";
 import type { StartOptions, StartResult } from "../../engine/engine.js";
-import { parse, parseJsonFlag, UsageError } from "../args.js";
-import { openContext } from "../context.js";
+import type { Parsed } from "../args.js";
+import { UsageError } from "../args.js";
+import type { CommandDef } from "../command-table.js";
+import { COMMANDS, usageLine } from "../command-table.js";
+import { openContext } from "../engine-context.js";
 import { askApprovals, canAsk, printHint } from "../interactive-approval.js";
 import { missingConfig } from "../load-config.js";
-import type { CliContext } from "../context.js";
+import type { CliContext } from "../engine-context.js";
 import { bold, dim, printJson, statusText, yellow } from "../format.js";
 import { printProgress, stdout } from "../progress-printer.js";
-
-export const RUN_HELP = `cairn run NAME [MESSAGE…] [--input JSON] [--session S] [--user U] [--idempotency-key KEY] [--detach] [--json]
-
-For an agent, the words after NAME are the message; --session continues a conversation and
---user names who the agent acts for (\`cairn run poster "a post about cairns"\`);
-for a workflow, --input gives its input as JSON.
-
-Starts a run of workflow NAME and executes it in this process, printing each step as it
-starts and finishes. Timers of up to --follow-for (default 60s) are waited out here; longer
-waits leave the run durably waiting for \`cairn worker\`. --detach only enqueues the run.`;
 
 /** How long an attached `cairn run` waits for a timer before handing the run to workers. */
 const DEFAULT_FOLLOW_MS = 60_000;
 
-export async function runCommand(argv: string[]): Promise<number> {
-  const args = parse("run", argv, {
-    input: { type: "string" },
-    detach: { type: "boolean" },
-    "idempotency-key": { type: "string" },
-    "follow-for": { type: "string" },
-    session: { type: "string" },
-    user: { type: "string" },
-  });
+/** `cairn run NAME`: starts a run of a workflow or an agent and executes it here. */
+export async function runCommand(args: Parsed): Promise<number> {
   const [name, ...message] = args.positionals;
-  if (name === undefined || (message.length > 0 && args.values.input !== undefined)) {
-    process.stderr.write(`usage: ${RUN_HELP.split("\n")[0]}\n`);
-    return 2;
-  }
-  const input =
-    parseJsonFlag("--input", args.values.input) ?? (message.length ? { message: message.join(" ") } : {});
+  const given = args.json("input");
+  if (name === undefined) throw new UsageError(`usage: ${usageLine(runDef())}`);
+  if (message.length > 0 && given !== undefined)
+    throw new UsageError(
+      `give the message as words or the input as --input JSON, not both (words after "${name}": "${message.join(" ")}")`,
+    );
   const ctx = await openContext(args);
-  if (ctx.configPath === undefined && !ctx.engine.workflows.some((w) => w.id === name))
-    throw missingConfig(process.cwd());
   try {
-    const key = args.values["idempotency-key"] as string | undefined;
+    if (ctx.configPath === undefined && !ctx.engine.workflows.some((w) => w.id === name))
+      throw missingConfig(process.cwd());
+    const key = args.string("idempotency-key");
     const options = key ? { idempotencyKey: key } : {};
     const agent = ctx.agents.get(name);
-    const session = args.values.session as string | undefined;
-    const user = args.values.user as string | undefined;
-    if (agent === undefined && (session !== undefined || user !== undefined)) {
-      throw new UsageError(`--session and --user are for agents; "${name}" is a workflow`);
+    const session = args.string("session");
+    const user = args.string("user");
+    let started: StartResult;
+    if (agent !== undefined) {
+      if (message.length === 0 && given === undefined)
+        throw new UsageError(`cairn run ${name} needs a message: cairn run ${name} "what you want it to do"`);
+      const input = given !== undefined ? given.value : { message: message.join(" ") };
+      if (typeof input !== "object" || input === null || Array.isArray(input))
+        throw new UsageError(`--input for agent "${name}" is an object such as {"message": "hello"}`);
+      started = await startAgent(
+        ctx,
+        agent,
+        { ...(input as AgentInput), ...(session ? { session } : {}), ...(user ? { user } : {}) },
+        options,
+      );
+    } else {
+      if (session !== undefined || user !== undefined)
+        throw new UsageError(`--session and --user are for agents; "${name}" is a workflow`);
+      if (message.length > 0) {
+        // Words are an agent's message; a workflow's input is JSON, and guessing its shape would be wrong.
+        throw new UsageError(
+          `"${name}" is a workflow, not an agent: give its input as JSON with --input, e.g. ` +
+            `cairn run ${name} --input '${JSON.stringify({ message: message.join(" ") })}'`,
+        );
+      }
+      started = await ctx.engine.start(name, given !== undefined ? given.value : {}, options);
     }
-    const started = agent
-      ? await startAgent(
-          ctx,
-          agent,
-          { ...(input as AgentInput), ...(session ? { session } : {}), ...(user ? { user } : {}) },
-          options,
-        )
-      : await ctx.engine.start(name, input, options);
-    if (args.values.detach) {
+    if (args.flag("detach")) {
       if (ctx.json) printJson(started);
       else
         console.log(
@@ -68,8 +68,9 @@ export async function runCommand(argv: string[]): Promise<number> {
         );
       return 0;
     }
-    if (!ctx.json) console.log(`${bold("run")} ${started.runId} ${dim(`· workflow ${name}`)}`);
-    const followMs = args.values["follow-for"] ? Number(args.values["follow-for"]) * 1000 : DEFAULT_FOLLOW_MS;
+    if (!ctx.json)
+      console.log(`${bold("run")} ${started.runId} ${dim(`· ${agent ? "agent" : "workflow"} ${name}`)}`);
+    const followMs = args.number("follow-for") ?? DEFAULT_FOLLOW_MS;
     const run = await follow(ctx, started.runId, followMs, !ctx.json);
     if (ctx.json) printJson(await ctx.journal.getRun(ctx.workspace, started.runId));
     else printOutcome(run);
@@ -77,6 +78,10 @@ export async function runCommand(argv: string[]): Promise<number> {
   } finally {
     await ctx.close();
   }
+}
+
+function runDef(): CommandDef {
+  return COMMANDS.find((c) => c.name === "run")!;
 }
 
 /** Starts an agent run through its session policy, and says what happened to the message. */
@@ -144,7 +149,7 @@ export async function follow(
         }
         if (pending.length === 0) return run;
         if (print && canAsk(ctx) && (await askApprovals(ctx, pending, later))) continue;
-        if (print && !canAsk(ctx)) for (const a of pending) printHint(a);
+        if (print && !canAsk(ctx)) for (const a of pending) printHint(a, pending);
         return run;
       }
       await new Promise((r) => setTimeout(r, Math.max(10, Math.min(250, next - now))));

@@ -1,5 +1,5 @@
 import type { JournalEntry } from "../../store/records.js";
-import type { CliContext } from "../context.js";
+import type { CliContext } from "../engine-context.js";
 import { dim, preview, statusText } from "../format.js";
 
 /**

@@ -1,6 +1,22 @@
 import type { AttemptRecord, RunSummary, StepRecord } from "../../store/records.js";
-import type { CliContext } from "../context.js";
-import { bold, dim, duration, preview, printJson, red, statusText, table, time, yellow } from "../format.js";
+import type { Parsed } from "../args.js";
+import type { StoreContext } from "../context.js";
+import { openStore } from "../context.js";
+import {
+  bold,
+  cost as formatCost,
+  dim,
+  duration,
+  oneLine,
+  preview,
+  printJson,
+  red,
+  statusText,
+  table,
+  time,
+  yellow,
+} from "../format.js";
+import { positionals } from "./runs.js";
 import { ErrorCode, NotFoundError } from "../../shared/errors.js";
 import type { RunUsage } from "../../agent/run-usage.js";
 import { modelTurnOf, runUsage } from "../../agent/run-usage.js";
@@ -13,8 +29,36 @@ const STEP_MARK: Record<string, string> = {
   started: "▸",
 };
 
-/** `cairn runs show ID`: the run, its steps with attempts and timing, and its child runs. */
-export async function showRun(ctx: CliContext, id: string): Promise<number> {
+/**
+ * `cairn runs show ID [--follow]`: the run as it stands (from the store alone), then with
+ * --follow its log as it grows (which needs an engine).
+ */
+export async function runsShowCommand(args: Parsed): Promise<number> {
+  const id = positionals(args, 1, "runs show ID [--follow]")[0]!;
+  if (!args.flag("follow")) {
+    const ctx = await openStore(args);
+    try {
+      return await showRun(ctx, id);
+    } finally {
+      await ctx.close();
+    }
+  }
+  const { openContext } = await import("../engine-context.js");
+  const { followRun } = await import("./runs-follow.js");
+  const ctx = await openContext(args);
+  try {
+    // JSON: the whole log, then what follows. Text: the run as it is, then what follows.
+    if (ctx.json) return await followRun(ctx, id, 0);
+    const seen = await ctx.journal.readEntries(ctx.workspace, id);
+    await showRun(ctx, id);
+    return await followRun(ctx, id, seen.at(-1)?.seq ?? 0);
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** The run, its steps with attempts and timing, and its child runs. */
+export async function showRun(ctx: StoreContext, id: string): Promise<number> {
   const run = await ctx.journal.getRun(ctx.workspace, id);
   if (run === undefined) throw runNotFound(id, ctx.workspace);
   const steps = await ctx.journal.loadSteps(ctx.workspace, id);
@@ -41,7 +85,7 @@ export async function showRun(ctx: CliContext, id: string): Promise<number> {
         : "",
     ],
     ["wakes", run.wakeAt && run.status !== "completed" ? time(run.wakeAt) : ""],
-    ["note", run.reason && run.status !== "failed" ? run.reason : ""],
+    ["note", run.reason && run.status !== "failed" ? oneLine(run.reason, 200) : ""],
     ["input", preview(run.input, 100)],
     ["output", run.status === "completed" ? preview(run.output, 100) : ""],
     ["stored", `${run.storedBytes} bytes`],
@@ -65,7 +109,10 @@ export async function showRun(ctx: CliContext, id: string): Promise<number> {
 
 function describeUsage(u: RunUsage): string {
   const tokens = `${u.usage.input + u.usage.output} tokens (in ${u.usage.input}, cached ${u.usage.cached}, out ${u.usage.output})`;
-  const cost = u.cost === null ? "cost unknown (a model has no price)" : `$${u.cost.toFixed(6)}`;
+  const cost =
+    u.cost === null
+      ? "cost unknown (a model has no price: add one under prices in cairn.config.ts)"
+      : formatCost(u.cost);
   const resent = u.resentCalls > 0 ? yellow(` · ${u.resentCalls} call(s) re-sent after a crash`) : "";
   return `${tokens} · ${cost} · ${u.modelCalls} model call(s), sub-agents included${resent}`;
 }
@@ -75,7 +122,7 @@ function resultCell(output: unknown): string {
   const turn = modelTurnOf(output);
   if (turn === undefined) return preview(output);
   const parts = [`${turn.usage.input + turn.usage.output} tok`];
-  if (turn.cost !== null) parts.push(`$${turn.cost.toFixed(6)}`);
+  if (turn.cost !== null && turn.cost > 0) parts.push(formatCost(turn.cost));
   if (turn.resent) parts.push(yellow("re-sent"));
   const calls = turn.toolCalls.map((c) => c.name).join(", ");
   parts.push(calls ? `→ ${calls}` : preview(turn.text, 40));

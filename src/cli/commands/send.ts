@@ -1,31 +1,19 @@
 import { reservedEventProblem } from "../../engine/event-names.js";
-import { parse, parseJsonFlag } from "../args.js";
-import { openContext } from "../context.js";
+import type { Parsed } from "../args.js";
+import { UsageError } from "../args.js";
+import { openContext } from "../engine-context.js";
 import { printJson } from "../format.js";
+import { positionals } from "./runs.js";
 
-export const SEND_HELP = `cairn send EVENT [--data JSON] [--id ID] [--json]
-
-Sends an event: runs waiting for it resume and workflows triggered by it start (on the next
-\`cairn worker\`). A triggered workflow whose input schema the data does not satisfy gets a
-run that failed at once (listed as "failed:"); the event is delivered all the same. An --id
-makes sending idempotent.`;
-
-export async function sendCommand(argv: string[]): Promise<number> {
-  const args = parse("send", argv, { data: { type: "string" }, id: { type: "string" } });
-  const [name, ...extra] = args.positionals;
-  if (name === undefined || extra.length > 0) {
-    process.stderr.write(`usage: ${SEND_HELP.split("\n")[0]}\n`);
-    return 2;
-  }
+/** `cairn send EVENT`: runs waiting for it resume, workflows triggered by it start. */
+export async function sendCommand(args: Parsed): Promise<number> {
+  const name = positionals(args, 1, "send EVENT [--data JSON] [--id ID]")[0]!;
   const reserved = reservedEventProblem(name);
-  if (reserved !== undefined) {
-    process.stderr.write(`cairn: ${reserved}\n`);
-    return 2;
-  }
-  const data = parseJsonFlag("--data", args.values.data) ?? null;
+  if (reserved !== undefined) throw new UsageError(reserved);
+  const data = args.json("data")?.value ?? null;
   const ctx = await openContext(args);
   try {
-    const id = args.values.id as string | undefined;
+    const id = args.string("id");
     const result = await ctx.engine.send({ name, data, ...(id ? { id } : {}) });
     if (ctx.json) printJson(result);
     else if (!result.created) console.log(`event ${result.eventId} was already sent; nothing changed`);

@@ -1,20 +1,16 @@
 import { Worker } from "../../engine/worker.js";
 import { redactUrl } from "../../shared/redact-url.js";
-import { parse, parsePositiveInt } from "../args.js";
-import { openContext } from "../context.js";
+import type { Parsed } from "../args.js";
+import { UsageError } from "../args.js";
+import { openContext } from "../engine-context.js";
 import { dim, printJson } from "../format.js";
 import { printProgress, stdout } from "../progress-printer.js";
 
-export const WORKER_HELP = `cairn worker [--once] [--concurrency N] [--json]
-
-Claims runnable runs from the store and executes them: new runs, due timers, runs whose event
-arrived, and runs of a worker that died (at once when that process is gone from this host,
-otherwise when its lease expires). --once does all work runnable now, then exits.
-SIGTERM or Ctrl-C stops claiming and lets the runs in hand finish their current step.`;
-
-export async function workerCommand(argv: string[]): Promise<number> {
-  const args = parse("worker", argv, { once: { type: "boolean" }, concurrency: { type: "string" } });
-  const concurrency = parsePositiveInt("--concurrency", args.values.concurrency, 10);
+/** `cairn worker`: executes runnable runs until stopped (or, with --once, until none is runnable). */
+export async function workerCommand(args: Parsed): Promise<number> {
+  if (args.positionals.length > 0)
+    throw new UsageError(`cairn worker takes no arguments ("${args.positionals.join(" ")}")`);
+  const concurrency = args.number("concurrency") ?? 10;
   const ctx = await openContext(args);
   if (ctx.configPath === undefined && !ctx.json) {
     console.log(dim("no cairn.config.ts here: only the built-in demo agent's runs are executed"));
@@ -23,7 +19,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const stopPrinting = print ? ctx.engine.on(printProgress(stdout)) : () => {};
   const worker = new Worker(ctx.engine, { concurrency });
   try {
-    if (args.values.once) {
+    if (args.flag("once")) {
       const result = await worker.drain();
       if (ctx.json) printJson(result);
       else {

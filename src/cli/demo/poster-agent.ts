@@ -10,7 +10,9 @@ import type { ScriptedReply } from "../../agent/scripted-model.js";
 import { tool } from "../../agent/tool.js";
 import { drawImage } from "./draw-image.js";
 
-export const DEMO_AGENT = "demo.poster";
+import { DEMO_AGENT } from "./demo-name.js";
+
+export { DEMO_AGENT };
 
 /** Where the demo writes its images and its outbox (under the current directory). */
 export function demoDir(cwd = process.cwd()): string {

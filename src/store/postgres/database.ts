@@ -1,4 +1,5 @@
-import pg from "pg";
+import type pg from "pg";
+import { requireLazily } from "../../shared/require-lazily.js";
 import { CairnError, StoreError } from "../../shared/errors.js";
 import { MIGRATIONS } from "../migrations.js";
 
@@ -18,7 +19,7 @@ const types: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: "text" | "binary"): unknown =>
     oid === INT8_OID && format !== "binary"
       ? (text: string) => Number(text)
-      : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig["getTypeParser"],
+      : pgDriver().types.getTypeParser(oid, format)) as pg.CustomTypesConfig["getTypeParser"],
 };
 
 /** Advisory lock namespaces (first key of the two-int form), so Cairn's locks never collide. */
@@ -29,8 +30,15 @@ export const LockSpace = {
   Session: 3,
 } as const;
 
+export { redactUrl } from "../../shared/redact-url.js";
+
+/** The pg driver, loaded when a PostgreSQL store is first opened (not when Cairn is imported). */
+export function pgDriver(): typeof pg {
+  return requireLazily<typeof pg>("pg");
+}
+
 export function createPool(url: string, options: PostgresPoolOptions = {}): PgPool {
-  const pool = new pg.Pool({
+  const pool = new (pgDriver().Pool)({
     max: 10,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 10_000,
@@ -69,7 +77,7 @@ export async function migrate(pool: PgPool, where: string): Promise<void> {
     const latest = MIGRATIONS[MIGRATIONS.length - 1]?.id ?? 0;
     if (current > latest) {
       throw new StoreError(
-        `the store at ${where} has schema version ${current}, newer than this Cairn knows (${latest}); upgrade cairn`,
+        `the store at ${where} has schema version ${current}, newer than this Cairn knows (${latest}); upgrade cairn-runtime`,
       );
     }
     for (const m of MIGRATIONS) {

@@ -1,4 +1,5 @@
-import pg from "pg";
+import type pg from "pg";
+import { pgDriver } from "./database.js";
 
 /** The channel migration 4's trigger notifies; the payload is the workspace. */
 export const RUNNABLE_CHANNEL = "cairn_runnable";
@@ -41,7 +42,7 @@ export class RunnableListener {
   }
 
   private connect(): void {
-    const client = new pg.Client(this.config);
+    const client = new (pgDriver().Client)(this.config);
     client.on("notification", (n) => {
       if (n.channel === RUNNABLE_CHANNEL) this.notify(n.payload);
     });

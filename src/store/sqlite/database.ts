@@ -55,7 +55,7 @@ function migrate(db: SqliteDatabase, path: string): void {
     const latest = MIGRATIONS[MIGRATIONS.length - 1]?.id ?? 0;
     if (current > latest) {
       throw new StoreError(
-        `the store at ${path} has schema version ${current}, newer than this Cairn knows (${latest}); upgrade cairn`,
+        `the store at ${path} has schema version ${current}, newer than this Cairn knows (${latest}); upgrade cairn-runtime`,
       );
     }
     for (const m of MIGRATIONS) {

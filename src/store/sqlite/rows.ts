@@ -109,7 +109,7 @@ export function parseJsonColumn<T>(text: string | null, label: string): T | null
 export function toRunSummary(row: RunRow): RunSummary {
   if (row.format > PAYLOAD_FORMAT) {
     throw new CorruptPayloadError(
-      `run ${row.id}: stored in payload format ${row.format}, newer than this Cairn reads (${PAYLOAD_FORMAT}); upgrade cairn`,
+      `run ${row.id}: stored in payload format ${row.format}, newer than this Cairn reads (${PAYLOAD_FORMAT}); upgrade cairn-runtime`,
     );
   }
   return {

@@ -10,7 +10,7 @@ import { countingConfig, Project } from "../../cli/project.js";
 import type { FakeModelServer, RecordedRequest } from "../../support/fake-model-server.js";
 
 export const AGENT_CONFIG = countingConfig(`
-import { agent, tool } from "cairn";
+import { agent, tool } from "cairn-runtime";
 import { z } from "zod";
 
 const getWeather = tool({
