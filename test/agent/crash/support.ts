@@ -40,7 +40,7 @@ export default defineConfig({ agents: [forecaster] });
  * file and takes $TOOL_MS.
  */
 export const BILLER_CONFIG = countingConfig(`
-import { agent, tool } from "cairn";
+import { agent, tool } from "cairn-runtime";
 import { z } from "zod";
 
 const lookup = tool({
