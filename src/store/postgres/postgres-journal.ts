@@ -35,10 +35,13 @@ import type {
   StepRecord,
   WaitRecord,
 } from "../records.js";
+import type { ApiKeyRecord, FeedItem, NewApiKey, SchemaState, StreamChunkBatch } from "../service-records.js";
 import type { PgPool, PostgresPoolOptions } from "./database.js";
 import { createPool, migrate, redactUrl } from "./database.js";
 import { commitStepAtOnce, commitsAtOnce } from "./commit-step.js";
-import { RunnableListener } from "./listener.js";
+import { LOG_CHANNEL, RunnableListener } from "./listener.js";
+import { PgApiKeys } from "./postgres-api-keys.js";
+import { PgStreams } from "./postgres-streams.js";
 import { log, readEntries } from "./log.js";
 import { INLINE_LIMIT } from "./payloads.js";
 import { PgApprovals } from "./postgres-approvals.js";
@@ -82,6 +85,8 @@ export class PostgresJournal implements Journal {
   private readonly events: PgEvents;
   private readonly steps: PgSteps;
   private readonly waits: PgWaits;
+  private readonly apiKeys = new PgApiKeys();
+  private readonly streams = new PgStreams();
   private closed: Promise<void> | undefined;
 
   private constructor(
@@ -89,6 +94,7 @@ export class PostgresJournal implements Journal {
     where: string,
     private readonly clock: Clock | undefined,
     private readonly listener: RunnableListener,
+    private readonly logListener: RunnableListener,
   ) {
     this.db = new PgTransactions(pool, where, clock);
     this.approvals = new PgApprovals({
@@ -124,13 +130,18 @@ export class PostgresJournal implements Journal {
         cause: err,
       });
     }
-    const listener = new RunnableListener({
+    const config = {
       ...poolOptions,
       connectionString: url,
       application_name: "cairn-listener",
       keepAlive: true,
-    });
-    return new PostgresJournal(pool, where, clock, listener);
+    };
+    const listener = new RunnableListener(config);
+    const logListener = new RunnableListener(
+      { ...config, application_name: "cairn-log-listener" },
+      LOG_CHANNEL,
+    );
+    return new PostgresJournal(pool, where, clock, listener, logListener);
   }
 
   /** The pool, for tests and benchmarks that need to reach under the interface. @internal */
@@ -144,7 +155,9 @@ export class PostgresJournal implements Journal {
   }
 
   close(): Promise<void> {
-    this.closed ??= Promise.all([this.listener.close(), this.pool.end()]).then(() => undefined);
+    this.closed ??= Promise.all([this.listener.close(), this.logListener.close(), this.pool.end()]).then(
+      () => undefined,
+    );
     return this.closed;
   }
 
@@ -353,5 +366,46 @@ export class PostgresJournal implements Journal {
 
   nextWakeAt(workspace: string, workflows: readonly string[]): Promise<number | undefined> {
     return this.db.read((sql) => this.claims.nextWakeAt(sql, workspace, workflows));
+  }
+
+  // ── API keys ──────────────────────────────────────────────────────────────────────────────
+
+  createApiKey(key: NewApiKey): Promise<ApiKeyRecord> {
+    return this.db.tx((t) => this.apiKeys.create(t.sql, key, t.now));
+  }
+
+  findApiKey(hash: string): Promise<ApiKeyRecord | undefined> {
+    return this.db.read((sql) => this.apiKeys.find(sql, hash));
+  }
+
+  listApiKeys(workspace: string): Promise<ApiKeyRecord[]> {
+    return this.db.read((sql) => this.apiKeys.list(sql, workspace));
+  }
+
+  revokeApiKey(workspace: string, id: string): Promise<ApiKeyRecord | undefined> {
+    return this.db.tx((t) => this.apiKeys.revoke(t.sql, workspace, id, t.now));
+  }
+
+  hasApiKeys(): Promise<boolean> {
+    return this.db.read((sql) => this.apiKeys.any(sql));
+  }
+
+  // ── streams ───────────────────────────────────────────────────────────────────────────────
+
+  appendStreamChunks(lease: Lease, batch: StreamChunkBatch): Promise<void> {
+    return this.db.tx((t) => this.streams.appendChunks(t, lease, batch));
+  }
+
+  readFeed(workspace: string, cursor: string | undefined, limit: number): Promise<FeedItem[]> {
+    return this.db.read((sql) => this.streams.readFeed(sql, workspace, cursor, limit));
+  }
+
+  schemaState(): Promise<SchemaState> {
+    return this.db.read((sql) => this.streams.schemaState(sql));
+  }
+
+  /** Through LISTEN on one extra connection (the log channel); see RunnableListener. */
+  watchLog(workspace: string, onAppended: (runId: string | undefined) => void): () => void {
+    return this.logListener.watch(workspace, onAppended);
   }
 }
