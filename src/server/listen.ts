@@ -1,0 +1,51 @@
+import { createAdaptorServer } from "@hono/node-server";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { CairnApp } from "./app.js";
+
+export interface ListenOptions {
+  /** Default 127.0.0.1: the API is reachable from this machine only unless told otherwise. */
+  host?: string;
+  /** Default 3000; 0 picks a free port. */
+  port?: number;
+}
+
+export interface RunningServer {
+  /** e.g. http://127.0.0.1:3000 */
+  url: string;
+  port: number;
+  /**
+   * Graceful shutdown: stops accepting connections, ends every stream cleanly (clients resume
+   * elsewhere with Last-Event-ID) and answers waiting requests at once, lets the requests in flight
+   * finish, then closes.
+   */
+  close(): Promise<void>;
+}
+
+/** Serves the app over HTTP on Node (@hono/node-server). */
+export async function listen(cairn: CairnApp, options: ListenOptions = {}): Promise<RunningServer> {
+  const host = options.host ?? "127.0.0.1";
+  const server = createAdaptorServer({ fetch: cairn.fetch, hostname: host }) as Server;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 3000, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shown = host.includes(":") ? `[${host}]` : host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${shown === "0.0.0.0" ? "127.0.0.1" : shown}:${port}`,
+    port,
+    close: () => {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        cairn.close();
+        server.closeIdleConnections();
+      });
+      return closing;
+    },
+  };
+}
