@@ -1,4 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { setMaxListeners } from "node:events";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import type { Agent } from "../agent/agent.js";
@@ -59,6 +60,8 @@ export interface CairnApp {
  */
 export function createApp(options: AppOptions): CairnApp {
   const shutdown = new AbortController();
+  // Every open stream listens for shutdown: thousands of them are expected, not a leak.
+  setMaxListeners(0, shutdown.signal);
   const services: Services = {
     engine: options.engine,
     agents: options.agents ?? new Map(),

@@ -8,6 +8,8 @@ export interface ListenOptions {
   host?: string;
   /** Default 3000; 0 picks a free port. */
   port?: number;
+  /** How long shutdown lets requests in flight finish before closing their connections. Default 10 s. */
+  graceMs?: number;
 }
 
 export interface RunningServer {
@@ -41,7 +43,15 @@ export async function listen(cairn: CairnApp, options: ListenOptions = {}): Prom
     port,
     close: () => {
       closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        // Connections go idle as their streams end and requests finish: close each as it does,
+        // and after the grace period whatever is left.
+        const sweep = setInterval(() => server.closeIdleConnections(), 25);
+        const force = setTimeout(() => server.closeAllConnections(), options.graceMs ?? 10_000);
+        server.close(() => {
+          clearInterval(sweep);
+          clearTimeout(force);
+          resolve();
+        });
         cairn.close();
         server.closeIdleConnections();
       });

@@ -133,8 +133,6 @@ export class RunLogHub {
 /** The reader of one run's log. */
 class RunTail {
   readonly subs = new Set<Sub>();
-  /** Every entry up to here has been read and handed out; undefined until a first catch-up. */
-  private cursor: number | undefined;
   private reading = false;
   private dirty = false;
 
@@ -154,8 +152,6 @@ class RunTail {
       const queued = sub.queue.splice(0);
       sub.catchingUp = false;
       deliver(sub, queued);
-      const last = missed.at(-1)?.seq ?? sub.delivered;
-      if (this.cursor === undefined || last > this.cursor) this.cursor = last;
       this.poke();
     } catch (err) {
       this.logger.warn("could not read a run's log for a stream", { runId: this.runId, error: String(err) });
@@ -164,7 +160,6 @@ class RunTail {
   }
 
   poke(): void {
-    if (this.cursor === undefined) return;
     if (this.reading) {
       this.dirty = true;
       return;
@@ -175,13 +170,19 @@ class RunTail {
     });
   }
 
+  /**
+   * Reads after the least any live subscriber has been given (they are all given every batch at
+   * once, so normally one number) and hands the batch to all; each takes what it has not seen.
+   */
   private async read(): Promise<void> {
     do {
       this.dirty = false;
+      let from = Infinity;
+      for (const sub of this.subs) if (!sub.catchingUp && sub.delivered < from) from = sub.delivered;
+      if (from === Infinity) return;
       try {
-        const events = await readEvents(this.journal, this.workspace, this.runId, this.cursor!);
+        const events = await readEvents(this.journal, this.workspace, this.runId, from);
         if (events.length === 0) continue;
-        this.cursor = events.at(-1)!.seq;
         for (const sub of [...this.subs]) {
           if (sub.catchingUp) sub.queue.push(...events);
           else deliver(sub, events);

@@ -13,8 +13,8 @@ const NEXT_RUN_POLL_MS = 500;
 
 /**
  * A session's runs as one SSE stream: each run's events (ids `runId:seq`) until it ends, then the
- * next run's. Starts at the session's first active run (or waits for the next), or after the
- * event a reconnecting client last saw.
+ * next run's. Starts at the session's first active run (or its latest, when none is active), or
+ * after the event a reconnecting client last saw.
  */
 export function streamSession(
   c: Context<ServerEnv>,
@@ -64,7 +64,9 @@ export function streamSession(
           afterSeq = resume.seq;
         } else {
           const firstActive = runs.findIndex((r) => !isTerminal(r.status));
-          cursor = firstActive > 0 ? runs[firstActive - 1] : firstActive < 0 ? runs.at(-1) : undefined;
+          // From the first run still going, else the latest: a chat view shows the last answer.
+          const from = firstActive >= 0 ? firstActive : runs.length - 1;
+          cursor = from > 0 ? runs[from - 1] : undefined;
         }
         while (!stopped) {
           const next = (cursor ? runs.filter((r) => after(r, cursor!)) : runs)[0];

@@ -90,8 +90,8 @@ const stream = createRoute({
   path: "/v1/sessions/{agent}/{session}/stream",
   summary: "A session's runs, one after the other, live, as Server-Sent Events",
   description:
-    "Events as in /v1/runs/{id}/stream with ids `runId:seq`. Starts with the session's active runs (or " +
-    "the next one); Last-Event-ID resumes where a dropped connection left off.",
+    "Events as in /v1/runs/{id}/stream with ids `runId:seq`. Starts with the session's first active run " +
+    "(or its latest); Last-Event-ID resumes where a dropped connection left off.",
   request: { params: SessionParams, headers: z.object({ "last-event-id": z.string().optional() }) },
   responses: { 200: { description: "The session's events", content: sseContent }, ...errorResponses },
 });
