@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access -- response bodies are JSON, checked by the assertions */
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/shared/clock.js";
 import { shipIt } from "./fixtures.js";

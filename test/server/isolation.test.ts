@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-argument -- response bodies are JSON, checked by the assertions */
 import { describe, expect, it } from "vitest";
 import { chatAgent, shipIt } from "./fixtures.js";
 import { serverHarness } from "./support.js";

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call -- response bodies are JSON, checked by the assertions */
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { workflow } from "../../src/engine/workflow.js";

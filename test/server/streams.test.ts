@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment -- event data is JSON, checked by the assertions */
 import { describe, expect, it } from "vitest";
 import type { SseMessage } from "../../src/client/sse.js";
 import { workflow } from "../../src/engine/workflow.js";
