@@ -3,9 +3,12 @@ import { CairnError } from "../shared/errors.js";
 import { UsageError } from "./args.js";
 import { approvalsCommand, approveCommand, rejectCommand, APPROVALS_HELP } from "./commands/approvals.js";
 import { demoCommand, DEMO_HELP } from "./commands/demo.js";
+import { devCommand, DEV_HELP } from "./commands/dev.js";
+import { keysCommand, KEYS_HELP } from "./commands/keys.js";
 import { runCommand, RUN_HELP } from "./commands/run.js";
 import { runsCommand, RUNS_HELP } from "./commands/runs.js";
 import { sendCommand, SEND_HELP } from "./commands/send.js";
+import { serveCommand, SERVE_HELP } from "./commands/serve.js";
 import { workerCommand, WORKER_HELP } from "./commands/worker.js";
 
 const HELP = `cairn: a durable agent runtime
@@ -13,6 +16,9 @@ const HELP = `cairn: a durable agent runtime
   cairn demo                      see a workflow survive a crash (no config needed)
   cairn run NAME [--input JSON]   start a run and execute it here, step by step
   cairn worker [--once]           execute runnable runs (new, due, recovered)
+  cairn serve [--host H] [--port N]   the HTTP API (needs API keys; runs executed by workers)
+  cairn dev [--port N]            the API and a worker in one process, on this machine, no keys
+  cairn keys create|ls|revoke     API keys for cairn serve
   cairn send EVENT [--data JSON]  send an event to waiting and triggered runs
   cairn runs ls|show|cancel|retry-step|skip-step
   cairn approvals ls · cairn approve ID · cairn reject ID --reason TEXT
@@ -29,6 +35,9 @@ const VERBS: Record<string, { run: (argv: string[]) => Promise<number>; help: st
   approvals: { run: approvalsCommand, help: APPROVALS_HELP },
   approve: { run: approveCommand, help: APPROVALS_HELP },
   reject: { run: rejectCommand, help: APPROVALS_HELP },
+  serve: { run: serveCommand, help: SERVE_HELP },
+  dev: { run: devCommand, help: DEV_HELP },
+  keys: { run: keysCommand, help: KEYS_HELP },
 };
 
 async function main(argv: string[]): Promise<number> {

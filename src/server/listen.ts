@@ -1,7 +1,12 @@
 import { createAdaptorServer } from "@hono/node-server";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { CairnApp } from "./app.js";
+
+/** What can be served: an app's fetch handler, and how to end its streams and waits. */
+export interface Servable {
+  fetch: (request: Request) => Response | Promise<Response>;
+  close(): void;
+}
 
 export interface ListenOptions {
   /** Default 127.0.0.1: the API is reachable from this machine only unless told otherwise. */
@@ -25,7 +30,7 @@ export interface RunningServer {
 }
 
 /** Serves the app over HTTP on Node (@hono/node-server). */
-export async function listen(cairn: CairnApp, options: ListenOptions = {}): Promise<RunningServer> {
+export async function listen(cairn: Servable, options: ListenOptions = {}): Promise<RunningServer> {
   const host = options.host ?? "127.0.0.1";
   const server = createAdaptorServer({ fetch: cairn.fetch, hostname: host }) as Server;
   await new Promise<void>((resolve, reject) => {

@@ -1,0 +1,131 @@
+import { watch } from "node:fs";
+import { dirname } from "node:path";
+import { Worker } from "../../engine/worker.js";
+import type { CairnApp } from "../../server/app.js";
+import { createApp } from "../../server/app.js";
+import { openAuth } from "../../server/auth.js";
+import { listen } from "../../server/listen.js";
+import { CairnError } from "../../shared/errors.js";
+import { stderrLogger } from "../../shared/logger.js";
+import type { Parsed } from "../args.js";
+import { parse, UsageError } from "../args.js";
+import type { CliContext } from "../context.js";
+import { openContext } from "../context.js";
+import { dim, yellow } from "../format.js";
+import { printProgress, stdout } from "../progress-printer.js";
+import { deciderName } from "./approvals.js";
+import { redact } from "./serve.js";
+import { appLimits, isLoopback, portOf, SERVE_FLAGS, untilSignal } from "./serve-options.js";
+
+export const DEV_HELP = `cairn dev [--port N] [--cors ORIGINS]
+
+For development on this machine: the HTTP API and a worker in one process, on the store named by
+CAIRN_STORE. It listens on 127.0.0.1 only and needs no API key (every request acts as you, with
+every scope, in the config's workspace). When cairn.config.ts or a file beside it changes, it
+reloads: new runs use the new code, streams reconnect. Use \`cairn serve\` and \`cairn worker\`
+with API keys anywhere else.`;
+
+interface Loaded {
+  ctx: CliContext;
+  cairn: CairnApp;
+  worker: Worker;
+  stopPrinting: () => void;
+}
+
+export async function devCommand(argv: string[]): Promise<number> {
+  const args = parse("dev", argv, SERVE_FLAGS);
+  if (args.positionals.length > 0) throw new UsageError(`cairn dev takes no arguments\n\n${DEV_HELP}`);
+  const host = (args.values.host as string | undefined) ?? "127.0.0.1";
+  if (!isLoopback(host))
+    throw new UsageError(
+      `cairn dev answers without API keys, so it listens on this machine only (not ${host}); use cairn serve with keys`,
+    );
+  let current = await load(args);
+  const server = await listen(
+    { fetch: (r) => current.cairn.fetch(r), close: () => current.cairn.close() },
+    {
+      host,
+      port: portOf(args),
+    },
+  );
+  const { ctx } = current;
+  console.log(`cairn dev: listening on ${server.url} with a worker`);
+  console.log(
+    yellow(
+      `open on loopback without API keys: every request acts as ${deciderName(undefined)} in workspace ${ctx.workspace}`,
+    ),
+  );
+  console.log(
+    dim(`store ${redact(ctx.storeUrl)}; workflows: ${ctx.engine.workflows.map((w) => w.id).join(", ")}`),
+  );
+  const stopWatching = ctx.configPath ? watchSources(dirname(ctx.configPath), () => void reload()) : () => {};
+  let reloading: Promise<void> = Promise.resolve();
+  const reload = () =>
+    (reloading = reloading.then(async () => {
+      let next: Loaded;
+      try {
+        next = await load(args);
+      } catch (err) {
+        console.log(yellow(`cairn dev: not reloaded: ${CairnError.is(err) ? err.message : String(err)}`));
+        return;
+      }
+      const old = current;
+      current = next;
+      old.cairn.close();
+      old.stopPrinting();
+      await old.worker.stop();
+      await old.ctx.close();
+      console.log(
+        dim(`cairn dev: reloaded; workflows: ${next.ctx.engine.workflows.map((w) => w.id).join(", ")}`),
+      );
+    }));
+  const signal = await untilSignal();
+  console.log(dim(`${signal}: ending streams, finishing the steps in hand`));
+  stopWatching();
+  await reloading;
+  await server.close();
+  current.stopPrinting();
+  await current.worker.stop();
+  await current.ctx.close();
+  return 0;
+}
+
+async function load(args: Parsed): Promise<Loaded> {
+  const ctx = await openContext(args);
+  try {
+    const logger = stderrLogger(process.env.CAIRN_LOG_LEVEL === "debug" ? "debug" : "warn", {
+      process: "dev",
+    });
+    const cairn = createApp({
+      engine: ctx.engine,
+      agents: ctx.agents,
+      auth: openAuth(ctx.workspace, deciderName(undefined)),
+      logger,
+      rateLimit: false,
+      ...appLimits(args),
+    });
+    const stopPrinting = ctx.json ? () => {} : ctx.engine.on(printProgress(stdout));
+    const worker = new Worker(ctx.engine);
+    worker.start();
+    return { ctx, cairn, worker, stopPrinting };
+  } catch (err) {
+    await ctx.close();
+    throw err;
+  }
+}
+
+/** Calls `onChange` (debounced) when a source file under `dir` changes; not node_modules or .cairn. */
+function watchSources(dir: string, onChange: () => void): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  const watcher = watch(dir, { recursive: true }, (_event, file) => {
+    const name = String(file ?? "");
+    if (/(^|[/\\])(node_modules|\.cairn|dist|\.git)([/\\]|$)/.test(name)) return;
+    if (!/\.(m?[jt]s|json|ya?ml|md)$/.test(name)) return;
+    clearTimeout(timer);
+    timer = setTimeout(onChange, 150);
+  });
+  return () => {
+    clearTimeout(timer);
+    watcher.close();
+  };
+}
