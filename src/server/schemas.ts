@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import type { SerializedError } from "../shared/serialized-error.js";
-import type { RunRecord, RunSummary } from "../store/records.js";
+import type { RunRecord, RunStatus, RunSummary } from "../store/records.js";
 import { RUN_STATUSES } from "../store/records.js";
 
 /** Schemas shared by several resources; each resource keeps its own beside its handlers. */
@@ -65,7 +65,7 @@ export function publicError(e: SerializedError | null | undefined): PublicError 
   };
 }
 
-export const RunStatusSchema = z.enum(RUN_STATUSES as [string, ...string[]]).openapi("RunStatus");
+export const RunStatusSchema = z.enum(RUN_STATUSES as [RunStatus, ...RunStatus[]]).openapi("RunStatus");
 
 export const RunSummarySchema = z
   .object({
