@@ -248,7 +248,7 @@ export function runRoutes(app: OpenAPIHono<ServerEnv>): void {
     const q = c.req.valid("query");
     const limit = q.limit ?? 50;
     const filter: RunFilter = { limit: limit + 1 };
-    if (q.status !== undefined) filter.status = q.status as RunStatus;
+    if (q.status !== undefined) filter.status = q.status;
     if (q.workflow !== undefined) filter.workflow = q.workflow;
     if (q.parent !== undefined) filter.parentRunId = q.parent;
     if (q.createdAfter !== undefined) filter.createdAfter = parseTime(q.createdAfter, "createdAfter");
