@@ -5,7 +5,6 @@ import { waitForRunEnd } from "../engine/run-result.js";
 import { ErrorCode, InputError, NotFoundError } from "../shared/errors.js";
 import type { Engine } from "../engine/engine.js";
 import type { RunFilter } from "../store/journal.js";
-import type { RunStatus } from "../store/records.js";
 import type { ServerEnv } from "./context.js";
 import {
   errorResponses,
