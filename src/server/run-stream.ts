@@ -7,7 +7,7 @@ import type { ServerEnv } from "./context.js";
 import type { StreamEvent } from "./run-log-hub.js";
 import { errorResponses, sseContent } from "./schemas.js";
 import { mustGetRun } from "./runs.js";
-import { eventStream } from "./sse.js";
+import { encodeSse, eventStream } from "./sse.js";
 
 const stream = createRoute({
   method: "get",
@@ -54,7 +54,7 @@ export function streamRun(c: Context<ServerEnv>, engine: Engine, runId: string, 
     const sub = services.hub.subscribe(engine.workspace, runId, {
       afterSeq,
       onEvents: (events) => {
-        for (const e of events) sink.send(sseOf(e));
+        for (const e of events) sink.send(frameOf(e));
       },
       onEnd: () => sink.end(),
     });
@@ -62,8 +62,16 @@ export function streamRun(c: Context<ServerEnv>, engine: Engine, runId: string, 
   });
 }
 
-export function sseOf(e: StreamEvent): { id: string; event: string; data: string } {
-  return { id: String(e.seq), event: e.type, data: JSON.stringify(e) };
+const frames = new WeakMap<StreamEvent, Uint8Array>();
+
+/** The event's SSE frame, made once however many subscribers it goes to. */
+export function frameOf(e: StreamEvent): Uint8Array {
+  let frame = frames.get(e);
+  if (frame === undefined) {
+    frame = encodeSse({ id: String(e.seq), event: e.type, data: JSON.stringify(e) });
+    frames.set(e, frame);
+  }
+  return frame;
 }
 
 /** Where a (re)connecting client starts: after its Last-Event-ID, or at startIndex. */

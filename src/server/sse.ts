@@ -1,12 +1,29 @@
+import type { ServerResponse } from "node:http";
 import type { Context } from "hono";
 import type { SSEMessage } from "hono/streaming";
 import { streamSSE } from "hono/streaming";
 import type { Services } from "./context.js";
 
-/** Where a stream's producer writes: each message in order; `end` closes the stream cleanly. */
+/** Where a stream's producer writes: each message (or pre-encoded frame) in order; `end` closes it cleanly. */
 export interface SseSink {
-  send(message: SSEMessage): void;
+  send(message: SSEMessage | Uint8Array): void;
   end(): void;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * One SSE frame, encoded once: an event sent to a thousand subscribers is formatted and encoded
+ * once, not a thousand times.
+ */
+export function encodeSse(message: { id?: string; event?: string; data: string }): Uint8Array {
+  const data = message.data
+    .split(/\r\n|\r|\n/)
+    .map((line) => `data: ${line}`)
+    .join("\n");
+  const head = `${message.event ? `event: ${message.event}\n` : ""}`;
+  const tail = message.id !== undefined ? `\nid: ${message.id}` : "";
+  return encoder.encode(`${head}${data}${tail}\n\n`);
 }
 
 /** A comment line every so often keeps proxies from closing an idle stream. */
@@ -17,7 +34,8 @@ const MAX_BACKLOG = 10_000;
 /**
  * An SSE response fed by `start`, which returns how to stop producing. The stream ends when the
  * producer ends it, the client goes away, or the server shuts down (it then ends cleanly, and
- * the client resumes elsewhere with Last-Event-ID).
+ * the client resumes elsewhere with Last-Event-ID). On Node each frame is written straight to the
+ * socket; elsewhere (app.request() in tests) through Hono's streamSSE.
  */
 export function eventStream(
   c: Context,
@@ -28,6 +46,9 @@ export function eventStream(
   for (const [k, v] of Object.entries(headers)) c.header(k, v);
   c.header("Cache-Control", "no-cache, no-transform");
   c.header("X-Accel-Buffering", "no");
+  const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+  if (outgoing !== undefined && typeof outgoing.writeHead === "function")
+    return nodeStream(c, outgoing, services, start);
   return streamSSE(c, async (stream) => {
     let finish!: () => void;
     const done = new Promise<void>((resolve) => (finish = resolve));
@@ -47,7 +68,10 @@ export function eventStream(
           return;
         }
         writing = writing
-          .then(() => stream.writeSSE(message))
+          .then(async () => {
+            if (message instanceof Uint8Array) await stream.write(message);
+            else await stream.writeSSE(message);
+          })
           .then(
             () => void backlog--,
             () => endStream(),
@@ -56,14 +80,7 @@ export function eventStream(
       end: endStream,
     };
     const stop = start(sink);
-    const keepAlive = setInterval(() => {
-      writing = writing
-        .then(() => stream.write(": keep-alive\n\n"))
-        .then(
-          () => undefined,
-          () => endStream(),
-        );
-    }, KEEP_ALIVE_MS);
+    const keepAlive = setInterval(() => sink.send(KEEP_ALIVE), KEEP_ALIVE_MS);
     const onShutdown = () => endStream();
     services.shutdown.addEventListener("abort", onShutdown, { once: true });
     stream.onAbort(() => endStream());
@@ -76,4 +93,49 @@ export function eventStream(
       stop();
     }
   });
+}
+
+const KEEP_ALIVE = new TextEncoder().encode(": keep-alive\n\n");
+/** A client with this much unsent is too slow: dropped, it reconnects with Last-Event-ID. */
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+
+/** The stream written straight to Node's response: a thousand subscribers cost a thousand socket writes. */
+function nodeStream(
+  c: Context,
+  outgoing: ServerResponse,
+  services: Services,
+  start: (sink: SseSink) => () => void,
+): Response {
+  const headers: Record<string, string> = {};
+  c.res.headers.forEach((v, k) => (headers[k] = v));
+  outgoing.writeHead(200, { ...headers, "content-type": "text/event-stream", connection: "keep-alive" });
+  outgoing.flushHeaders();
+  let ended = false;
+  let stop: (() => void) | undefined;
+  const endStream = () => {
+    if (ended) return;
+    ended = true;
+    clearInterval(keepAlive);
+    services.shutdown.removeEventListener("abort", endStream);
+    stop?.();
+    outgoing.end();
+  };
+  const sink: SseSink = {
+    send(message) {
+      if (ended) return;
+      outgoing.write(message instanceof Uint8Array ? message : encodeSse(message as { data: string }));
+      if (outgoing.writableLength > MAX_BUFFERED_BYTES) endStream();
+    },
+    end: endStream,
+  };
+  const keepAlive = setInterval(() => sink.send(KEEP_ALIVE), KEEP_ALIVE_MS);
+  services.shutdown.addEventListener("abort", endStream, { once: true });
+  outgoing.once("close", endStream);
+  stop = start(sink);
+  if (ended || services.shutdown.aborted) {
+    stop();
+    endStream();
+  }
+  // Tells @hono/node-server the response was written here.
+  return new Response(null, { headers: { "x-hono-already-sent": "true" } });
 }
