@@ -111,13 +111,14 @@ function nodeStream(
   outgoing.writeHead(200, { ...headers, "content-type": "text/event-stream", connection: "keep-alive" });
   outgoing.flushHeaders();
   let ended = false;
-  let stop: (() => void) | undefined;
+  /** The producer's stop, once it has started (it may end the stream while starting). */
+  const producer: { stop?: () => void } = {};
   const endStream = () => {
     if (ended) return;
     ended = true;
     clearInterval(keepAlive);
     services.shutdown.removeEventListener("abort", endStream);
-    stop?.();
+    producer.stop?.();
     outgoing.end();
   };
   const sink: SseSink = {
@@ -131,7 +132,8 @@ function nodeStream(
   const keepAlive = setInterval(() => sink.send(KEEP_ALIVE), KEEP_ALIVE_MS);
   services.shutdown.addEventListener("abort", endStream, { once: true });
   outgoing.once("close", endStream);
-  stop = start(sink);
+  const stop = start(sink);
+  producer.stop = stop;
   if (ended || services.shutdown.aborted) {
     stop();
     endStream();
