@@ -35,13 +35,11 @@ import type {
   StepRecord,
   WaitRecord,
 } from "../records.js";
-import type { ApiKeyRecord, FeedItem, NewApiKey, SchemaState, StreamChunkBatch } from "../service-records.js";
 import type { PgPool, PostgresPoolOptions } from "./database.js";
 import { createPool, migrate, redactUrl } from "./database.js";
 import { commitStepAtOnce, commitsAtOnce } from "./commit-step.js";
 import { LOG_CHANNEL, RunnableListener } from "./listener.js";
-import { PgApiKeys } from "./postgres-api-keys.js";
-import { PgStreams } from "./postgres-streams.js";
+import { PgService } from "./postgres-service.js";
 import { log, readEntries } from "./log.js";
 import { INLINE_LIMIT } from "./payloads.js";
 import { PgApprovals } from "./postgres-approvals.js";
@@ -85,8 +83,7 @@ export class PostgresJournal implements Journal {
   private readonly events: PgEvents;
   private readonly steps: PgSteps;
   private readonly waits: PgWaits;
-  private readonly apiKeys = new PgApiKeys();
-  private readonly streams = new PgStreams();
+  private readonly service: PgService;
   private closed: Promise<void> | undefined;
 
   private constructor(
@@ -114,6 +111,7 @@ export class PostgresJournal implements Journal {
     this.events = new PgEvents(this.runs);
     this.steps = new PgSteps(this.runs, this.events);
     this.waits = new PgWaits(this.runs, this.steps, this.events, this.approvals);
+    this.service = new PgService(this.db);
   }
 
   /** Connects, brings the schema up to date (once, whoever else starts at the same time) and opens. */
@@ -368,44 +366,17 @@ export class PostgresJournal implements Journal {
     return this.db.read((sql) => this.claims.nextWakeAt(sql, workspace, workflows));
   }
 
-  // ── API keys ──────────────────────────────────────────────────────────────────────────────
+  // ── API keys and streams (see PgService) ─────────────────────────────────────────────────
 
-  createApiKey(key: NewApiKey): Promise<ApiKeyRecord> {
-    return this.db.tx((t) => this.apiKeys.create(t.sql, key, t.now));
-  }
-
-  findApiKey(hash: string): Promise<ApiKeyRecord | undefined> {
-    return this.db.read((sql) => this.apiKeys.find(sql, hash));
-  }
-
-  listApiKeys(workspace: string): Promise<ApiKeyRecord[]> {
-    return this.db.read((sql) => this.apiKeys.list(sql, workspace));
-  }
-
-  revokeApiKey(workspace: string, id: string): Promise<ApiKeyRecord | undefined> {
-    return this.db.tx((t) => this.apiKeys.revoke(t.sql, workspace, id, t.now));
-  }
-
-  hasApiKeys(): Promise<boolean> {
-    return this.db.read((sql) => this.apiKeys.any(sql));
-  }
-
-  // ── streams ───────────────────────────────────────────────────────────────────────────────
-
-  appendStreamChunks(lease: Lease, batch: StreamChunkBatch): Promise<void> {
-    return this.db.tx((t) => this.streams.appendChunks(t, lease, batch));
-  }
-
-  readFeed(workspace: string, cursor: string | undefined, limit: number): Promise<FeedItem[]> {
-    return this.db.read((sql) => this.streams.readFeed(sql, workspace, cursor, limit));
-  }
-
-  schemaState(): Promise<SchemaState> {
-    return this.db.read((sql) => this.streams.schemaState(sql));
-  }
-
+  readonly createApiKey: Journal["createApiKey"] = (key) => this.service.createApiKey(key);
+  readonly findApiKey: Journal["findApiKey"] = (hash) => this.service.findApiKey(hash);
+  readonly listApiKeys: Journal["listApiKeys"] = (ws) => this.service.listApiKeys(ws);
+  readonly revokeApiKey: Journal["revokeApiKey"] = (ws, id) => this.service.revokeApiKey(ws, id);
+  readonly hasApiKeys: Journal["hasApiKeys"] = () => this.service.hasApiKeys();
+  readonly appendStreamChunks: Journal["appendStreamChunks"] = (l, b) =>
+    this.service.appendStreamChunks(l, b);
+  readonly readFeed: Journal["readFeed"] = (ws, cursor, limit) => this.service.readFeed(ws, cursor, limit);
+  readonly schemaState: Journal["schemaState"] = () => this.service.schemaState();
   /** Through LISTEN on one extra connection (the log channel); see RunnableListener. */
-  watchLog(workspace: string, onAppended: (runId: string | undefined) => void): () => void {
-    return this.logListener.watch(workspace, onAppended);
-  }
+  readonly watchLog: Journal["watchLog"] = (ws, onAppended) => this.logListener.watch(ws, onAppended);
 }
