@@ -28,6 +28,17 @@ export default tseslint.config(
     rules: { "no-console": "off" },
   },
   {
+    // HTTP tests read JSON response bodies as `any` and check them with assertions.
+    files: ["test/server/**"],
+    rules: {
+      "@typescript-eslint/no-unsafe-member-access": "off",
+      "@typescript-eslint/no-unsafe-assignment": "off",
+      "@typescript-eslint/no-unsafe-call": "off",
+      "@typescript-eslint/no-unsafe-argument": "off",
+      "@typescript-eslint/no-unsafe-return": "off",
+    },
+  },
+  {
     files: ["**/*.js"],
     ...tseslint.configs.disableTypeChecked,
   },

@@ -22,7 +22,12 @@ export default defineConfig({
         extends: true,
         test: {
           name: "postgres",
-          include: ["test/engine/**/*.test.ts", "test/agent/*.test.ts", "test/agent/providers/*.test.ts"],
+          include: [
+            "test/engine/**/*.test.ts",
+            "test/agent/*.test.ts",
+            "test/agent/providers/*.test.ts",
+            "test/server/*.test.ts",
+          ],
           env: { CAIRN_TEST_STORE: "postgres" },
           globalSetup: ["test/postgres-setup.ts"],
         },

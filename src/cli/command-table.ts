@@ -36,6 +36,41 @@ const APPROVAL_STATUSES = [
 
 const DAY_MS = 86_400_000;
 
+const hostFlag = {
+  type: "string",
+  value: "HOST",
+  help: "the address to listen on (default 127.0.0.1: this machine only)",
+} as const;
+
+/** Flags `cairn serve` and `cairn dev` share. */
+const serveFlags: FlagDefs = {
+  port: {
+    type: "int",
+    value: "N",
+    min: 0,
+    max: 65535,
+    help: "the port (default $PORT or 3000; 0: any free port)",
+  },
+  cors: {
+    type: "string",
+    value: "ORIGINS",
+    help: "let browsers on these origins call the API, e.g. https://app.example (default: none)",
+  },
+  rate: {
+    type: "int",
+    value: "N",
+    min: 0,
+    max: 1_000_000,
+    help: "requests per second per key (default 50; 0: no limit)",
+  },
+};
+
+const keyWorkspace = {
+  type: "string",
+  value: "WS",
+  help: "the workspace (default: the config's)",
+} as const;
+
 const decider = {
   type: "string",
   value: "NAME",
@@ -218,6 +253,59 @@ A request with approvers accepts only them.`,
       batch,
     },
     load: () => import("./commands/approvals.js").then((m) => m.rejectCommand),
+  },
+  {
+    name: "serve",
+    summary: "the HTTP API (/v1, streams, chat) with API keys; runs are executed by cairn worker",
+    details: `Every request needs an API key (cairn keys create). Binds 127.0.0.1 unless --host is given,
+and refuses to listen beyond this machine while no API key exists. SIGTERM: streams end cleanly
+(clients resume with Last-Event-ID), requests in flight finish, then the process exits.`,
+    flags: { host: hostFlag, ...serveFlags },
+    load: () => import("./commands/serve.js").then((m) => m.serveCommand),
+  },
+  {
+    name: "dev",
+    summary: "for development: the HTTP API and a worker in one process, on loopback, without keys",
+    details: `Every request acts as you, with every scope, in the config's workspace. When cairn.config.ts or
+a file beside it changes, it reloads: new runs use the new code. Use cairn serve and cairn worker
+with API keys anywhere else.`,
+    flags: serveFlags,
+    load: () => import("./commands/dev.js").then((m) => m.devCommand),
+  },
+  {
+    name: "keys create",
+    args: "NAME",
+    summary: "create an API key for cairn serve (printed once; only its hash is stored)",
+    details: `Scopes: read (look), run (start, cancel, send), approve (decide approvals), admin (all, and
+keys). A key sees only its workspace's runs, approvals and sessions.`,
+    flags: {
+      scopes: {
+        type: "string",
+        value: "LIST",
+        help: "comma-separated: read, run, approve, admin (required)",
+      },
+      principal: {
+        type: "string",
+        value: "WHO",
+        help: "who the key acts as: decisions are recorded as, and approvers matched against, it (default NAME)",
+      },
+      workspace: keyWorkspace,
+    },
+    load: () => import("./commands/keys.js").then((m) => m.createKeyCommand),
+  },
+  {
+    name: "keys ls",
+    aliases: ["keys list"],
+    summary: "list API keys (never the keys themselves)",
+    flags: { workspace: keyWorkspace },
+    load: () => import("./commands/keys.js").then((m) => m.listKeysCommand),
+  },
+  {
+    name: "keys revoke",
+    args: "ID",
+    summary: "revoke an API key: requests with it get 401 from then on",
+    flags: { workspace: keyWorkspace },
+    load: () => import("./commands/keys.js").then((m) => m.revokeKeyCommand),
   },
 ];
 

@@ -17,6 +17,8 @@ import type { EventToSend } from "./step.js";
 import type { Workflow } from "./workflow.js";
 import type { FollowOptions } from "./run-log.js";
 import { followRunLog } from "./run-log.js";
+import { RunHandle } from "./run-result.js";
+import type { RunSummary } from "../store/records.js";
 import { isWorkflow } from "./workflow.js";
 
 export interface EngineOptions {
@@ -63,6 +65,9 @@ export interface StartResult {
   status: RunStatus;
 }
 
+/** What `start` returns: the run, and `result()` to wait for it. */
+export type StartedRun = StartResult & RunHandle;
+
 /**
  * The durable engine: starts runs, sends events, and executes runs it claims from the journal.
  * It holds no run state of its own between executions: everything lives in the journal.
@@ -77,8 +82,11 @@ export class Engine {
   private readonly listeners = new Set<ProgressListener>();
   private readonly wakers = new Set<() => void>();
   private readonly env: ExecutionEnv;
+  private readonly options: EngineOptions;
+  private readonly others = new Map<string, Engine>();
 
   constructor(options: EngineOptions) {
+    this.options = options;
     this.journal = options.journal;
     this.workspace = options.workspace ?? "default";
     this.owner = options.ownerId ?? newOwnerId();
@@ -102,6 +110,20 @@ export class Engine {
       newRun: (wf, input, extra) => this.newRun(wf, input, extra),
       triggersFor: (name, data, eventId) => this.triggersFor(name, data, eventId),
     };
+  }
+
+  /**
+   * The same engine (journal, workflows, settings) for another workspace: how the HTTP server
+   * serves each API key's workspace. This engine for its own.
+   */
+  forWorkspace(workspace: string): Engine {
+    if (workspace === this.workspace) return this;
+    let other = this.others.get(workspace);
+    if (other === undefined) {
+      other = new Engine({ ...this.options, workspace, ownerId: this.owner });
+      this.others.set(workspace, other);
+    }
+    return other;
   }
 
   get workflows(): Workflow[] {
@@ -155,14 +177,15 @@ export class Engine {
   // ── starting work ─────────────────────────────────────────────────────────────────────────
 
   /**
-   * Creates a run of `workflow` (queued: a worker, `executeRun` or `cairn run` executes it).
-   * Throws InputError for an unknown workflow or input that fails the workflow's schema.
+   * Creates a run of `workflow` (queued: a worker, `executeRun` or `cairn run` executes it) and
+   * returns a handle whose `result()` waits for it to end. Throws InputError for an unknown
+   * workflow or input that fails the workflow's schema.
    */
   async start(
     workflow: Workflow | string,
     input: unknown = {},
     options: StartOptions = {},
-  ): Promise<StartResult> {
+  ): Promise<StartedRun> {
     const wf = this.workflow(typeof workflow === "string" ? workflow : workflow.id);
     const run = this.newRun(wf, input, {
       ...(options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {}),
@@ -171,7 +194,15 @@ export class Engine {
         : {}),
     });
     const result = await this.journal.createRun(run);
-    return this.runnable({ runId: result.run.id, created: result.created, status: result.run.status });
+    return this.runnable(
+      new RunHandle(this.journal, this.workspace, result.run.id, result.created, result.run.status),
+    );
+  }
+
+  /** The run of `workflow` started with this idempotency key, if any. */
+  async findRun(workflow: Workflow | string, idempotencyKey: string): Promise<RunSummary | undefined> {
+    const id = typeof workflow === "string" ? workflow : workflow.id;
+    return (await this.journal.listRuns(this.workspace, { workflow: id, idempotencyKey, limit: 1 }))[0];
   }
 
   private newRun(wf: Workflow, input: unknown, extra: Partial<NewRun>): NewRun {

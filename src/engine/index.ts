@@ -11,7 +11,15 @@ export type {
 export type { BackoffOptions } from "./backoff.js";
 export { Engine } from "./engine.js";
 export type { FollowOptions } from "./run-log.js";
-export type { EngineOptions, StartOptions, StartResult, ApprovalDecisionInput } from "./engine.js";
+export type {
+  EngineOptions,
+  StartOptions,
+  StartResult,
+  StartedRun,
+  ApprovalDecisionInput,
+} from "./engine.js";
+export { RunHandle, waitForRunEnd } from "./run-result.js";
+export type { WaitOptions } from "./run-result.js";
 export { Worker } from "./worker.js";
 export type { WorkerOptions, DrainResult } from "./worker.js";
 export type { ExecutionOutcome } from "./run-execution.js";

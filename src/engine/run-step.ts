@@ -8,6 +8,7 @@ import type { StepRecord } from "../store/records.js";
 import { backoffDelay } from "./backoff.js";
 import type { ExecutionScope } from "./execution-scope.js";
 import type { StepRunContext, StepRunOptions } from "./step.js";
+import { StreamWriter } from "./stream-writer.js";
 import type { WorkflowOptions } from "./workflow.js";
 
 /**
@@ -71,13 +72,24 @@ export class RunSteps {
     if (sideEffect) await this.scope.halting(release, () => j.recordIntent(keeper.current, start));
     env.emit({ type: "step.started", runId: run.id, stepId: id, kind: "run", attempt });
     const began = performance.now();
+    // What the body reports is stored as it runs, and all of it before the step's result.
+    const stream = new StreamWriter(j, () => keeper.current, id, attempt, env.logger);
     let value: T;
     try {
-      value = await this.callBody(id, attempt, interrupted, fn, options.timeout ?? this.defaults.timeout);
+      value = await this.callBody(
+        id,
+        attempt,
+        interrupted,
+        fn,
+        options.timeout ?? this.defaults.timeout,
+        stream,
+      );
     } catch (err) {
+      await stream.close();
       if (keeper.signal.aborted) return this.scope.stop(release);
       return this.failed(start, err, began, options, release);
     }
+    await stream.close();
     if (keeper.signal.aborted) return this.scope.stop(release);
     let encoded;
     try {
@@ -115,6 +127,7 @@ export class RunSteps {
     interrupted: boolean,
     fn: (ctx: StepRunContext) => T | Promise<T>,
     timeout: Duration | undefined,
+    stream: StreamWriter,
   ): Promise<T> {
     const { env, keeper, run } = this.scope;
     const ctx: StepRunContext = {
@@ -125,7 +138,10 @@ export class RunSteps {
       signal: keeper.signal,
       logger: env.logger,
       interrupted,
-      progress: (data) => env.emit({ type: "step.progress", runId: run.id, stepId: id, data }),
+      progress: (data) => {
+        env.emit({ type: "step.progress", runId: run.id, stepId: id, data });
+        stream.push(data);
+      },
     };
     if (timeout === undefined) return fn(ctx);
     // With a timeout, the body gets its own signal that aborts on timeout or on a lost lease.

@@ -33,7 +33,10 @@ export interface StepRunContext {
   logger: Logger;
   /** True when an earlier attempt of this side-effecting step was cut off by a crash. */
   interrupted: boolean;
-  /** Reports progress (e.g. a model's token deltas) to this engine's listeners; not journaled. */
+  /**
+   * Reports progress (e.g. a model's token deltas) to this engine's listeners at once, and stores
+   * it in the run's log in batches (`step.progress`) so any process can stream it.
+   */
   progress(data: Record<string, unknown>): void;
 }
 

@@ -29,6 +29,13 @@ export const ErrorCode = {
   AgentLimit: "CAIRN_AGENT_LIMIT",
   Forbidden: "CAIRN_FORBIDDEN",
   ApprovalExpired: "CAIRN_APPROVAL_EXPIRED",
+  /** No such thing in this workspace (an approval, a session, an API key, a route). */
+  NotFound: "CAIRN_NOT_FOUND",
+  /** A request without a valid API key. */
+  Unauthorized: "CAIRN_UNAUTHORIZED",
+  RateLimited: "CAIRN_RATE_LIMITED",
+  /** A wait for a run's result ran out of time; the run goes on. */
+  WaitTimeout: "CAIRN_WAIT_TIMEOUT",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

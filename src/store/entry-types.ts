@@ -17,6 +17,8 @@ export const Entry = {
   StepRetrying: "step.retrying",
   StepWaiting: "step.waiting",
   StepEnded: "step.ended",
+  /** What a running step reported (a model's text deltas), batched; see appendStreamChunks. */
+  StepProgress: "step.progress",
   EventSent: "event.sent",
   ApprovalRequested: "approval.requested",
   ApprovalDecided: "approval.decided",

@@ -13,6 +13,8 @@ export type {
   AttentionAction,
 } from "./journal.js";
 export type * from "./records.js";
+export type * from "./service-records.js";
+export { API_SCOPES } from "./service-records.js";
 export { RUN_STATUSES, TERMINAL_STATUSES, isTerminal } from "./records.js";
 export { Entry } from "./entry-types.js";
 export type { EntryType } from "./entry-types.js";

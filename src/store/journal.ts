@@ -21,6 +21,7 @@ import type {
   WaitKind,
   WaitRecord,
 } from "./records.js";
+import type { ApiKeyRecord, FeedItem, NewApiKey, SchemaState, StreamChunkBatch } from "./service-records.js";
 
 /**
  * The durable journal: the only state Cairn has. The engine, CLI, server and dashboard all
@@ -185,6 +186,36 @@ export interface Journal {
   /** The earliest `wakeAt` among queued or waiting runs of `workflows`, if any. */
   nextWakeAt(workspace: string, workflows: readonly string[]): Promise<number | undefined>;
 
+  // ── API keys ────────────────────────────────────────────────────────────────────────────
+  /** Stores a key (its hash only) and creates its workspace if new. */
+  createApiKey(key: NewApiKey): Promise<ApiKeyRecord>;
+  /**
+   * The key with this hash, revoked or not, in whichever workspace: the one read not scoped to a
+   * workspace, since the key is what names the workspace.
+   */
+  findApiKey(hash: string): Promise<ApiKeyRecord | undefined>;
+  listApiKeys(workspace: string): Promise<ApiKeyRecord[]>;
+  /** Revokes a key; undefined when the workspace has no such key. Revoking twice changes nothing. */
+  revokeApiKey(workspace: string, id: string): Promise<ApiKeyRecord | undefined>;
+  /** Whether any workspace has a key that is not revoked. */
+  hasApiKeys(): Promise<boolean>;
+
+  // ── streams ─────────────────────────────────────────────────────────────────────────────
+  /**
+   * Appends what a running step reported (a batch of parts) to the run's log as one
+   * `step.progress` entry, so any process can stream it. Fenced by the lease, without locking
+   * the run: a worker that lost the run writes nothing (LeaseLostError).
+   */
+  appendStreamChunks(lease: Lease, batch: StreamChunkBatch): Promise<void>;
+  /**
+   * The workspace's feed after `cursor` (from the start when undefined), oldest first: the run,
+   * approval and event entries of every run, in the order they committed. A change that has not
+   * committed yet is never skipped by a later one that has.
+   */
+  readFeed(workspace: string, cursor: string | undefined, limit: number): Promise<FeedItem[]>;
+  /** The store's schema version, against the newest this code knows. */
+  schemaState(): Promise<SchemaState>;
+
   // ── notifications ───────────────────────────────────────────────────────────────────────
   /**
    * Calls `onRunnable` soon after any process gives a queued or waiting run of `workspace` a wake
@@ -193,6 +224,12 @@ export interface Journal {
    * that cannot tell other processes' changes (SQLite) leave it out, and their workers poll.
    */
   watch?(workspace: string, onRunnable: () => void): () => void;
+  /**
+   * Calls `onAppended(runId)` soon after any process appends to a run's log in `workspace`;
+   * `runId` is undefined when the store cannot tell which run (SQLite: any change to the file),
+   * and after a dropped connection. Returns an unsubscribe.
+   */
+  watchLog(workspace: string, onAppended: (runId: string | undefined) => void): () => void;
 }
 
 export interface RunFilter {
@@ -202,6 +239,13 @@ export interface RunFilter {
   singletonKey?: string;
   /** Only runs that have not ended (queued, running, waiting, needs-attention). */
   active?: boolean;
+  idempotencyKey?: string;
+  /** Created at or after this time (ms). */
+  createdAfter?: number;
+  /** Created before this time (ms). */
+  createdBefore?: number;
+  /** Runs listed after this one: newest first, by creation time then id (cursor pagination). */
+  after?: { createdAt: number; id: string };
   limit?: number;
 }
 

@@ -3,6 +3,8 @@ import { pgDriver } from "./database.js";
 
 /** The channel migration 4's trigger notifies; the payload is the workspace. */
 export const RUNNABLE_CHANNEL = "cairn_runnable";
+/** The channel migration 5's trigger notifies on every log entry; payload: workspace TAB run id. */
+export const LOG_CHANNEL = "cairn_log";
 
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 5_000;
@@ -14,16 +16,20 @@ const RETRY_MAX_MS = 5_000;
  * watcher once: notifications sent meanwhile are lost, so the watchers look for themselves.
  */
 export class RunnableListener {
-  private readonly watchers = new Map<string, Set<() => void>>();
+  private readonly watchers = new Map<string, Set<(detail: string | undefined) => void>>();
   private client: pg.Client | undefined;
   private connecting: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryMs = RETRY_MIN_MS;
   private closed = false;
 
-  constructor(private readonly config: pg.ClientConfig) {}
+  /** `channel`: whose payload is a workspace, optionally followed by a tab and a detail. */
+  constructor(
+    private readonly config: pg.ClientConfig,
+    private readonly channel: string = RUNNABLE_CHANNEL,
+  ) {}
 
-  watch(workspace: string, onRunnable: () => void): () => void {
+  watch(workspace: string, onRunnable: (detail: string | undefined) => void): () => void {
     let set = this.watchers.get(workspace);
     if (set === undefined) this.watchers.set(workspace, (set = new Set()));
     set.add(onRunnable);
@@ -44,7 +50,7 @@ export class RunnableListener {
   private connect(): void {
     const client = new (pgDriver().Client)(this.config);
     client.on("notification", (n) => {
-      if (n.channel === RUNNABLE_CHANNEL) this.notify(n.payload);
+      if (n.channel === this.channel) this.notify(n.payload);
     });
     const lost = () => {
       if (this.client !== client) return;
@@ -59,7 +65,7 @@ export class RunnableListener {
     this.connecting = (async () => {
       try {
         await client.connect();
-        await client.query(`LISTEN ${RUNNABLE_CHANNEL}`);
+        await client.query(`LISTEN ${this.channel}`);
         if (this.closed || this.watchers.size === 0) {
           await client.end();
           return;
@@ -100,9 +106,12 @@ export class RunnableListener {
     }
   }
 
-  /** Calls the watchers of `workspace`, or of every workspace when undefined. */
-  private notify(workspace: string | undefined): void {
+  /** Calls the watchers of the payload's workspace, or of every workspace when undefined. */
+  private notify(payload: string | undefined): void {
+    const tab = payload?.indexOf("\t") ?? -1;
+    const workspace = tab < 0 ? payload : payload!.slice(0, tab);
+    const detail = tab < 0 ? undefined : payload!.slice(tab + 1);
     const sets = workspace === undefined ? [...this.watchers.values()] : [this.watchers.get(workspace)];
-    for (const set of sets) for (const watcher of set ?? []) watcher();
+    for (const set of sets) for (const watcher of set ?? []) watcher(detail);
   }
 }

@@ -39,7 +39,8 @@ import type { PgPool, PostgresPoolOptions } from "./database.js";
 import { createPool, migrate } from "./database.js";
 import { redactUrl } from "../../shared/redact-url.js";
 import { commitStepAtOnce, commitsAtOnce } from "./commit-step.js";
-import { RunnableListener } from "./listener.js";
+import { LOG_CHANNEL, RunnableListener } from "./listener.js";
+import { PgService } from "./postgres-service.js";
 import { log, readEntries } from "./log.js";
 import { INLINE_LIMIT } from "./payloads.js";
 import { PgApprovals } from "./postgres-approvals.js";
@@ -83,6 +84,7 @@ export class PostgresJournal implements Journal {
   private readonly events: PgEvents;
   private readonly steps: PgSteps;
   private readonly waits: PgWaits;
+  private readonly service: PgService;
   private closed: Promise<void> | undefined;
 
   private constructor(
@@ -90,6 +92,7 @@ export class PostgresJournal implements Journal {
     where: string,
     private readonly clock: Clock | undefined,
     private readonly listener: RunnableListener,
+    private readonly logListener: RunnableListener,
   ) {
     this.db = new PgTransactions(pool, where, clock);
     this.approvals = new PgApprovals({
@@ -109,6 +112,7 @@ export class PostgresJournal implements Journal {
     this.events = new PgEvents(this.runs);
     this.steps = new PgSteps(this.runs, this.events);
     this.waits = new PgWaits(this.runs, this.steps, this.events, this.approvals);
+    this.service = new PgService(this.db);
   }
 
   /** Connects, brings the schema up to date (once, whoever else starts at the same time) and opens. */
@@ -125,13 +129,18 @@ export class PostgresJournal implements Journal {
         cause: err,
       });
     }
-    const listener = new RunnableListener({
+    const config = {
       ...poolOptions,
       connectionString: url,
       application_name: "cairn-listener",
       keepAlive: true,
-    });
-    return new PostgresJournal(pool, where, clock, listener);
+    };
+    const listener = new RunnableListener(config);
+    const logListener = new RunnableListener(
+      { ...config, application_name: "cairn-log-listener" },
+      LOG_CHANNEL,
+    );
+    return new PostgresJournal(pool, where, clock, listener, logListener);
   }
 
   /** The pool, for tests and benchmarks that need to reach under the interface. @internal */
@@ -145,7 +154,9 @@ export class PostgresJournal implements Journal {
   }
 
   close(): Promise<void> {
-    this.closed ??= Promise.all([this.listener.close(), this.pool.end()]).then(() => undefined);
+    this.closed ??= Promise.all([this.listener.close(), this.logListener.close(), this.pool.end()]).then(
+      () => undefined,
+    );
     return this.closed;
   }
 
@@ -355,4 +366,18 @@ export class PostgresJournal implements Journal {
   nextWakeAt(workspace: string, workflows: readonly string[]): Promise<number | undefined> {
     return this.db.read((sql) => this.claims.nextWakeAt(sql, workspace, workflows));
   }
+
+  // ── API keys and streams (see PgService) ─────────────────────────────────────────────────
+
+  readonly createApiKey: Journal["createApiKey"] = (key) => this.service.createApiKey(key);
+  readonly findApiKey: Journal["findApiKey"] = (hash) => this.service.findApiKey(hash);
+  readonly listApiKeys: Journal["listApiKeys"] = (ws) => this.service.listApiKeys(ws);
+  readonly revokeApiKey: Journal["revokeApiKey"] = (ws, id) => this.service.revokeApiKey(ws, id);
+  readonly hasApiKeys: Journal["hasApiKeys"] = () => this.service.hasApiKeys();
+  readonly appendStreamChunks: Journal["appendStreamChunks"] = (l, b) =>
+    this.service.appendStreamChunks(l, b);
+  readonly readFeed: Journal["readFeed"] = (ws, cursor, limit) => this.service.readFeed(ws, cursor, limit);
+  readonly schemaState: Journal["schemaState"] = () => this.service.schemaState();
+  /** Through LISTEN on one extra connection (the log channel); see RunnableListener. */
+  readonly watchLog: Journal["watchLog"] = (ws, onAppended) => this.logListener.watch(ws, onAppended);
 }

@@ -178,6 +178,14 @@ export class PgRuns {
     if (filter.parentRunId !== undefined) add("parent_run_id =", filter.parentRunId);
     if (filter.singletonKey !== undefined) add("singleton_key =", filter.singletonKey);
     if (filter.active) where.push(`status IN ${ACTIVE}`);
+    if (filter.idempotencyKey !== undefined) add("idempotency_key =", filter.idempotencyKey);
+    if (filter.createdAfter !== undefined) add("created_at >=", filter.createdAfter);
+    if (filter.createdBefore !== undefined) add("created_at <", filter.createdBefore);
+    if (filter.after !== undefined) {
+      args.push(filter.after.createdAt, filter.after.id);
+      const [t, id] = [`$${args.length - 1}`, `$${args.length}`];
+      where.push(`(created_at < ${t} OR (created_at = ${t} AND id COLLATE "C" < ${id}))`);
+    }
     args.push(filter.limit ?? 100);
     const rows = await sql.rows<RunRow>(
       `SELECT * FROM runs WHERE ${where.join(" AND ")} ORDER BY created_at DESC, id COLLATE "C" DESC LIMIT $${args.length}`,

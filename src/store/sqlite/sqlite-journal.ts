@@ -35,10 +35,12 @@ import type {
   StepRecord,
   WaitRecord,
 } from "../records.js";
+import type { ApiKeyRecord, FeedItem, NewApiKey, SchemaState, StreamChunkBatch } from "../service-records.js";
 import type { SqliteDatabase, SqliteOptions } from "./database.js";
 import { openSqlite } from "./database.js";
 import type { JournalTransaction } from "./group-commit.js";
 import { GroupCommit } from "./group-commit.js";
+import { SqliteApiKeys } from "./sqlite-api-keys.js";
 import { SqliteApprovals } from "./sqlite-approvals.js";
 import { SqliteClaims } from "./sqlite-claims.js";
 import { SqliteEvents } from "./sqlite-events.js";
@@ -46,6 +48,7 @@ import { SqliteRuns } from "./sqlite-runs.js";
 import { SqliteSessions } from "./sqlite-sessions.js";
 import { SqliteSteps } from "./sqlite-steps.js";
 import { SqliteStore } from "./sqlite-store.js";
+import { SqliteStreams } from "./sqlite-streams.js";
 import { SqliteWaits } from "./sqlite-waits.js";
 
 export interface SqliteJournalOptions extends SqliteOptions {
@@ -71,6 +74,8 @@ export class SqliteJournal implements Journal {
   private readonly events: SqliteEvents;
   private readonly sessions: SqliteSessions;
   private readonly approvals: SqliteApprovals;
+  private readonly apiKeys: SqliteApiKeys;
+  private readonly streams: SqliteStreams;
 
   constructor(options: SqliteJournalOptions) {
     this.db = openSqlite(options);
@@ -90,6 +95,8 @@ export class SqliteJournal implements Journal {
     this.events = new SqliteEvents(this.store, this.runs);
     this.steps = new SqliteSteps(this.store, this.runs, this.events);
     this.waits = new SqliteWaits(this.store, this.runs, this.steps, this.events, this.approvals);
+    this.apiKeys = new SqliteApiKeys(sql);
+    this.streams = new SqliteStreams(this.db, this.store);
   }
 
   /** The raw database, for tests and benchmarks that need to reach under the interface. @internal */
@@ -102,6 +109,7 @@ export class SqliteJournal implements Journal {
   }
 
   close(): Promise<void> {
+    this.streams.stop();
     this.db.close();
     return Promise.resolve();
   }
@@ -306,5 +314,46 @@ export class SqliteJournal implements Journal {
 
   nextWakeAt(workspace: string, workflows: readonly string[]): Promise<number | undefined> {
     return this.read(() => this.claims.nextWakeAt(workspace, workflows));
+  }
+
+  // ── API keys ──────────────────────────────────────────────────────────────────────────────
+
+  createApiKey(key: NewApiKey): Promise<ApiKeyRecord> {
+    return this.writes.tx(() => this.apiKeys.create(key, this.clock.now()));
+  }
+
+  findApiKey(hash: string): Promise<ApiKeyRecord | undefined> {
+    return this.read(() => this.apiKeys.find(hash));
+  }
+
+  listApiKeys(workspace: string): Promise<ApiKeyRecord[]> {
+    return this.read(() => this.apiKeys.list(workspace));
+  }
+
+  revokeApiKey(workspace: string, id: string): Promise<ApiKeyRecord | undefined> {
+    return this.writes.tx(() => this.apiKeys.revoke(workspace, id, this.clock.now()));
+  }
+
+  hasApiKeys(): Promise<boolean> {
+    return this.read(() => this.apiKeys.any());
+  }
+
+  // ── streams ───────────────────────────────────────────────────────────────────────────────
+
+  appendStreamChunks(lease: Lease, batch: StreamChunkBatch): Promise<void> {
+    // Grouped with the step commits of the same turn: streaming adds no fsync of its own then.
+    return this.writes.grouped(() => this.streams.appendChunks(lease, batch, this.clock.now()));
+  }
+
+  readFeed(workspace: string, cursor: string | undefined, limit: number): Promise<FeedItem[]> {
+    return this.read(() => this.streams.readFeed(workspace, cursor, limit));
+  }
+
+  schemaState(): Promise<SchemaState> {
+    return this.read(() => this.streams.schemaState());
+  }
+
+  watchLog(workspace: string, onAppended: (runId: string | undefined) => void): () => void {
+    return this.streams.watch(workspace, onAppended);
   }
 }

@@ -180,6 +180,22 @@ export class SqliteRuns {
       args.push(filter.singletonKey);
     }
     if (filter.active) where.push(`status IN ${ACTIVE}`);
+    if (filter.idempotencyKey !== undefined) {
+      where.push("idempotency_key = ?");
+      args.push(filter.idempotencyKey);
+    }
+    if (filter.createdAfter !== undefined) {
+      where.push("created_at >= ?");
+      args.push(filter.createdAfter);
+    }
+    if (filter.createdBefore !== undefined) {
+      where.push("created_at < ?");
+      args.push(filter.createdBefore);
+    }
+    if (filter.after !== undefined) {
+      where.push("(created_at < ? OR (created_at = ? AND id < ?))");
+      args.push(filter.after.createdAt, filter.after.createdAt, filter.after.id);
+    }
     args.push(filter.limit ?? 100);
     const rows = this.store
       .sql(`SELECT * FROM runs WHERE ${where.join(" AND ")} ORDER BY created_at DESC, id DESC LIMIT ?`)

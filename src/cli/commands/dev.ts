@@ -1,0 +1,121 @@
+import { watch } from "node:fs";
+import { dirname } from "node:path";
+import { Worker } from "../../engine/worker.js";
+import type { CairnApp } from "../../server/app.js";
+import { createApp } from "../../server/app.js";
+import { openAuth } from "../../server/auth.js";
+import { listen } from "../../server/listen.js";
+import { CairnError } from "../../shared/errors.js";
+import { stderrLogger } from "../../shared/logger.js";
+import { redactUrl } from "../../shared/redact-url.js";
+import type { Parsed } from "../args.js";
+import { UsageError } from "../args.js";
+import type { CliContext } from "../engine-context.js";
+import { openContext } from "../engine-context.js";
+import { dim, yellow } from "../format.js";
+import { printProgress, stdout } from "../progress-printer.js";
+import { deciderName } from "./approvals.js";
+import { appLimits, portOf, untilSignal } from "./serve-options.js";
+
+interface Loaded {
+  ctx: CliContext;
+  cairn: CairnApp;
+  worker: Worker;
+  stopPrinting: () => void;
+}
+
+/** `cairn dev`: the API and a worker in one process, on loopback, without keys; reloads the config. */
+export async function devCommand(args: Parsed): Promise<number> {
+  if (args.positionals.length > 0)
+    throw new UsageError("cairn dev takes no arguments (see cairn dev --help)");
+  // It answers without API keys, so it listens on this machine only.
+  const host = "127.0.0.1";
+  let current = await load(args);
+  const server = await listen(
+    { fetch: (r) => current.cairn.fetch(r), close: () => current.cairn.close() },
+    {
+      host,
+      port: portOf(args),
+    },
+  );
+  const { ctx } = current;
+  console.log(`cairn dev: listening on ${server.url} with a worker`);
+  console.log(
+    yellow(
+      `open on loopback without API keys: every request acts as ${deciderName(undefined)} in workspace ${ctx.workspace}`,
+    ),
+  );
+  console.log(
+    dim(`store ${redactUrl(ctx.storeUrl)}; workflows: ${ctx.engine.workflows.map((w) => w.id).join(", ")}`),
+  );
+  const stopWatching = ctx.configPath ? watchSources(dirname(ctx.configPath), () => void reload()) : () => {};
+  let reloading: Promise<void> = Promise.resolve();
+  const reload = () =>
+    (reloading = reloading.then(async () => {
+      let next: Loaded;
+      try {
+        next = await load(args);
+      } catch (err) {
+        console.log(yellow(`cairn dev: not reloaded: ${CairnError.is(err) ? err.message : String(err)}`));
+        return;
+      }
+      const old = current;
+      current = next;
+      old.cairn.close();
+      old.stopPrinting();
+      await old.worker.stop();
+      await old.ctx.close();
+      console.log(
+        dim(`cairn dev: reloaded; workflows: ${next.ctx.engine.workflows.map((w) => w.id).join(", ")}`),
+      );
+    }));
+  const signal = await untilSignal();
+  console.log(dim(`${signal}: ending streams, finishing the steps in hand`));
+  stopWatching();
+  await reloading;
+  await server.close();
+  current.stopPrinting();
+  await current.worker.stop();
+  await current.ctx.close();
+  return 0;
+}
+
+async function load(args: Parsed): Promise<Loaded> {
+  const ctx = await openContext(args);
+  try {
+    const logger = stderrLogger(process.env.CAIRN_LOG_LEVEL === "debug" ? "debug" : "warn", {
+      process: "dev",
+    });
+    const cairn = createApp({
+      engine: ctx.engine,
+      agents: ctx.agents,
+      auth: openAuth(ctx.workspace, deciderName(undefined)),
+      logger,
+      rateLimit: false,
+      ...appLimits(args),
+    });
+    const stopPrinting = ctx.json ? () => {} : ctx.engine.on(printProgress(stdout));
+    const worker = new Worker(ctx.engine);
+    worker.start();
+    return { ctx, cairn, worker, stopPrinting };
+  } catch (err) {
+    await ctx.close();
+    throw err;
+  }
+}
+
+/** Calls `onChange` (debounced) when a source file under `dir` changes; not node_modules or .cairn. */
+function watchSources(dir: string, onChange: () => void): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  const watcher = watch(dir, { recursive: true }, (_event, file) => {
+    const name = String(file ?? "");
+    if (/(^|[/\\])(node_modules|\.cairn|dist|\.git)([/\\]|$)/.test(name)) return;
+    if (!/\.(m?[jt]s|json|ya?ml|md)$/.test(name)) return;
+    clearTimeout(timer);
+    timer = setTimeout(onChange, 150);
+  });
+  return () => {
+    clearTimeout(timer);
+    watcher.close();
+  };
+}

@@ -1,0 +1,58 @@
+import type { MiddlewareHandler } from "hono";
+import { ErrorCode, InputError } from "../shared/errors.js";
+import type { ApiScope } from "../store/service-records.js";
+import type { Authenticator } from "./auth.js";
+import { allows } from "./auth.js";
+import type { ServerEnv, Services } from "./context.js";
+import { errorBody } from "./http-errors.js";
+import type { RateLimiter } from "./rate-limit.js";
+
+/** Routes anyone may call: probes and the API's description. */
+const PUBLIC = new Set(["/v1/health", "/v1/ready", "/v1/openapi.json"]);
+
+/** The scope a request needs: keys are admin's, decisions approve's, other writes run's, reads read's. */
+export function scopeFor(method: string, path: string): ApiScope {
+  if (path === "/v1/keys" || path.startsWith("/v1/keys/")) return "admin";
+  if (method === "GET" || method === "HEAD") return "read";
+  if (path.startsWith("/v1/approvals/")) return "approve";
+  return "run";
+}
+
+/**
+ * The one middleware every /v1 route passes through: who is calling (401 without a valid key),
+ * whether they may (403 without the scope, 429 over their rate), and the engine of their
+ * workspace, which is all a handler ever reads or writes through. Nothing else checks access.
+ */
+export function authMiddleware(
+  services: Services,
+  auth: Authenticator,
+  limiter: RateLimiter | undefined,
+): MiddlewareHandler<ServerEnv> {
+  return async (c, next) => {
+    c.set("services", services);
+    if (PUBLIC.has(c.req.path)) return next();
+    const header = c.req.header("authorization");
+    const token = header?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
+    const principal = await auth.authenticate(token);
+    if (limiter !== undefined) {
+      const waitMs = limiter.take(principal.keyId ?? "open");
+      if (waitMs > 0) {
+        c.header("Retry-After", String(Math.max(1, Math.ceil(waitMs / 1000))));
+        return c.json(
+          errorBody(ErrorCode.RateLimited, `too many requests for this key; try again in ${waitMs} ms`),
+          429,
+        );
+      }
+    }
+    const scope = scopeFor(c.req.method, c.req.path);
+    if (!allows(principal, scope)) {
+      throw new InputError(
+        ErrorCode.Forbidden,
+        `this key may not do that: it needs the "${scope}" scope (it has ${principal.scopes.join(", ")})`,
+      );
+    }
+    c.set("principal", principal);
+    c.set("engine", services.engine.forWorkspace(principal.workspace));
+    await next();
+  };
+}

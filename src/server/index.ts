@@ -1,0 +1,10 @@
+export { createApp } from "./app.js";
+export type { AppOptions, CairnApp } from "./app.js";
+export { keyAuth, openAuth, allows } from "./auth.js";
+export type { Authenticator, Principal } from "./auth.js";
+export { issueApiKey, hashApiKey, parseScopes, KEY_PREFIX } from "./api-keys.js";
+export type { IssueKeyOptions } from "./api-keys.js";
+export { listen } from "./listen.js";
+export type { ListenOptions, RunningServer, Servable } from "./listen.js";
+export { RunLogHub } from "./run-log-hub.js";
+export type { StreamEvent } from "./run-log-hub.js";
