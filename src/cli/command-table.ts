@@ -269,7 +269,13 @@ and refuses to listen beyond this machine while no API key exists. SIGTERM: stre
     details: `Every request acts as you, with every scope, in the config's workspace. When cairn.config.ts or
 a file beside it changes, it reloads: new runs use the new code. Use cairn serve and cairn worker
 with API keys anywhere else.`,
-    flags: serveFlags,
+    flags: {
+      host: {
+        ...hostFlag,
+        help: "the loopback address to listen on (default 127.0.0.1; nothing beyond this machine)",
+      },
+      ...serveFlags,
+    },
     load: () => import("./commands/dev.js").then((m) => m.devCommand),
   },
   {

@@ -59,9 +59,15 @@ describe("workspace isolation", () => {
     // Their writes do not reach ours: an event sent there wakes nothing here; a chat there starts its own session.
     const ev = await s.call("POST", "/v1/events", {
       key: theirs,
-      body: { name: "approval.anything", data: {} },
+      body: { name: "go.now", data: {} },
     });
     expect(ev.body.resumedRuns).toEqual([]);
+    // Nor can they forge Cairn's own events (approval.*, run.*, step.*).
+    const forged = await s.call("POST", "/v1/events", {
+      key: theirs,
+      body: { name: "approval.decided", data: { approve: true } },
+    });
+    expect(forged.status).toBe(400);
     // Ours is untouched.
     const still = await s.call("GET", `/v1/runs/${run}`, { key: mine });
     expect(still.body.run.status).toBe("waiting");

@@ -15,7 +15,7 @@ import { openContext } from "../engine-context.js";
 import { dim, yellow } from "../format.js";
 import { printProgress, stdout } from "../progress-printer.js";
 import { deciderName } from "./approvals.js";
-import { appLimits, portOf, untilSignal } from "./serve-options.js";
+import { appLimits, isLoopback, portOf, untilSignal } from "./serve-options.js";
 
 interface Loaded {
   ctx: CliContext;
@@ -28,8 +28,11 @@ interface Loaded {
 export async function devCommand(args: Parsed): Promise<number> {
   if (args.positionals.length > 0)
     throw new UsageError("cairn dev takes no arguments (see cairn dev --help)");
-  // It answers without API keys, so it listens on this machine only.
-  const host = "127.0.0.1";
+  const host = args.string("host") ?? "127.0.0.1";
+  if (!isLoopback(host))
+    throw new UsageError(
+      `cairn dev answers without API keys, so it listens on this machine only (not ${host}); use cairn serve with keys`,
+    );
   let current = await load(args);
   const server = await listen(
     { fetch: (r) => current.cairn.fetch(r), close: () => current.cairn.close() },
