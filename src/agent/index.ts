@@ -1,7 +1,7 @@
 export { agent, isAgent } from "./agent.js";
 export type { Agent, AgentOptions, AgentInput, AgentResult } from "./agent.js";
 export { tool, isTool } from "./tool.js";
-export type { Tool, ToolOptions, ToolContext } from "./tool.js";
+export type { Tool, ToolOptions, ToolContext, ToolPreparation } from "./tool.js";
 export { AgentLimitError } from "./agent-limit-error.js";
 export type { AgentLimit } from "./agent-limit-error.js";
 export { resolveModel } from "./models.js";
