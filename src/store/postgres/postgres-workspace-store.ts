@@ -3,6 +3,9 @@ import type { NewPin, PinKind, PinRecord, StoredObject, WorkspaceStore } from ".
 import type { PgPool } from "./database.js";
 import { storeError } from "./database.js";
 
+/** Above every step's seq (an INTEGER column). */
+const LAST_SEQ = 2_147_483_647;
+
 const COMMITTED = "s.status IN ('completed', 'failed')";
 
 interface PinRow {
@@ -81,9 +84,7 @@ export class PostgresWorkspaceStore implements WorkspaceStore {
     throughStepId?: string,
   ): Promise<PinRecord | undefined> {
     const through =
-      throughStepId === undefined
-        ? Number.MAX_SAFE_INTEGER
-        : await this.stepSeq(workspace, runId, throughStepId);
+      throughStepId === undefined ? LAST_SEQ : await this.stepSeq(workspace, runId, throughStepId);
     const [row] = await this.rows<PinRow>(
       `SELECT p.run_id, p.step_id, p.kind, p.root, p.seq, p.created_at FROM workspace_pins p
        JOIN steps s ON s.workspace = p.workspace AND s.run_id = p.run_id AND s.step_id = p.step_id

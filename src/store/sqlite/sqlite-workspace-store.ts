@@ -5,6 +5,9 @@ import type { SqliteDatabase } from "./database.js";
 /** SQLite's bound-parameter budget per statement, with room to spare. */
 const CHUNK = 500;
 
+/** Above every step's seq (an INTEGER column). */
+const LAST_SEQ = 2_147_483_647;
+
 const COMMITTED = "s.status IN ('completed', 'failed')";
 
 interface PinRow {
@@ -103,7 +106,7 @@ export class SqliteWorkspaceStore implements WorkspaceStore {
            WHERE p.workspace = ? AND p.run_id = ? AND p.kind = ? AND ${COMMITTED} AND s.seq <= ?
            ORDER BY p.seq DESC LIMIT 1`,
         )
-        .get(workspace, runId, kind, through ?? Number.MAX_SAFE_INTEGER) as PinRow | undefined;
+        .get(workspace, runId, kind, through ?? LAST_SEQ) as PinRow | undefined;
       return row && toPin(row);
     });
   }
