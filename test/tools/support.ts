@@ -6,6 +6,9 @@
 import { chmodSync, chownSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { ScriptedReply } from "../../src/agent/scripted-model.js";
+import type { Tool } from "../../src/agent/tool.js";
+import type { WorkflowContext } from "../../src/engine/workflow.js";
+import { workflow } from "../../src/engine/workflow.js";
 import { promptText, scriptedModel } from "../../src/agent/scripted-model.js";
 import { tempDir } from "../helpers.js";
 
@@ -50,4 +53,50 @@ export function sandboxDir(): string {
   mkdirSync(dir);
   if (process.getuid?.() === 0) chownSync(dir, 65534, 65534);
   return dir;
+}
+
+export interface CallResult {
+  ok?: unknown;
+  error?: string;
+  code?: string;
+}
+
+/**
+ * A workflow that makes tool calls as the agent loop does, each its own step with the tool's
+ * context, and returns what each gave back or the error it threw. A `plant` entry runs a function
+ * as a step instead (to change the folder between calls, as something outside might).
+ */
+export function callsWorkflow(
+  tools: Record<string, Tool>,
+  plants: Record<string, (runId: string) => void> = {},
+) {
+  return workflow("calls", async (ctx: WorkflowContext<{ tool: string; args?: unknown }[]>) => {
+    const results: CallResult[] = [];
+    for (const c of ctx.input) {
+      const plant = plants[c.tool];
+      if (plant) {
+        await ctx.step.run(`plant.${c.tool}`, () => plant(ctx.runId));
+        continue;
+      }
+      const t = tools[c.tool];
+      if (!t) throw new Error(`no tool ${c.tool}`);
+      try {
+        const ok = await ctx.step.run(
+          `tool.${c.tool}`,
+          (s) =>
+            t.execute(t.input.parse(c.args ?? {}), {
+              ...s,
+              agent: { name: "test", user: "default", session: null },
+              workspace: ctx.workspace,
+              journal: ctx.journal,
+            }),
+          { retries: 0 },
+        );
+        results.push({ ok });
+      } catch (err) {
+        results.push({ error: (err as Error).message, code: (err as { code?: string }).code });
+      }
+    }
+    return results;
+  });
 }

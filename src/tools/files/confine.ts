@@ -91,9 +91,9 @@ export function confine(path: string, roots: Roots, intent: "read" | "write"): C
       `${path}: ${shownOf(existing, realBase, shownBase)} is a symlink to nowhere`,
     );
   }
-  if (real !== realBase && !real.startsWith(realBase + sep)) {
+  if (!inside(real, realBase)) {
     throw new OutsideWorkspaceError(
-      `${path} leads outside the workspace: ${shownOf(existing, realBase, shownBase)} is a symlink to a place outside it`,
+      `${path} leads outside the workspace: ${shownOf(escapingLink(existing, realBase), realBase, shownBase)} is a symlink to a place outside it`,
     );
   }
   const abs = real + missing;
@@ -106,6 +106,20 @@ export function confine(path: string, roots: Roots, intent: "read" | "write"): C
     }
   }
   return { abs, shown, exists: missing === "" };
+}
+
+function inside(real: string, realBase: string): boolean {
+  return real === realBase || real.startsWith(realBase + sep);
+}
+
+/** The first symlink on the way from the base to `abs` that leads out (for the error message). */
+function escapingLink(abs: string, realBase: string): string {
+  const parts = abs.slice(realBase.length + 1).split(sep);
+  for (let i = 1; i <= parts.length; i++) {
+    const prefix = realBase + sep + parts.slice(0, i).join(sep);
+    if (lstatSync(prefix).isSymbolicLink() && !inside(realpathSync(prefix), realBase)) return prefix;
+  }
+  return abs;
 }
 
 function shownOf(abs: string, realBase: string, shownBase: string): string {
