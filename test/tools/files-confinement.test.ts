@@ -17,7 +17,7 @@ async function runCalls(
   root = workspaceRoot(),
 ): Promise<{ results: CallResult[]; dir: string }> {
   const tools = workspaceTools({ root });
-  const wf = callsWorkflow(tools as never, plants);
+  const wf = callsWorkflow(tools, plants);
   const h = await harness([wf]);
   const { runId } = await h.engine.start(wf, calls);
   await h.drain();

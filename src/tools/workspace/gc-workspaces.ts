@@ -1,10 +1,10 @@
 import { existsSync } from "node:fs";
 import { readdir, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { removeReadOnly } from "./remove-tree.js";
+import { join, resolve } from "node:path";
 import type { Journal } from "../../store/journal.js";
 import { isTerminal } from "../../store/records.js";
 import { workspaceStoreOf } from "../../store/workspace-store-of.js";
-import type { RunWorkspaces } from "./run-workspaces.js";
 import { EMPTY_TREE, readTree } from "./tree-objects.js";
 
 export interface GcWorkspacesOptions {
@@ -17,8 +17,8 @@ export interface GcWorkspacesOptions {
    * between storing its snapshot and pinning it). Default one hour.
    */
   graceMs?: number;
-  /** This machine's run workspaces: the folders of runs that ended or are gone are removed. */
-  workspaces?: RunWorkspaces;
+  /** This machine's workspace root (as given to workspaceTools): folders of runs that ended or are gone are removed. */
+  root?: string;
 }
 
 export interface GcWorkspacesResult {
@@ -51,7 +51,8 @@ export async function gcWorkspaces(
   );
   // Mark: everything reachable from a pinned snapshot.
   const live = new Set<string>();
-  let frontier = (await store.pinnedRoots(ws)).filter((r) => r !== EMPTY_TREE.hash);
+  const roots = await store.pinnedRoots(ws);
+  let frontier = roots.filter((r) => r !== EMPTY_TREE.hash);
   for (const r of frontier) live.add(r);
   while (frontier.length > 0) {
     const trees = await store.getObjects(ws, frontier);
@@ -72,18 +73,35 @@ export async function gcWorkspaces(
     ws,
     dead.map((o) => o.hash),
   );
-  const folders = options.workspaces ? await removeFolders(journal, ws, options.workspaces) : 0;
+  const folders =
+    options.root !== undefined
+      ? (await removeFolders(journal, ws, resolve(options.root))) + (await removeTrees(resolve(options.root), roots))
+      : 0;
   return { pins, objects: dead.length, bytes: dead.reduce((n, o) => n + o.size, 0), folders };
 }
 
-async function removeFolders(journal: Journal, ws: string, workspaces: RunWorkspaces): Promise<number> {
-  const parent = join(workspaces.root, encodeURIComponent(ws));
+async function removeFolders(journal: Journal, ws: string, root: string): Promise<number> {
+  const parent = join(root, encodeURIComponent(ws));
   if (!existsSync(parent)) return 0;
   let removed = 0;
   for (const runId of await readdir(parent)) {
     const run = await journal.getRunSummary(ws, runId);
     if (run !== undefined && !isTerminal(run.status)) continue;
     await rm(join(parent, runId), { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
+}
+
+/** Written-out skill versions (`.trees/<hash>`) no run pins any more. */
+async function removeTrees(root: string, pinned: string[]): Promise<number> {
+  const trees = join(root, ".trees");
+  if (!existsSync(trees)) return 0;
+  const keep = new Set(pinned);
+  let removed = 0;
+  for (const name of await readdir(trees)) {
+    if (keep.has(name)) continue;
+    await removeReadOnly(join(trees, name));
     removed++;
   }
   return removed;

@@ -1,7 +1,8 @@
 import { lstatSync } from "node:fs";
-import { chmod, lchown, mkdir, readdir, rm, symlink, writeFile } from "node:fs/promises";
+import { chmod, lchown, mkdir, readdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CorruptPayloadError } from "../../shared/errors.js";
+import { removeReadOnly } from "./remove-tree.js";
 import type { WorkspaceStore } from "../../store/workspace-store.js";
 import type { StatCache } from "./snapshot-dir.js";
 import type { TreeEntry } from "./tree-objects.js";
@@ -30,7 +31,7 @@ export interface MaterializeOptions {
 export async function materialize(options: MaterializeOptions): Promise<{ files: number; bytes: number }> {
   const { store, workspace, dir } = options;
   await mkdir(dir, { recursive: true, mode: 0o755 });
-  for (const name of await readdir(dir)) await rm(join(dir, name), { recursive: true, force: true });
+  for (const name of await readdir(dir)) await removeReadOnly(join(dir, name));
   const totals = { files: 0, bytes: 0 };
   options.known?.add(options.root);
 

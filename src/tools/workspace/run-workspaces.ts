@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { chmod, lchown, mkdir, rename, rm } from "node:fs/promises";
+import { chmod, lchown, mkdir, rename } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Journal } from "../../store/journal.js";
 import type { WorkspaceStore } from "../../store/workspace-store.js";
@@ -7,6 +7,7 @@ import { workspaceStoreOf } from "../../store/workspace-store-of.js";
 import { hostUser } from "../exec/sandbox-check.js";
 import type { SandboxHost } from "../exec/sandbox-check.js";
 import { materialize } from "./materialize.js";
+import { removeReadOnly } from "./remove-tree.js";
 import { KeyedLock } from "./run-lock.js";
 import type { SnapshotResult, StatCache, WorkspaceLimits } from "./snapshot-dir.js";
 import { DEFAULT_WORKSPACE_LIMITS, snapshotDir } from "./snapshot-dir.js";
@@ -180,8 +181,7 @@ export class RunWorkspaces {
       await rename(temp, dir);
     } catch {
       // Another process wrote the same tree first: theirs is the same bytes.
-      await chmod(temp, 0o755).catch(() => undefined);
-      await rm(temp, { recursive: true, force: true });
+      await removeReadOnly(temp);
     }
     return dir;
   }
