@@ -17,7 +17,7 @@ export { sendToAgent } from "./send-to-agent.js";
 export type { SendToAgentResult } from "./send-to-agent.js";
 export { memoryTool } from "./memory-tool.js";
 export { loadAgentProfile } from "./profile.js";
-export type { AgentProfile } from "./profile.js";
+export type { AgentProfile, BuiltinTools } from "./profile.js";
 export { decideApproval, isToolApprovalRequest } from "./tool-approval.js";
 export type { DecisionInput, ToolApprovalRequest } from "./tool-approval.js";
 export { approvalWebhook, verifyWebhookSignature, APPROVAL_WEBHOOK } from "./approval-webhook.js";

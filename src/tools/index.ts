@@ -23,3 +23,4 @@ export type { WorkspaceLimits } from "./workspace/snapshot-dir.js";
 export { restoreWorkspace, forkWorkspace } from "./workspace/restore-workspace.js";
 export { gcWorkspaces } from "./workspace/gc-workspaces.js";
 export type { GcWorkspacesOptions, GcWorkspacesResult } from "./workspace/gc-workspaces.js";
+export { workspaceBuiltins } from "./profile-tools.js";

@@ -75,7 +75,8 @@ export async function gcWorkspaces(
   );
   const folders =
     options.root !== undefined
-      ? (await removeFolders(journal, ws, resolve(options.root))) + (await removeTrees(resolve(options.root), roots))
+      ? (await removeFolders(journal, ws, resolve(options.root))) +
+        (await removeTrees(resolve(options.root), roots))
       : 0;
   return { pins, objects: dead.length, bytes: dead.reduce((n, o) => n + o.size, 0), folders };
 }
