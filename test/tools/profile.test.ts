@@ -38,7 +38,7 @@ describe("profiles with workspace tools", () => {
       "Limits: 20 s wall time, 5 s CPU, 512 MiB memory, 16 processes",
     );
     expect(a.options.tools!.exec!.description).toContain("There is no network access.");
-    expect(a.options.tools!.load_skill!.prepare).toBeTypeOf("function");
+    expect(typeof a.options.tools!.load_skill!.prepare).toBe("function");
   });
 
   it("may name single file tools, and leave exec out", () => {
