@@ -1,5 +1,5 @@
 /** Agent profiles (JSON or YAML) give an agent a workspace, a sandboxed shell and skills, without code. */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadAgentProfile } from "../../src/agent/profile.js";
@@ -17,6 +17,18 @@ function project(profile: string): { dir: string; path: string } {
 const HEAD = "name: coder\ninstructions: You write and run programs.\nmodel: openai:gpt-4.1-mini\n";
 
 describe("profiles with workspace tools", () => {
+  it("docs/workspace.md's profile loads as written", () => {
+    const doc = readFileSync(join(import.meta.dirname, "../../docs/workspace.md"), "utf8");
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(doc)![1]!;
+    const { dir, path } = project(yaml);
+    const a = loadAgentProfile(path, {}, workspaceBuiltins(dir));
+    expect(a.name).toBe("coder");
+    expect(Object.keys(a.options.tools ?? {})).toHaveLength(7);
+    expect(a.options.tools!.exec!.description).toContain(
+      "Limits: 60 s wall time, 30 s CPU, 1024 MiB memory, 64 processes",
+    );
+  });
+
   it("name exec, the file tools and skills, with their limits", () => {
     const { dir, path } = project(
       HEAD +

@@ -18,7 +18,7 @@ describe("without a working sandbox", () => {
   it("exec fails with the install command when bubblewrap is missing, and runs nothing on the host", async () => {
     const host = reachableDir("cairn-host-");
     const tools = workspaceTools({ root: workspaceRoot(), sandbox: { bwrapPath: "/nonexistent/bwrap" } });
-    const wf = callsWorkflow(tools as never);
+    const wf = callsWorkflow(tools);
     const h = await harness([wf]);
     const { runId } = await h.engine.start(wf, [
       { tool: "exec", args: { command: `touch ${host}/ran-on-host` } },
