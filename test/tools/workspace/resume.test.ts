@@ -16,6 +16,7 @@ import { Engine } from "../../../src/engine/engine.js";
 import { Worker } from "../../../src/engine/worker.js";
 import { silentLogger } from "../../../src/shared/logger.js";
 import { workspaceTools } from "../../../src/tools/workspace-tools.js";
+import { workspaceStoreOf } from "../../../src/store/workspace-store-of.js";
 import { harness } from "../../helpers.js";
 import { call, listModel, workspaceRoot } from "../support.js";
 
@@ -98,4 +99,63 @@ describe("a run's workspace across processes", () => {
       expect(existsSync(join(dirB, "stray.txt"))).toBe(false);
     });
   }
+
+  it("several calls in one model response take turns on the workspace, each checkpointed", async () => {
+    const root = workspaceRoot();
+    const first = coder(root, [
+      {
+        text: "",
+        toolCalls: [
+          { name: "write_file", args: { path: "a.txt", content: "a" } },
+          { name: "exec", args: { command: "echo -n b > b.txt" } },
+          { name: "write_file", args: { path: "c.txt", content: "c" } },
+        ],
+      },
+      call("pause", {}),
+    ]);
+    const h = await harness([first.agent.workflow]);
+    const { runId } = await h.engine.start(first.agent.workflow, { message: "three at once" });
+    await h.drain();
+    const second = coder(workspaceRoot(), [
+      call("exec", { command: "ls -A | tr '\\n' ' '" }),
+      { text: "Done." },
+    ]);
+    const journal = await h.reopen();
+    const engine = new Engine({ journal, workflows: [second.agent.workflow], logger: silentLogger });
+    const [approval] = await journal.listApprovals("default", { status: "pending" });
+    await decideApproval(engine, new Map([["coder", second.agent]]), approval!.id, {
+      approve: true,
+      by: "ada",
+    });
+    await new Worker(engine, { pollIntervalMs: 5 }).drain();
+    const steps = await journal.loadSteps("default", runId);
+    expect(steps.find((s) => s.stepId === "tool.exec#2")?.output).toMatchObject({
+      stdout: "a.txt b.txt c.txt ",
+    });
+  });
+
+  it('with checkpoint "turn", each turn\'s snapshot is pinned to the turn', async () => {
+    const root = workspaceRoot();
+    const m = listModel([
+      call("write_file", { path: "a.txt", content: "a" }),
+      call("exec", { command: "echo -n b > b.txt; ls -A | tr '\\n' ' '" }),
+      { text: "Done." },
+    ]);
+    const a = agent({
+      name: "turner",
+      instructions: "x",
+      model: m.model,
+      tools: workspaceTools({ root }),
+      checkpoint: "turn",
+    });
+    const h = await harness([a.workflow]);
+    const { runId } = await h.engine.start(a.workflow, { message: "go" });
+    await h.drain();
+    const steps = await h.journal.loadSteps("default", runId);
+    expect(steps.map((s) => s.stepId)).toEqual(["turn", "turn#2", "turn#3"]);
+    const store = workspaceStoreOf(h.journal);
+    expect((await store.latestPin("default", runId, "files", "turn"))?.stepId).toBe("turn");
+    expect((await store.latestPin("default", runId, "files", "turn#3"))?.stepId).toBe("turn#2");
+    expect(readFileSync(join(root, "default", runId, "b.txt"), "utf8")).toBe("b");
+  });
 });
