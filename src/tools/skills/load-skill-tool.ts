@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import type { z as Zod } from "zod";
 import { NonRetriableError } from "../../shared/errors.js";
 import { requireLazily } from "../../shared/require-lazily.js";
@@ -46,6 +47,8 @@ export function loadSkillTool(library: SkillLibrary): Tool<{ name: string }, Loa
       "Loads a skill's instructions (and lists its files) by name. The available skills are listed in your instructions.",
     input,
     prepare: async (ctx) => {
+      if (!existsSync(library.dir))
+        ctx.logger.warn(`skills: the folder ${library.dir} does not exist (no skills)`);
       const { skills, problems } = await library.pin(ctx);
       for (const problem of problems) ctx.logger.warn(`skills: ${problem} (left out)`, { dir: library.dir });
       return skills.length > 0 ? { instructions: skillsInstructions(skills) } : undefined;

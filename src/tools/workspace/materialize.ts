@@ -61,7 +61,7 @@ export async function materialize(options: MaterializeOptions): Promise<{ files:
         continue;
       }
       await writeFile(path, blob.data, { flag: "wx" });
-      const mode = options.readOnly ? (e.mode & 0o111 ? 0o555 : 0o444) : e.mode & 0o7777;
+      const mode = options.readOnly ? (e.mode & 0o111 ? 0o555 : 0o444) : e.mode & 0o777;
       await finish(path, mode, options.owner);
       totals.files++;
       totals.bytes += blob.data.length;

@@ -88,7 +88,7 @@ export async function snapshotDir(options: {
         const tree = treeObject(children);
         add(tree);
         const size = children.reduce((n, c) => n + c.size, 0);
-        entries.push({ name: d.name, type: "dir", mode: st.mode & 0o7777, hash: tree.hash, size });
+        entries.push({ name: d.name, type: "dir", mode: st.mode & 0o777, hash: tree.hash, size });
       } else if (st.isSymbolicLink()) {
         const target = Buffer.from(await readlink(path));
         const blob = { hash: blobHash(target), kind: "blob" as const, data: target };
@@ -128,7 +128,7 @@ export async function snapshotDir(options: {
             hash,
           });
         }
-        entries.push({ name: d.name, type: "file", mode: st.mode & 0o7777, hash, size: st.size });
+        entries.push({ name: d.name, type: "file", mode: st.mode & 0o777, hash, size: st.size });
       }
     }
     return entries;

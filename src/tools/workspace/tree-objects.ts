@@ -6,7 +6,7 @@ import type { StoredObject } from "../../store/workspace-store.js";
 export interface TreeEntry {
   name: string;
   type: "file" | "dir" | "link";
-  /** Permission bits (0o644, 0o755, …); 0 for symlinks. */
+  /** Permission bits (0o644, 0o755, …; never setuid, setgid or sticky); 0 for symlinks. */
   mode: number;
   hash: string;
   /** Bytes of the file (or of the folder's files, all the way down; or of the link's target). */
