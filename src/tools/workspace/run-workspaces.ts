@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { chmod, lchown, mkdir, rename } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { Journal } from "../../store/journal.js";
 import type { WorkspaceStore } from "../../store/workspace-store.js";
 import { workspaceStoreOf } from "../../store/workspace-store-of.js";
@@ -128,8 +128,10 @@ export class RunWorkspaces {
       const latest = await store.latestPin(ctx.workspace, ctx.runId, "files");
       const root = latest?.root ?? EMPTY_TREE.hash;
       if (!state || state.root !== root || !existsSync(dir)) {
+        // Forgotten first: a restore cut short leaves a folder nothing may trust.
+        this.runs.delete(key);
         state = { root: undefined, execution: undefined, cache: new Map(), known: new Set() };
-        await mkdir(this.root, { recursive: true, mode: 0o755 });
+        await ensureDir(dirname(dir));
         await materialize({
           store,
           workspace: ctx.workspace,
@@ -175,7 +177,7 @@ export class RunWorkspaces {
     const dir = join(this.root, ".trees", root);
     if (existsSync(dir)) return dir;
     const temp = `${dir}.${process.pid}.${Date.now()}`;
-    await mkdir(join(this.root, ".trees"), { recursive: true, mode: 0o755 });
+    await ensureDir(join(this.root, ".trees"));
     await materialize({ store: workspaceStoreOf(journal), workspace, root, dir: temp, readOnly: true });
     try {
       await rename(temp, dir);
@@ -191,4 +193,14 @@ export class RunWorkspaces {
     const owner = this.owner;
     if (owner) await lchown(path, owner.uid, owner.gid);
   }
+}
+
+/**
+ * Makes a folder and the missing ones above it searchable by everyone (whatever the umask), so
+ * the sandbox's user can reach the workspaces under them.
+ */
+async function ensureDir(path: string): Promise<void> {
+  const first = await mkdir(path, { recursive: true, mode: 0o755 });
+  if (first === undefined) return;
+  for (let dir = path; dir.length >= first.length; dir = dirname(dir)) await chmod(dir, 0o755);
 }
