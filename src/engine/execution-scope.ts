@@ -12,6 +12,8 @@ export type Settled =
   | { type: "returned"; value: unknown }
   | { type: "threw"; error: unknown }
   | { type: "halt"; outcome: ExecutionOutcome }
+  /** The store failed under a step's bookkeeping: the run is handed back, never failed. */
+  | { type: "store-error"; error: unknown }
   | { type: "suspend" };
 
 /**
@@ -39,6 +41,11 @@ export class ExecutionScope {
   readonly settled: Promise<Settled>;
   private ended = false;
   private storedBytes: number;
+  /**
+   * Whether this execution moved the run forward in the journal (a step committed, a retry or a
+   * wait recorded): a run handed back after progress is not going round in circles.
+   */
+  progressed = false;
 
   constructor(
     readonly env: ExecutionEnv,
@@ -183,8 +190,9 @@ export class ExecutionScope {
   }
 
   /**
-   * Runs a step's work against the store. A store failure ends this execution (see `halted`):
-   * the returned promise then never settles, or rejects when the failure is not the store's.
+   * Runs a step's bookkeeping against the store. A failure of the store, a lost lease or a
+   * journal that no longer matches the code ends this execution (see `halted`): the returned
+   * promise then never settles. Any other error is the workflow's own and rejects it.
    */
   async halting<T>(release: () => void, work: () => Promise<T>): Promise<T> {
     try {
@@ -199,8 +207,9 @@ export class ExecutionScope {
     return this.halting(release, async () => this.noteCancel(await write()));
   }
 
-  /** Takes in a cancel request that a commit reports back. */
+  /** Takes in what a commit that moved the run forward reports back (a cancel request). */
   noteCancel(outcome: CommitOutcome): void {
+    this.progressed = true;
     this.cancelRequested ||= outcome.cancelRequested;
   }
 
@@ -221,7 +230,11 @@ export class ExecutionScope {
   private halted(err: unknown, release: () => void): Promise<never> {
     release();
     if (CairnError.is(err, ErrorCode.LeaseLost)) {
-      this.keeper.markLost((err as Error).message);
+      this.keeper.markLost(err);
+      return never();
+    }
+    if (CairnError.is(err, ErrorCode.Store)) {
+      this.finish({ type: "store-error", error: err });
       return never();
     }
     if (CairnError.is(err, ErrorCode.NonDeterminism) || CairnError.is(err, ErrorCode.CorruptPayload)) {

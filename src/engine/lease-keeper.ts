@@ -61,8 +61,10 @@ export class LeaseKeeper {
     return this.canStartStep();
   }
 
-  markLost(reason: string): void {
-    if (!this.controller.signal.aborted) this.controller.abort(new LeaseLostError(reason));
+  /** The lease is gone (taken over, ended, or handed back): everything the run does stops. */
+  markLost(reason: string | Error): void {
+    if (this.controller.signal.aborted) return;
+    this.controller.abort(typeof reason === "string" ? new LeaseLostError(reason) : reason);
   }
 
   async stop(): Promise<void> {
@@ -79,7 +81,7 @@ export class LeaseKeeper {
       this.validUntil = sentAt + this.ttlMs;
     } catch (err) {
       if (CairnError.is(err, ErrorCode.LeaseLost)) {
-        this.markLost((err as Error).message);
+        this.markLost(err);
         return;
       }
       // The store is unreachable: keep trying; canStartStep() turns false as validity runs out.

@@ -91,6 +91,9 @@ export class RunExecution {
             String((this.keeper.signal.reason as Error | undefined)?.message ?? "lease lost"),
           );
         return result.outcome;
+      case "store-error":
+        // Not the run's failure: the executor hands it back once the store answers.
+        throw result.error;
       case "suspend":
         await j.suspendRun(lease());
         this.env.emit({ type: "run.waiting", runId: this.run.id });

@@ -45,35 +45,19 @@ export class RunSteps {
   ): Promise<T> {
     const { env, keeper, run } = this.scope;
     const j = env.journal;
-    const sideEffect = options.sideEffect === true;
-    let attempt = 1;
     const interrupted = rec?.status === "started";
-    if (rec?.status === "retrying") {
-      if ((rec.retryAt ?? 0) > (await j.now())) return this.scope.block(release);
-      attempt = rec.attempt + 1;
-    } else if (rec?.status === "started") {
-      // A side-effecting attempt began and never reported back: the process died mid-step.
-      if (!options.idempotent) {
-        const reason =
-          `step "${id}" was interrupted mid-way (attempt ${rec.attempt}) and may or may not have taken effect; ` +
-          `it is not marked idempotent, so a person must decide: cairn runs retry-step ${run.id} ${id} ` +
-          `or cairn runs skip-step ${run.id} ${id}`;
-        await this.scope.halting(release, () => j.markNeedsAttention(keeper.current, id, reason));
-        env.emit({ type: "run.needs_attention", runId: run.id, stepId: id, reason });
-        this.scope.finish({ type: "halt", outcome: "needs-attention" });
-        return this.scope.stop(release);
-      }
-      attempt = rec.attempt + 1;
-    }
-    if (!(await this.scope.mayStart())) return this.scope.stop(release);
-    this.scope.replaying = false;
-    const start: StepStart = { stepId: id, seq, kind: "run", attempt, startedAt: await j.now(), sideEffect };
-    if (sideEffect) await this.scope.halting(release, () => j.recordIntent(keeper.current, start));
-    env.emit({ type: "step.started", runId: run.id, stepId: id, kind: "run", attempt });
+    const start = await this.scope.halting(release, () => this.begin(id, seq, rec, options, release));
+    env.emit({ type: "step.started", runId: run.id, stepId: id, kind: "run", attempt: start.attempt });
     const began = performance.now();
     let value: T;
     try {
-      value = await this.callBody(id, attempt, interrupted, fn, options.timeout ?? this.defaults.timeout);
+      value = await this.callBody(
+        id,
+        start.attempt,
+        interrupted,
+        fn,
+        options.timeout ?? this.defaults.timeout,
+      );
     } catch (err) {
       if (keeper.signal.aborted) return this.scope.stop(release);
       return this.failed(start, err, began, options, release);
@@ -99,12 +83,53 @@ export class RunSteps {
       runId: run.id,
       stepId: id,
       kind: "run",
-      attempt,
+      attempt: start.attempt,
       status: "completed",
       durationMs: performance.now() - began,
       output: value,
     });
     return value;
+  }
+
+  /**
+   * The bookkeeping before a body runs, all against the store (so a store failure hands the run
+   * back): whether the attempt is due, whether an interrupted side effect needs a person, and
+   * for a side-effecting step its intent. Never settles when the step cannot start now.
+   */
+  private async begin(
+    id: string,
+    seq: number,
+    rec: StepRecord | undefined,
+    options: StepRunOptions,
+    release: () => void,
+  ): Promise<StepStart> {
+    const { env, keeper, run } = this.scope;
+    const j = env.journal;
+    let attempt = 1;
+    if (rec?.status === "retrying") {
+      if ((rec.retryAt ?? 0) > (await j.now())) return this.scope.block(release);
+      attempt = rec.attempt + 1;
+    } else if (rec?.status === "started") {
+      // A side-effecting attempt began and never reported back: the process died mid-step, or
+      // the store failed before its result was recorded.
+      if (!options.idempotent) {
+        const reason =
+          `step "${id}" was interrupted mid-way (attempt ${rec.attempt}) and may or may not have taken effect; ` +
+          `it is not marked idempotent, so a person must decide: cairn runs retry-step ${run.id} ${id} ` +
+          `or cairn runs skip-step ${run.id} ${id}`;
+        await j.markNeedsAttention(keeper.current, id, reason);
+        env.emit({ type: "run.needs_attention", runId: run.id, stepId: id, reason });
+        this.scope.finish({ type: "halt", outcome: "needs-attention" });
+        return this.scope.stop(release);
+      }
+      attempt = rec.attempt + 1;
+    }
+    if (!(await this.scope.mayStart())) return this.scope.stop(release);
+    this.scope.replaying = false;
+    const sideEffect = options.sideEffect === true;
+    const start: StepStart = { stepId: id, seq, kind: "run", attempt, startedAt: await j.now(), sideEffect };
+    if (sideEffect) await j.recordIntent(keeper.current, start);
+    return start;
   }
 
   private async callBody<T>(

@@ -208,6 +208,7 @@ export class WaitSteps {
       }
       const outcome = await j.settleWait(keeper.current, run.id, id);
       if (outcome.status === "pending") return this.scope.block(release);
+      this.scope.progressed = true;
       this.scope.endedAtOnce(id, kind);
       return outcome;
     });

@@ -36,7 +36,7 @@ import type {
   WaitRecord,
 } from "../records.js";
 import type { SqliteDatabase, SqliteOptions } from "./database.js";
-import { openSqlite } from "./database.js";
+import { openSqlite, sqliteStoreError } from "./database.js";
 import type { JournalTransaction } from "./group-commit.js";
 import { GroupCommit } from "./group-commit.js";
 import { SqliteApprovals } from "./sqlite-approvals.js";
@@ -71,12 +71,14 @@ export class SqliteJournal implements Journal {
   private readonly events: SqliteEvents;
   private readonly sessions: SqliteSessions;
   private readonly approvals: SqliteApprovals;
+  private readonly failure: (err: unknown) => Error;
 
   constructor(options: SqliteJournalOptions) {
     this.db = openSqlite(options);
+    this.failure = (err) => sqliteStoreError(err, options.path);
     this.clock = options.clock ?? systemClock;
     this.transaction = this.db.transaction((fn: () => unknown) => fn());
-    this.writes = new GroupCommit(() => this.transaction);
+    this.writes = new GroupCommit(() => this.transaction, this.failure);
     this.store = new SqliteStore(this.db, this.clock);
     const sql = (text: string) => this.store.sql(text);
     this.approvals = new SqliteApprovals({
@@ -112,7 +114,7 @@ export class SqliteJournal implements Journal {
     try {
       return Promise.resolve(fn());
     } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      return Promise.reject(this.failure(err));
     }
   }
 

@@ -1,0 +1,126 @@
+import { CairnError, ErrorCode, NotFoundError } from "../shared/errors.js";
+import type { Logger } from "../shared/logger.js";
+import { serializeError } from "../shared/serialized-error.js";
+import type { Journal } from "../store/journal.js";
+import type { Lease } from "../store/records.js";
+import type { ExecutionEnv, ExecutionOutcome } from "./execution-env.js";
+import { LeaseKeeper } from "./lease-keeper.js";
+import { hostPrefix, isOwnerDead } from "./owner.js";
+import { RunExecution } from "./run-execution.js";
+import type { Workflow } from "./workflow.js";
+
+/** How often a run stopped by a store error tries to hand its lease back. */
+const HAND_BACK_RETRY_MS = 250;
+
+/** What the executor needs from its engine. */
+export interface ExecutorOptions {
+  journal: Journal;
+  workspace: string;
+  owner: string;
+  logger: Logger;
+  leaseTtlMs: number;
+  env: ExecutionEnv;
+  /** Ids of the workflows this engine runs: only their runs are claimed. */
+  workflowIds(): string[];
+  workflow(id: string): Workflow;
+}
+
+/**
+ * Claims runs and executes them: the part of the engine that holds leases. A run stopped by a
+ * store error (or anything that is not its own failure) is handed back, never failed.
+ */
+export class RunExecutor {
+  constructor(private readonly o: ExecutorOptions) {}
+
+  private async deadOwners(): Promise<string[]> {
+    const owners = await this.o.journal.listLeaseOwners(this.o.workspace, hostPrefix());
+    return owners.filter(isOwnerDead);
+  }
+
+  private async request(limit: number) {
+    return {
+      workspace: this.o.workspace,
+      owner: this.o.owner,
+      ttlMs: this.o.leaseTtlMs,
+      limit,
+      workflows: this.o.workflowIds(),
+      deadOwners: await this.deadOwners(),
+    };
+  }
+
+  /** Claims up to `limit` runnable runs: due ones, and those whose worker died or lost its lease. */
+  async claim(limit: number): Promise<Lease[]> {
+    return this.o.journal.claimRuns(await this.request(limit));
+  }
+
+  /** Claims one given run if it is runnable now. */
+  async claimRun(runId: string): Promise<Lease | undefined> {
+    return this.o.journal.claimRun(await this.request(1), runId);
+  }
+
+  /**
+   * Executes a claimed run until it completes, fails, or must wait. Never throws: the run's own
+   * failures are recorded; a store failure stops the execution and hands the run back.
+   */
+  async execute(lease: Lease, options: { shutdown?: AbortSignal } = {}): Promise<ExecutionOutcome> {
+    const { journal, logger, env } = this.o;
+    const keeper = new LeaseKeeper(journal, lease, this.o.leaseTtlMs, logger);
+    keeper.start();
+    try {
+      let run, history;
+      try {
+        run = await journal.getRun(this.o.workspace, lease.runId);
+        if (run === undefined)
+          throw new NotFoundError(ErrorCode.RunNotFound, `run ${lease.runId} vanished while claimed`);
+        history = await journal.loadSteps(this.o.workspace, lease.runId);
+      } catch (err) {
+        if (!CairnError.is(err, ErrorCode.CorruptPayload)) throw err;
+        // A row that cannot be read fails its own run and nothing else.
+        await journal.failRun(keeper.current, serializeError(err));
+        env.emit({ type: "run.ended", runId: lease.runId, status: "failed", error: serializeError(err) });
+        return "failed";
+      }
+      env.emit({ type: "run.started", runId: run.id, workflow: run.workflow, epoch: lease.epoch });
+      return await new RunExecution(
+        env,
+        this.o.workflow(run.workflow),
+        run,
+        history,
+        keeper,
+        options.shutdown,
+      ).execute();
+    } catch (err) {
+      if (CairnError.is(err, ErrorCode.LeaseLost)) return "lease-lost";
+      logger.error(
+        "run execution stopped by a store error; the run is handed back when the store answers, or recovered when its lease expires",
+        { runId: lease.runId, error: (err as Error).message },
+      );
+      // Steps still in flight stop here: their results are no longer this worker's to record.
+      keeper.markLost("the run is being handed back after a store error");
+      void this.handBack(keeper.current);
+      return "store-error";
+    } finally {
+      await keeper.stop();
+    }
+  }
+
+  /**
+   * After a store error stopped a run's execution: releases its lease as soon as the store
+   * answers, so any worker goes on at once instead of when the lease expires. Gives up when the
+   * lease has lapsed anyway or was taken over (the release is fenced by its epoch).
+   */
+  private async handBack(lease: Lease): Promise<void> {
+    const until = Date.now() + this.o.leaseTtlMs;
+    while (Date.now() < until) {
+      try {
+        await this.o.journal.releaseRun(lease);
+        this.o.logger.warn("run handed back after the store answered again", { runId: lease.runId });
+        return;
+      } catch (err) {
+        if (CairnError.is(err, ErrorCode.LeaseLost)) return;
+        // Unref'd: a process shutting down does not wait for this.
+        await new Promise((r) => setTimeout(r, HAND_BACK_RETRY_MS).unref());
+      }
+    }
+  }
+}
