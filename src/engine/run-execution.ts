@@ -40,6 +40,11 @@ export class RunExecution {
     this.instants = new InstantSteps(this.scope);
   }
 
+  /** Whether this execution moved the run forward in the journal (see ExecutionScope). */
+  get progressed(): boolean {
+    return this.scope.progressed;
+  }
+
   async execute(): Promise<ExecutionOutcome> {
     const logger = this.scope.replayAwareLogger();
     const step = this.stepApi();
@@ -119,7 +124,12 @@ export class RunExecution {
         const error = result.error;
         const retries = this.workflow.options.retries ?? 0;
         if (isRetriable(error) && this.run.attempt <= retries) {
-          const delay = backoffDelay(this.run.attempt, this.workflow.options.backoff);
+          let delay;
+          try {
+            delay = backoffDelay(this.run.attempt, this.workflow.options.backoff);
+          } catch (bad) {
+            return this.fail(bad);
+          }
           const runAt = (await j.now()) + delay;
           const serialized = serializeError(error);
           await j.retryRun(lease(), serialized, runAt);

@@ -1,7 +1,7 @@
 import { CairnError, ErrorCode, NotFoundError } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
 import { serializeError } from "../shared/serialized-error.js";
-import type { Journal } from "../store/journal.js";
+import type { HandBack, Journal } from "../store/journal.js";
 import type { Lease } from "../store/records.js";
 import type { ExecutionEnv, ExecutionOutcome } from "./execution-env.js";
 import { LeaseKeeper } from "./lease-keeper.js";
@@ -11,6 +11,19 @@ import type { Workflow } from "./workflow.js";
 
 /** How often a run stopped by a store error tries to hand its lease back. */
 const HAND_BACK_RETRY_MS = 250;
+/** After this many hand-backs in a row without progress, a run is reported as stalled. */
+const STALLED_AFTER = 3;
+const HAND_BACK_DELAY_MS = 500;
+const HAND_BACK_DELAY_MAX_MS = 5 * 60_000;
+
+/**
+ * How long a run handed back `handBacks` times in a row without progress waits before its next
+ * claim: at once the first time (a passing fault), then 0.5 s, 1 s, 2 s… up to 5 minutes.
+ */
+export function handBackDelay(handBacks: number): number {
+  if (handBacks <= 1) return 0;
+  return Math.min(HAND_BACK_DELAY_MAX_MS, HAND_BACK_DELAY_MS * 2 ** Math.min(30, handBacks - 2));
+}
 
 /** What the executor needs from its engine. */
 export interface ExecutorOptions {
@@ -66,6 +79,7 @@ export class RunExecutor {
     const { journal, logger, env } = this.o;
     const keeper = new LeaseKeeper(journal, lease, this.o.leaseTtlMs, logger);
     keeper.start();
+    let execution: RunExecution | undefined;
     try {
       let run, history;
       try {
@@ -81,27 +95,52 @@ export class RunExecutor {
         return "failed";
       }
       env.emit({ type: "run.started", runId: run.id, workflow: run.workflow, epoch: lease.epoch });
-      return await new RunExecution(
+      execution = new RunExecution(
         env,
         this.o.workflow(run.workflow),
         run,
         history,
         keeper,
         options.shutdown,
-      ).execute();
+      );
+      return await execution.execute();
     } catch (err) {
       if (CairnError.is(err, ErrorCode.LeaseLost)) return "lease-lost";
-      logger.error(
-        "run execution stopped by a store error; the run is handed back when the store answers, or recovered when its lease expires",
-        { runId: lease.runId, error: (err as Error).message },
-      );
-      // Steps still in flight stop here: their results are no longer this worker's to record.
-      keeper.markLost("the run is being handed back after a store error");
-      void this.handBack(keeper.current);
-      return "store-error";
+      return this.stopped(keeper, err, execution?.progressed ?? false);
     } finally {
       await keeper.stop();
     }
+  }
+
+  /**
+   * An error that is not the run's own (the store's, above all) stopped its execution: the run
+   * is handed back. One that keeps being stopped without progress is handed back with a
+   * growing delay, and after a few times it is reported, so it cannot keep a worker busy.
+   */
+  private stopped(keeper: LeaseKeeper, err: unknown, progressed: boolean): ExecutionOutcome {
+    const lease = keeper.current;
+    const error = serializeError(err);
+    const handBacks = progressed ? 1 : (lease.handBacks ?? 0) + 1;
+    const delayMs = handBackDelay(handBacks);
+    const fields = { runId: lease.runId, error: error.message, handBacks, retryInMs: delayMs };
+    this.o.logger.error(
+      CairnError.is(err, ErrorCode.Store)
+        ? "run execution stopped by a store error; the run is handed back when the store answers, or recovered when its lease expires"
+        : "run execution stopped by an error that is not the run's own; the run is handed back",
+      fields,
+    );
+    let stalled: string | undefined;
+    if (handBacks >= STALLED_AFTER) {
+      stalled =
+        `stopped ${handBacks} times in a row, without progress, by: ${error.message}; ` +
+        `tried again in ${Math.ceil(delayMs / 1000)} s, then less and less often. ` +
+        `Fix the cause, or cancel the run: cairn runs cancel ${lease.runId}`;
+      this.o.logger.error(`run ${lease.runId} keeps being stopped by the same error: ${stalled}`, fields);
+    }
+    // Steps still in flight stop here: their results are no longer this worker's to record.
+    keeper.markLost("the run is being handed back after an error that is not its own");
+    void this.handBack(lease, { error, handBacks, delayMs, ...(stalled ? { stalled } : {}) });
+    return "store-error";
   }
 
   /**
@@ -109,11 +148,11 @@ export class RunExecutor {
    * answers, so any worker goes on at once instead of when the lease expires. Gives up when the
    * lease has lapsed anyway or was taken over (the release is fenced by its epoch).
    */
-  private async handBack(lease: Lease): Promise<void> {
+  private async handBack(lease: Lease, handBack: HandBack): Promise<void> {
     const until = Date.now() + this.o.leaseTtlMs;
     while (Date.now() < until) {
       try {
-        await this.o.journal.releaseRun(lease);
+        await this.o.journal.releaseRun(lease, handBack);
         this.o.logger.warn("run handed back after the store answered again", { runId: lease.runId });
         return;
       } catch (err) {

@@ -1,11 +1,11 @@
 import { CairnError, ErrorCode, StepTimeoutError } from "../shared/errors.js";
 import type { Duration } from "../shared/duration.js";
-import { toMs } from "../shared/duration.js";
+import { MAX_TIMER_MS, toMs, toTime } from "../shared/duration.js";
 import { encodePayload } from "../shared/payload.js";
 import { deserializeError, isRetriable, serializeError } from "../shared/serialized-error.js";
 import type { StepStart } from "../store/journal.js";
 import type { StepRecord } from "../store/records.js";
-import { backoffDelay } from "./backoff.js";
+import { backoffDelay, checkBackoff } from "./backoff.js";
 import type { ExecutionScope } from "./execution-scope.js";
 import type { StepRunContext, StepRunOptions } from "./step.js";
 import type { WorkflowOptions } from "./workflow.js";
@@ -31,6 +31,13 @@ export class RunSteps {
     if (rec?.status === "failed") {
       this.scope.replayed(id, "run");
       return Promise.reject(deserializeError(rec.error ?? { name: "Error", message: "step failed" }));
+    }
+    try {
+      // Options no timer or store can follow are the caller's error, found when the step is called.
+      if (options.timeout !== undefined) toMs(options.timeout, `step "${id}" timeout`, MAX_TIMER_MS);
+      checkBackoff(options.backoff, `step "${id}"`);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     return this.scope.track((release) => this.execute(id, seq, rec, fn, options, release));
   }
@@ -152,7 +159,7 @@ export class RunSteps {
     };
     if (timeout === undefined) return fn(ctx);
     // With a timeout, the body gets its own signal that aborts on timeout or on a lost lease.
-    const ms = toMs(timeout, `step "${id}" timeout`);
+    const ms = toMs(timeout, `step "${id}" timeout`, MAX_TIMER_MS);
     const controller = new AbortController();
     const onLost = () => controller.abort(keeper.signal.reason);
     keeper.signal.addEventListener("abort", onLost, { once: true });
@@ -187,26 +194,18 @@ export class RunSteps {
     const { env, keeper, run } = this.scope;
     const j = env.journal;
     const retries = options.retries ?? this.defaults.retries ?? 3;
-    const error = serializeError(err);
     if (isRetriable(err) && start.attempt <= retries) {
-      return this.scope.halting(release, async () => {
-        const now = await j.now();
-        const delay = retryDelay(err, start.attempt, options, this.defaults.backoff, now);
-        const retryAt = now + delay;
-        this.scope.noteCancel(
-          await j.recordRetry(keeper.current, { ...start, error, endedAt: now, retryAt }),
-        );
-        env.emit({
-          type: "step.retrying",
-          runId: run.id,
-          stepId: start.stepId,
-          attempt: start.attempt,
-          retryAt,
-          error,
-        });
-        return this.scope.block(release);
-      });
+      const now = await this.scope.halting(release, () => j.now());
+      let delay: number | undefined;
+      try {
+        delay = retryDelay(start.stepId, err, start.attempt, options, this.defaults.backoff, now);
+      } catch (bad) {
+        // A retry delay no store can hold (a RetryAfterError years away) fails the step instead.
+        err = bad;
+      }
+      if (delay !== undefined) return this.retry(start, err, now, now + delay, release);
     }
+    const error = serializeError(err);
     await this.scope.commit(release, async () =>
       j.commitStep(keeper.current, {
         ...start,
@@ -227,9 +226,36 @@ export class RunSteps {
     });
     throw err;
   }
+
+  /** Records a failed attempt, to be tried again at `retryAt`; the step blocks until then. */
+  private retry(
+    start: StepStart,
+    err: unknown,
+    now: number,
+    retryAt: number,
+    release: () => void,
+  ): Promise<never> {
+    const { env, keeper, run } = this.scope;
+    const j = env.journal;
+    const error = serializeError(err);
+    return this.scope.halting(release, async () => {
+      this.scope.noteCancel(await j.recordRetry(keeper.current, { ...start, error, endedAt: now, retryAt }));
+      env.emit({
+        type: "step.retrying",
+        runId: run.id,
+        stepId: start.stepId,
+        attempt: start.attempt,
+        retryAt,
+        error,
+      });
+      return this.scope.block(release);
+    });
+  }
 }
 
+/** The delay before the next attempt; an InputError naming the step when none can be kept. */
 function retryDelay(
+  stepId: string,
   err: unknown,
   attempt: number,
   options: StepRunOptions,
@@ -238,7 +264,9 @@ function retryDelay(
 ): number {
   if (CairnError.is(err, ErrorCode.RetryAfter)) {
     const after = (err as unknown as { retryAfter: number | string | Date }).retryAfter;
-    return after instanceof Date ? Math.max(0, after.getTime() - now) : toMs(after, "RetryAfterError delay");
+    const what = `step "${stepId}" RetryAfterError delay`;
+    if (!(after instanceof Date)) return toMs(after, what);
+    return Math.max(0, toTime(after, what) - now);
   }
   return backoffDelay(attempt, options.backoff ?? fallback);
 }

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { CairnError, ErrorCode, NonRetriableError } from "../shared/errors.js";
 import type { Duration } from "../shared/duration.js";
-import { toMs } from "../shared/duration.js";
+import { toMs, toTime } from "../shared/duration.js";
 import { encodePayload } from "../shared/payload.js";
 import type { SerializedError } from "../shared/serialized-error.js";
 import type { Journal, WaitOutcome } from "../store/journal.js";
@@ -25,13 +25,23 @@ export class WaitSteps {
       this.scope.replayed(id, "sleep");
       return Promise.resolve();
     }
+    // A time no store or timer can hold is the caller's error, found when the step is called.
+    let dueAt: (now: number) => number;
+    try {
+      if (when.until !== undefined) {
+        const until = toTime(when.until, `step "${id}" sleepUntil`);
+        dueAt = () => until;
+      } else {
+        const ms = toMs(when.duration ?? 0, `step "${id}" duration`);
+        dueAt = (now) => now + ms;
+      }
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
     return this.scope.track((release) =>
       this.awaitWait(id, seq, rec, "sleep", release, async (now) => ({
         kind: "sleep",
-        dueAt:
-          when.until !== undefined
-            ? toTime(when.until, `step "${id}" sleepUntil`)
-            : now + toMs(when.duration ?? 0, `step "${id}" duration`),
+        dueAt: dueAt(now),
       })).then(() => undefined),
     );
   }
@@ -47,14 +57,18 @@ export class WaitSteps {
         new CairnError(ErrorCode.InvalidInput, `step "${id}": waitForEvent needs an event name`),
       );
     }
+    let timeoutMs: number | undefined;
+    try {
+      timeoutMs = options.timeout === undefined ? undefined : toMs(options.timeout, `step "${id}" timeout`);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
     return this.scope.track((release) =>
       this.awaitWait(id, seq, rec, "event", release, async (now) => ({
         kind: "event",
         eventName: options.event,
         ...(options.match ? { match: options.match } : {}),
-        ...(options.timeout !== undefined
-          ? { dueAt: now + toMs(options.timeout, `step "${id}" timeout`) }
-          : {}),
+        ...(timeoutMs !== undefined ? { dueAt: now + timeoutMs } : {}),
       })).then((o) =>
         o.status === "event"
           ? { id: o.event.id, name: o.event.name, data: o.event.data as T, at: o.event.at }
@@ -121,11 +135,17 @@ export class WaitSteps {
       );
     }
     const approvalId = `apr_${createHash("sha256").update(`${run.id}:${id}`).digest("hex").slice(0, 16)}`;
+    let timeoutMs: number | undefined;
+    let onTimeout: ApprovalTimeoutPolicy | undefined;
+    try {
+      timeoutMs = options.timeout === undefined ? undefined : toMs(options.timeout, `step "${id}" timeout`);
+      onTimeout = options.onTimeout === undefined ? undefined : timeoutPolicy(options.onTimeout, id);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
     return this.scope
       .track((release) =>
         this.awaitWait(id, seq, rec, "approval", release, async (now) => {
-          const timeoutMs =
-            options.timeout === undefined ? undefined : toMs(options.timeout, `step "${id}" timeout`);
           const request = encodePayload(
             options.details ?? null,
             `step "${id}" approval details`,
@@ -151,7 +171,7 @@ export class WaitSteps {
               ...(options.argsHash !== undefined ? { argsHash: options.argsHash } : {}),
               ...(options.approvers !== undefined ? { approvers: options.approvers } : {}),
               ...(options.batch !== undefined ? { batchId: options.batch } : {}),
-              ...(options.onTimeout !== undefined ? { onTimeout: timeoutPolicy(options.onTimeout, id) } : {}),
+              ...(onTimeout !== undefined ? { onTimeout } : {}),
             },
             notify: {
               event: {
@@ -238,11 +258,4 @@ function timeoutPolicy(
     approvers: p.escalate,
     timeoutMs: toMs(p.timeout, `step "${id}" escalation timeout`),
   };
-}
-
-function toTime(value: Date | number | string, what: string): number {
-  const t = value instanceof Date ? value.getTime() : typeof value === "number" ? value : Date.parse(value);
-  if (!Number.isFinite(t))
-    throw new CairnError(ErrorCode.InvalidInput, `${what}: ${String(value)} is not a date`);
-  return t;
 }

@@ -4,6 +4,8 @@ import type { Logger } from "../shared/logger.js";
 import type { Journal } from "../store/journal.js";
 import type { Step } from "./step.js";
 import type { BackoffOptions } from "./backoff.js";
+import { checkBackoff } from "./backoff.js";
+import { MAX_TIMER_MS, toMs } from "../shared/duration.js";
 
 const WORKFLOW = Symbol.for("cairn.workflow");
 
@@ -93,6 +95,14 @@ export function workflow<I = unknown, O = unknown>(
     (!Number.isInteger(options.concurrency.limit) || options.concurrency.limit < 1)
   ) {
     throw new ConfigError(`workflow "${id}": concurrency.limit must be a whole number >= 1`);
+  }
+  try {
+    checkBackoff(options.backoff, `workflow "${id}"`);
+    checkBackoff(options.steps?.backoff, `workflow "${id}" steps`);
+    if (options.steps?.timeout !== undefined)
+      toMs(options.steps.timeout, `workflow "${id}" steps.timeout`, MAX_TIMER_MS);
+  } catch (cause) {
+    throw new ConfigError((cause as Error).message, { cause });
   }
   return Object.freeze({ id, handler, options, [WORKFLOW]: true as const });
 }

@@ -108,8 +108,11 @@ export interface Journal {
   retryRun(lease: Lease, error: SerializedError, runAt: number): Promise<void>;
   /** Pauses the run for a person; `stepId` is the step they must retry or skip. */
   markNeedsAttention(lease: Lease, stepId: string, reason: string): Promise<void>;
-  /** Hands the run back unfinished (shutdown): it is runnable again at once. */
-  releaseRun(lease: Lease): Promise<void>;
+  /**
+   * Hands the run back unfinished: it is runnable again at once (a worker shutting down), or,
+   * after a store error stopped its execution, once `handBack.delayMs` has passed (store clock).
+   */
+  releaseRun(lease: Lease, handBack?: HandBack): Promise<void>;
 
   // ── operator actions (not leased) ──────────────────────────────────────────────────────
   /**
@@ -236,6 +239,23 @@ export interface StepRetry extends StepStart {
   error: SerializedError;
   endedAt: number;
   retryAt: number;
+}
+
+/** Why a run is handed back unfinished: an error that was not the run's own stopped it. */
+export interface HandBack {
+  error: SerializedError;
+  /**
+   * Hand-backs in a row without progress, this one included; stored on the run and given back
+   * on the next claim (`Lease.handBacks`). Reset by the run's next suspension or retry.
+   */
+  handBacks: number;
+  /** How long after now the run becomes runnable again. */
+  delayMs: number;
+  /**
+   * Set when the run keeps being stopped: logged as a `run.stalled` entry and shown as the
+   * run's reason until it is claimed again.
+   */
+  stalled?: string;
 }
 
 export interface CommitOutcome {

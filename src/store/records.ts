@@ -136,6 +136,8 @@ export interface Lease {
   owner: string;
   epoch: number;
   expiresAt: number;
+  /** Set by a claim: the run's hand-backs in a row without progress (see `HandBack`). */
+  handBacks?: number;
 }
 
 export interface NewRun {

@@ -3,6 +3,7 @@ import { controlTests } from "./conformance/control.js";
 import type { MakeJournal } from "./conformance/context.js";
 import { useJournal } from "./conformance/context.js";
 import { fencingTests } from "./conformance/fencing.js";
+import { handBackTests } from "./conformance/hand-backs.js";
 import { runTests } from "./conformance/runs.js";
 import { stepTests } from "./conformance/steps.js";
 import { waitTests } from "./conformance/waits.js";
@@ -21,5 +22,6 @@ export function journalConformance(name: string, makeJournal: MakeJournal): void
     stepTests(get);
     waitTests(get);
     controlTests(get);
+    handBackTests(get);
   });
 }

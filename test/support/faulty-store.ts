@@ -46,6 +46,13 @@ export interface StoreFault {
 
 export interface FaultyStore {
   kind: StoreKind;
+  /** The store's URL (`sqlite:<path>`, or PostgreSQL's, not through the proxy), for other processes. */
+  url: string;
+  /**
+   * Makes the store refuse, from now on, every step result of one run (a trigger raises an
+   * error): a run that the same store error stops every time it is executed.
+   */
+  poison(runId: string): Promise<void>;
   /** The journal the engine under test uses (real clock), and the one the faults hit. */
   journal: Journal;
   /** Another connection to the same store that the faults do not touch: for the test's checks. */
@@ -140,7 +147,19 @@ function faultySqlite(): FaultyStore {
       return Promise.resolve();
     },
   };
-  return { kind: "sqlite", journal, observer, faults: { SQLITE_BUSY: busy, SQLITE_FULL: full } };
+  const poison = (runId: string) => {
+    db.exec(`CREATE TRIGGER poison_${runId} BEFORE INSERT ON steps WHEN NEW.run_id = '${runId}'
+      BEGIN SELECT RAISE(ABORT, 'the disk says no to run ${runId}'); END`);
+    return Promise.resolve();
+  };
+  return {
+    kind: "sqlite",
+    url: `sqlite:${path}`,
+    journal,
+    observer,
+    poison,
+    faults: { SQLITE_BUSY: busy, SQLITE_FULL: full },
+  };
 }
 
 /** Another process that takes the SQLite write lock, says "locked", and commits `ms` later. */
@@ -212,10 +231,22 @@ async function faultyPostgres(): Promise<FaultyStore> {
       return Promise.resolve();
     },
   };
+  const poison = async (runId: string) => {
+    await observer.database.query(`CREATE FUNCTION poison_${runId}() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.run_id = '${runId}' THEN RAISE EXCEPTION 'the disk says no to run ${runId}'; END IF;
+        RETURN NEW;
+      END $$`);
+    await observer.database.query(
+      `CREATE TRIGGER poison_${runId} BEFORE INSERT ON steps FOR EACH ROW EXECUTE FUNCTION poison_${runId}()`,
+    );
+  };
   return {
     kind: "postgres",
+    url,
     journal,
     observer,
+    poison,
     faults: { statement_timeout: rowLock, "dropped connection": drop },
   };
 }

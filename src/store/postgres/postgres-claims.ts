@@ -115,7 +115,14 @@ export class PgClaims {
         epoch,
         ...(row.status === "running" ? { recoveredFrom: row.lease_owner } : {}),
       });
-      leases.push({ workspace: req.workspace, runId: row.id, owner: req.owner, epoch, expiresAt });
+      leases.push({
+        workspace: req.workspace,
+        runId: row.id,
+        owner: req.owner,
+        epoch,
+        expiresAt,
+        handBacks: row.hand_backs,
+      });
     }
     return leases;
   }

@@ -7,6 +7,7 @@ import type {
   AttentionAction,
   ClaimRequest,
   CommitOutcome,
+  HandBack,
   Journal,
   NewEvent,
   NewWait,
@@ -257,8 +258,8 @@ export class PostgresJournal implements Journal {
     return this.db.tx((t) => this.runs.markNeedsAttention(t, lease, stepId, reason));
   }
 
-  releaseRun(lease: Lease): Promise<void> {
-    return this.db.tx((t) => this.runs.release(t, lease));
+  releaseRun(lease: Lease, handBack?: HandBack): Promise<void> {
+    return this.db.tx((t) => this.runs.release(t, lease, handBack));
   }
 
   // ── operator actions ──────────────────────────────────────────────────────────────────────

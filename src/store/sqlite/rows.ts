@@ -43,6 +43,8 @@ export interface RunRow {
   cancel_requested: number;
   stored_bytes: number;
   reason: string | null;
+  hand_backs: number;
+  lease_ttl_ms: number | null;
 }
 
 export interface StepRow {

@@ -69,7 +69,14 @@ export class SqliteClaims {
         epoch,
         ...(recovered ? { recoveredFrom: row.lease_owner } : {}),
       });
-      leases.push({ workspace: req.workspace, runId: row.id, owner: req.owner, epoch, expiresAt });
+      leases.push({
+        workspace: req.workspace,
+        runId: row.id,
+        owner: req.owner,
+        epoch,
+        expiresAt,
+        handBacks: row.hand_backs,
+      });
     }
     return leases;
   }

@@ -7,6 +7,7 @@ import type {
   AttentionAction,
   ClaimRequest,
   CommitOutcome,
+  HandBack,
   Journal,
   NewEvent,
   NewWait,
@@ -212,8 +213,8 @@ export class SqliteJournal implements Journal {
     return this.writes.tx(() => this.runs.markNeedsAttention(lease, stepId, reason));
   }
 
-  releaseRun(lease: Lease): Promise<void> {
-    return this.writes.tx(() => this.runs.release(lease));
+  releaseRun(lease: Lease, handBack?: HandBack): Promise<void> {
+    return this.writes.tx(() => this.runs.release(lease, handBack));
   }
 
   // ── operator actions ──────────────────────────────────────────────────────────────────────
