@@ -96,21 +96,23 @@ function faultySqlite(): FaultyStore {
     signature: /SQLITE_BUSY/,
     clearedByTest: false,
     start: () => {
-      holder = holdWriteLock(path, LOCK_HELD_MS);
+      const child = holdWriteLock(path, LOCK_HELD_MS);
+      holder = child;
       return new Promise((resolve, reject) => {
         let out = "";
         const timer = setTimeout(
           () => reject(new Error("the lock holder never said it had the lock")),
           20_000,
         );
-        holder!.stdout!.on("data", (d: Buffer) => {
+        child.stdout!.on("data", (d: Buffer) => {
           out += d.toString();
-          if (out.includes("locked")) {
-            clearTimeout(timer);
-            resolve();
-          }
+          if (!out.includes("locked")) return;
+          clearTimeout(timer);
+          // Its hold is timed from now, when the run's next write is about to meet it.
+          child.stdin!.write("go\n");
+          resolve();
         });
-        holder!.on("exit", (code) => {
+        child.on("exit", (code) => {
           clearTimeout(timer);
           if (!out.includes("locked")) reject(new Error(`the lock holder exited (${code}) without the lock`));
         });
@@ -162,15 +164,18 @@ function faultySqlite(): FaultyStore {
   };
 }
 
-/** Another process that takes the SQLite write lock, says "locked", and commits `ms` later. */
+/**
+ * Another process that takes the SQLite write lock, says "locked", and commits `ms` after it is
+ * told "go" on stdin.
+ */
 function holdWriteLock(path: string, ms: number): ChildProcess {
   const script = `
     const Database = require("better-sqlite3");
     const db = new Database(${JSON.stringify(path)});
     db.exec("BEGIN IMMEDIATE");
     process.stdout.write("locked\\n");
-    setTimeout(() => { db.exec("COMMIT"); db.close(); }, ${ms});`;
-  const child = spawn(process.execPath, ["-e", script], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+    process.stdin.once("data", () => setTimeout(() => { db.exec("COMMIT"); db.close(); process.exit(0); }, ${ms}));`;
+  const child = spawn(process.execPath, ["-e", script], { cwd: ROOT, stdio: ["pipe", "pipe", "inherit"] });
   onCleanup(() => {
     child.kill("SIGKILL");
   });
