@@ -41,6 +41,7 @@ export class ExecutionScope {
   readonly settled: Promise<Settled>;
   private ended = false;
   private storedBytes: number;
+  private readonly bodies = new Map<string, { began: number; ended?: number }>();
   /**
    * Whether this execution moved the run forward in the journal (a step committed, a retry or a
    * wait recorded): a run handed back after progress is not going round in circles.
@@ -114,6 +115,28 @@ export class ExecutionScope {
   }
 
   // ── step work in flight ──────────────────────────────────────────────────────────────────
+
+  /** Marks a step's body as running (performance.now() times); returns what marks it done. */
+  bodyRunning(id: string): () => void {
+    if (this.bodies.size > 64) {
+      for (const [key, b] of this.bodies) if (b.ended !== undefined) this.bodies.delete(key);
+    }
+    const body: { began: number; ended?: number } = { began: performance.now() };
+    this.bodies.set(id, body);
+    return () => (body.ended = performance.now());
+  }
+
+  /** The step whose body ran longest between `since` and now, if any ran then. */
+  busiestBodySince(since: number): string | undefined {
+    const now = performance.now();
+    let busiest: string | undefined;
+    let most = 0;
+    for (const [id, b] of this.bodies) {
+      const overlap = (b.ended ?? now) - Math.max(b.began, since);
+      if (overlap > most) [busiest, most] = [id, overlap];
+    }
+    return busiest;
+  }
 
   /**
    * Tracks a step's async work so the run is suspended only once nothing is in flight. The work

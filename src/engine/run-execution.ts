@@ -40,6 +40,11 @@ export class RunExecution {
     this.instants = new InstantSteps(this.scope);
   }
 
+  /** The step whose body ran longest since `since` (performance.now()), if any. */
+  busiestBodySince(since: number): string | undefined {
+    return this.scope.busiestBodySince(since);
+  }
+
   /** Whether this execution moved the run forward in the journal (see ExecutionScope). */
   get progressed(): boolean {
     return this.scope.progressed;

@@ -1,10 +1,12 @@
 import { CairnError, ErrorCode, NotFoundError } from "../shared/errors.js";
+import { toMs } from "../shared/duration.js";
 import type { Logger } from "../shared/logger.js";
 import { serializeError } from "../shared/serialized-error.js";
 import type { HandBack, Journal } from "../store/journal.js";
 import type { Lease } from "../store/records.js";
 import type { ExecutionEnv, ExecutionOutcome } from "./execution-env.js";
 import { LeaseKeeper } from "./lease-keeper.js";
+import { longerLease, starvationMessage } from "./lease-starvation.js";
 import { hostPrefix, isOwnerDead } from "./owner.js";
 import { RunExecution } from "./run-execution.js";
 import type { Workflow } from "./workflow.js";
@@ -77,9 +79,14 @@ export class RunExecutor {
    */
   async execute(lease: Lease, options: { shutdown?: AbortSignal } = {}): Promise<ExecutionOutcome> {
     const { journal, logger, env } = this.o;
-    const keeper = new LeaseKeeper(journal, lease, this.o.leaseTtlMs, logger);
-    keeper.start();
+    const keeper = new LeaseKeeper(journal, lease, lease.ttlMs ?? this.o.leaseTtlMs, logger);
     let execution: RunExecution | undefined;
+    let workflow: Workflow | undefined;
+    let starved: Promise<void> | undefined;
+    keeper.onStarved = (blockedMs, since) => {
+      starved = this.starved(keeper, workflow?.id, execution?.busiestBodySince(since), blockedMs);
+    };
+    keeper.start();
     try {
       let run, history;
       try {
@@ -95,21 +102,48 @@ export class RunExecutor {
         return "failed";
       }
       env.emit({ type: "run.started", runId: run.id, workflow: run.workflow, epoch: lease.epoch });
-      execution = new RunExecution(
-        env,
-        this.o.workflow(run.workflow),
-        run,
-        history,
-        keeper,
-        options.shutdown,
-      );
+      workflow = this.o.workflow(run.workflow);
+      // A workflow that asks for a longer lease than workers take holds it from the start.
+      const wanted = workflow.options.leaseTtl;
+      if (wanted !== undefined && keeper.lengthen(toMs(wanted, `workflow "${workflow.id}" leaseTtl`)))
+        await keeper.renewNow();
+      execution = new RunExecution(env, workflow, run, history, keeper, options.shutdown);
       return await execution.execute();
     } catch (err) {
       if (CairnError.is(err, ErrorCode.LeaseLost)) return "lease-lost";
       return this.stopped(keeper, err, execution?.progressed ?? false);
     } finally {
       await keeper.stop();
+      await starved;
     }
+  }
+
+  /**
+   * This worker's event loop was blocked past the run's lease (see LeaseKeeper): says which
+   * step and what to do, and records a longer lease for the run's next claims, so workers stop
+   * taking the run from each other.
+   */
+  private starved(
+    keeper: LeaseKeeper,
+    workflow: string | undefined,
+    stepId: string | undefined,
+    blockedMs: number,
+  ): Promise<void> {
+    const { runId, workspace } = keeper.current;
+    const ttlMs = keeper.ttlMs;
+    const nextTtlMs = longerLease(ttlMs, blockedMs);
+    const message = starvationMessage({ workflow, stepId, blockedMs, ttlMs, nextTtlMs });
+    this.o.logger.warn(`run ${runId}: ${message}`, { runId, stepId, blockedMs, leaseTtlMs: nextTtlMs });
+    keeper.lengthen(nextTtlMs);
+    const note = {
+      leaseTtlMs: nextTtlMs,
+      message,
+      stepIds: stepId ? [stepId] : [],
+      blockedMs: Math.round(blockedMs),
+    };
+    return this.o.journal.noteLeaseStarved(workspace, runId, note).catch((err: unknown) => {
+      this.o.logger.warn("could not record the run's longer lease", { runId, error: (err as Error).message });
+    });
   }
 
   /**

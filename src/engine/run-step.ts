@@ -56,6 +56,7 @@ export class RunSteps {
     const start = await this.scope.halting(release, () => this.begin(id, seq, rec, options, release));
     env.emit({ type: "step.started", runId: run.id, stepId: id, kind: "run", attempt: start.attempt });
     const began = performance.now();
+    const ended = this.scope.bodyRunning(id);
     let value: T;
     try {
       value = await this.callBody(
@@ -66,9 +67,11 @@ export class RunSteps {
         options.timeout ?? this.defaults.timeout,
       );
     } catch (err) {
+      ended();
       if (keeper.signal.aborted) return this.scope.stop(release);
       return this.failed(start, err, began, options, release);
     }
+    ended();
     if (keeper.signal.aborted) return this.scope.stop(release);
     let encoded;
     try {

@@ -52,6 +52,12 @@ export interface WorkflowOptions<I> {
   singleton?: { key(input: I): string; mode: "cancel" | "skip" };
   /** Default step options for every `step.run` in this workflow. */
   steps?: { retries?: number; backoff?: BackoffOptions; timeout?: Duration };
+  /**
+   * How long a worker's hold on a run lasts between heartbeats, when longer than the workers'
+   * own (`leaseTtlMs`, 30 s by default): for steps that compute for long without awaiting, which
+   * keeps the heartbeat from running. E.g. "5m".
+   */
+  leaseTtl?: Duration;
 }
 
 /** A durable function: give it to `defineConfig` (or an Engine) and start runs of it by id. */
@@ -101,6 +107,7 @@ export function workflow<I = unknown, O = unknown>(
     checkBackoff(options.steps?.backoff, `workflow "${id}" steps`);
     if (options.steps?.timeout !== undefined)
       toMs(options.steps.timeout, `workflow "${id}" steps.timeout`, MAX_TIMER_MS);
+    if (options.leaseTtl !== undefined) toMs(options.leaseTtl, `workflow "${id}" leaseTtl`);
   } catch (cause) {
     throw new ConfigError((cause as Error).message, { cause });
   }

@@ -71,6 +71,12 @@ export interface Journal {
   listLeaseOwners(workspace: string, prefix: string): Promise<string[]>;
   /** Extends the lease to now + ttl and returns the new lease. Fenced. */
   renewLease(lease: Lease, ttlMs: number): Promise<Lease>;
+  /**
+   * Records that a step kept a worker's event loop busy past the run's lease: the run's claims
+   * from now on get a lease of at least `note.leaseTtlMs` (never shortened), and its log gets a
+   * `run.lease_starved` entry. Not fenced: the worker that noticed may have lost the run.
+   */
+  noteLeaseStarved(workspace: string, runId: string, note: LeaseStarved): Promise<void>;
 
   // ── steps ───────────────────────────────────────────────────────────────────────────────
   /** Every step of a run in seq order, decoded. */
@@ -211,6 +217,15 @@ export interface ClaimRequest {
   limit: number;
   workflows: readonly string[];
   deadOwners?: readonly string[];
+}
+
+export interface LeaseStarved {
+  leaseTtlMs: number;
+  /** For people: which step, for how long, and what to do. */
+  message: string;
+  /** The steps whose bodies ran while the loop was blocked. */
+  stepIds: string[];
+  blockedMs: number;
 }
 
 export interface StepStart {

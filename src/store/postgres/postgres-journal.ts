@@ -9,6 +9,7 @@ import type {
   CommitOutcome,
   HandBack,
   Journal,
+  LeaseStarved,
   NewEvent,
   NewWait,
   RunFilter,
@@ -186,6 +187,10 @@ export class PostgresJournal implements Journal {
 
   renewLease(lease: Lease, ttlMs: number): Promise<Lease> {
     return this.db.tx((t) => this.claims.renew(t, lease, ttlMs));
+  }
+
+  noteLeaseStarved(workspace: string, runId: string, note: LeaseStarved): Promise<void> {
+    return this.db.tx((t) => this.claims.noteLeaseStarved(t, workspace, runId, note));
   }
 
   // ── steps ─────────────────────────────────────────────────────────────────────────────────

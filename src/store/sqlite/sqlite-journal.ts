@@ -9,6 +9,7 @@ import type {
   CommitOutcome,
   HandBack,
   Journal,
+  LeaseStarved,
   NewEvent,
   NewWait,
   RunFilter,
@@ -151,6 +152,10 @@ export class SqliteJournal implements Journal {
 
   renewLease(lease: Lease, ttlMs: number): Promise<Lease> {
     return this.writes.tx(() => this.claims.renew(lease, ttlMs));
+  }
+
+  noteLeaseStarved(workspace: string, runId: string, note: LeaseStarved): Promise<void> {
+    return this.writes.tx(() => this.claims.noteLeaseStarved(workspace, runId, note));
   }
 
   // ── steps ─────────────────────────────────────────────────────────────────────────────────
