@@ -5,6 +5,7 @@ import { useJournal } from "./conformance/context.js";
 import { fencingTests } from "./conformance/fencing.js";
 import { handBackTests } from "./conformance/hand-backs.js";
 import { leaseLengthTests } from "./conformance/lease-lengths.js";
+import { leaseLossTests } from "./conformance/lease-loss.js";
 import { runTests } from "./conformance/runs.js";
 import { stepTests } from "./conformance/steps.js";
 import { waitTests } from "./conformance/waits.js";
@@ -25,5 +26,6 @@ export function journalConformance(name: string, makeJournal: MakeJournal): void
     controlTests(get);
     handBackTests(get);
     leaseLengthTests(get);
+    leaseLossTests(get);
   });
 }

@@ -212,7 +212,7 @@ export class PostgresJournal implements Journal {
       const outcome = await this.db.read((sql) =>
         retryRace(() => commitStepAtOnce(sql, lease, commit, this.clock?.now() ?? null, DB_NOW)),
       );
-      if (outcome === undefined) throw leaseLost(lease);
+      if (outcome === undefined) throw await this.db.read((sql) => leaseLost(sql, lease));
       return outcome;
     }
     return this.db.tx((t) => this.steps.commit(t, lease, commit));

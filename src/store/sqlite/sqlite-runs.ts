@@ -1,9 +1,10 @@
 import { describeBlocker } from "../describe-wait.js";
-import { ErrorCode, LeaseLostError, NotFoundError } from "../../shared/errors.js";
+import { ErrorCode, NotFoundError } from "../../shared/errors.js";
 import type { EncodedPayload } from "../../shared/payload.js";
 import type { SerializedError } from "../../shared/serialized-error.js";
 import { Entry } from "../entry-types.js";
 import { describeRelease } from "../hand-back.js";
+import { leaseLostError } from "../lease-lost.js";
 import type { CommitOutcome, HandBack, RunFilter } from "../journal.js";
 import type { CreateRunResult, Lease, NewRun, RunRecord, RunStatus, RunSummary } from "../records.js";
 import type { SqliteApprovals } from "./sqlite-approvals.js";
@@ -41,11 +42,7 @@ export class SqliteRuns {
       )
       .get(lease.workspace, lease.runId, lease.epoch, lease.owner) as
       { cancel_requested: number } | undefined;
-    if (row === undefined) {
-      throw new LeaseLostError(
-        `run ${lease.runId}: lease epoch ${lease.epoch} held by ${lease.owner} is no longer current; another worker owns the run`,
-      );
-    }
+    if (row === undefined) throw leaseLostError(lease, this.row(lease.workspace, lease.runId));
     return { cancelRequested: row.cancel_requested === 1 };
   }
 
