@@ -39,6 +39,7 @@ import type {
 } from "../records.js";
 import type { SqliteDatabase, SqliteOptions } from "./database.js";
 import { openSqlite, sqliteStoreError } from "./database.js";
+import { FileWatch } from "./file-watch.js";
 import type { JournalTransaction } from "./group-commit.js";
 import { GroupCommit } from "./group-commit.js";
 import { SqliteApprovals } from "./sqlite-approvals.js";
@@ -74,9 +75,11 @@ export class SqliteJournal implements Journal {
   private readonly sessions: SqliteSessions;
   private readonly approvals: SqliteApprovals;
   private readonly failure: (err: unknown) => Error;
+  private readonly file: FileWatch;
 
   constructor(options: SqliteJournalOptions) {
     this.db = openSqlite(options);
+    this.file = new FileWatch(options.path);
     this.failure = (err) => sqliteStoreError(err, options.path);
     this.clock = options.clock ?? systemClock;
     this.transaction = this.db.transaction((fn: () => unknown) => fn());
@@ -138,12 +141,20 @@ export class SqliteJournal implements Journal {
     return this.read(() => this.runs.list(workspace, filter));
   }
 
+  // Claims, heartbeats and the idle look for work first check that the path still names the
+  // file this process opened: a worker must not go on alone on a deleted one.
   claimRuns(request: ClaimRequest): Promise<Lease[]> {
-    return this.writes.tx(() => this.claims.claim(request, undefined));
+    return this.writes.tx(() => {
+      this.file.check();
+      return this.claims.claim(request, undefined);
+    });
   }
 
   claimRun(request: ClaimRequest, runId: string): Promise<Lease | undefined> {
-    return this.writes.tx(() => this.claims.claim({ ...request, limit: 1 }, runId)[0]);
+    return this.writes.tx(() => {
+      this.file.check();
+      return this.claims.claim({ ...request, limit: 1 }, runId)[0];
+    });
   }
 
   listLeaseOwners(workspace: string, prefix: string): Promise<string[]> {
@@ -151,7 +162,10 @@ export class SqliteJournal implements Journal {
   }
 
   renewLease(lease: Lease, ttlMs: number): Promise<Lease> {
-    return this.writes.tx(() => this.claims.renew(lease, ttlMs));
+    return this.writes.tx(() => {
+      this.file.check();
+      return this.claims.renew(lease, ttlMs);
+    });
   }
 
   noteLeaseStarved(workspace: string, runId: string, note: LeaseStarved): Promise<void> {
@@ -313,6 +327,9 @@ export class SqliteJournal implements Journal {
   }
 
   nextWakeAt(workspace: string, workflows: readonly string[]): Promise<number | undefined> {
-    return this.read(() => this.claims.nextWakeAt(workspace, workflows));
+    return this.read(() => {
+      this.file.check();
+      return this.claims.nextWakeAt(workspace, workflows);
+    });
   }
 }
