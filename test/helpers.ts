@@ -12,6 +12,8 @@ import type { Journal } from "../src/store/journal.js";
 import { PostgresJournal } from "../src/store/postgres/postgres-journal.js";
 import { SqliteJournal } from "../src/store/sqlite/sqlite-journal.js";
 
+export { closeServer, listenOnLoopback, within } from "./support/deadlines.js";
+
 const cleanups: (() => void | Promise<void>)[] = [];
 
 afterEach(async () => {

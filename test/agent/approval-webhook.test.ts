@@ -1,9 +1,8 @@
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { approvalWebhook, verifyWebhookSignature } from "../../src/agent/approval-webhook.js";
 import { workflow } from "../../src/engine/workflow.js";
-import { harness } from "../helpers.js";
+import { closeServer, harness, listenOnLoopback } from "../helpers.js";
 
 const SECRET = "a-test-secret-of-some-length";
 const closers: (() => Promise<void>)[] = [];
@@ -27,9 +26,9 @@ async function receiver(failFirst = 0) {
       res.end("ok");
     });
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  closers.push(() => new Promise((r) => server.close(() => r())));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, got, calls: () => calls };
+  const port = await listenOnLoopback(server);
+  closers.push(() => closeServer(server));
+  return { url: `http://127.0.0.1:${port}/hook`, got, calls: () => calls };
 }
 
 const gated = workflow("gated", async ({ step }) =>

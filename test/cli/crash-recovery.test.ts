@@ -3,7 +3,7 @@ import { Engine } from "../../src/engine/engine.js";
 import { workflow } from "../../src/engine/workflow.js";
 import { silentLogger } from "../../src/shared/logger.js";
 import { SqliteJournal } from "../../src/store/sqlite/sqlite-journal.js";
-import { countingConfig, Project } from "./project.js";
+import { collect, countingConfig, Project, waitForOutput } from "./project.js";
 
 /** Enqueues runs straight into the project's store (as an app server would). */
 async function startRuns(p: Project, id: string, n: number): Promise<void> {
@@ -53,6 +53,12 @@ const charger = workflow("charger", async ({ step }) => {
 export default defineConfig({ workflows: [fiveSteps, napper, charger] });
 `);
 
+/**
+ * Each test launches several `cairn` processes (about 2 s of CPU each to start): on a loaded
+ * machine they need minutes, not seconds. Every wait inside has its own deadline and message.
+ */
+const SLOW = 180_000;
+
 function runIdFrom(stdout: string): string {
   const m = /run (run_\w+)/.exec(stdout);
   if (!m) throw new Error(`no run id in output:\n${stdout}`);
@@ -82,7 +88,7 @@ describe("crash recovery with real processes and SIGKILL", () => {
     const n = p.executions();
     expect([n.get("start:one"), n.get("start:two")]).toEqual([1, 1]);
     expect(["three", "four", "five"].map((s) => n.get(s))).toEqual([1, 1, 1]);
-  }, 60_000);
+  }, SLOW);
 
   it("killed during a step: the step's body runs again (at least once), every step is recorded once", async () => {
     const p = new Project(FIVE_STEPS);
@@ -100,7 +106,7 @@ describe("crash recovery with real processes and SIGKILL", () => {
     expect(n.get("three")).toBe(1);
     expect(n.get("start:one")).toBe(1);
     expect(shown.steps).toHaveLength(5);
-  }, 60_000);
+  }, SLOW);
 
   it("killed during a durable sleep: a new worker finishes the run once the timer is due", async () => {
     const p = new Project(FIVE_STEPS);
@@ -115,7 +121,7 @@ describe("crash recovery with real processes and SIGKILL", () => {
     expect(shown.run.status).toBe("completed");
     expect(p.executions().get("before")).toBe(1);
     expect(p.executions().get("after")).toBe(1);
-  }, 60_000);
+  }, SLOW);
 
   it("killed inside a side-effecting step: the run waits for a person instead of charging twice", async () => {
     const p = new Project(FIVE_STEPS);
@@ -134,21 +140,22 @@ describe("crash recovery with real processes and SIGKILL", () => {
     expect(shown.run.status).toBe("completed");
     expect(p.executions().get("start:charge")).toBe(1);
     expect(shown.attempts.map((a) => a.outcome)).toEqual(["skipped"]);
-  }, 60_000);
+  }, SLOW);
 
   it("a recovery sweep never takes a run that is alive in another process", async () => {
     const p = new Project(FIVE_STEPS);
     const attached = p.spawn(["run", "five-steps"], { STEP_MS: "700" });
-    let out = "";
-    attached.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-    while (!out.includes("▸ two")) await new Promise((r) => setTimeout(r, 20));
+    // Collected from the start: on a loaded machine the sweep below may outlast the run, whose
+    // exit a listener attached after it would never see.
+    const done = collect(attached, "the attached `cairn run five-steps`");
+    await waitForOutput(attached, "▸ two", "the attached run to start its second step");
     const sweep = await p.run(["worker", "--once"]);
     expect(sweep.stdout).toContain("worker: 0 executions");
-    await new Promise((r) => attached.on("close", r));
+    const out = (await done).stdout;
     expect(out).toContain("completed");
     const n = p.executions();
     expect(["one", "two", "three", "four", "five"].map((s) => n.get("start:" + s))).toEqual([1, 1, 1, 1, 1]);
-  }, 60_000);
+  }, SLOW);
 
   it("two worker processes draining the same store never execute or commit a step twice", async () => {
     const p = new Project(
@@ -170,5 +177,5 @@ export default defineConfig({ workflows: [small] });
     const n = p.executions();
     expect(n.size).toBe(90);
     expect([...n.values()].every((v) => v === 1)).toBe(true);
-  }, 120_000);
+  }, 2 * SLOW);
 });

@@ -1,5 +1,6 @@
 import type { Server, Socket } from "node:net";
 import { connect, createServer } from "node:net";
+import { closeServer, listenOnLoopback } from "./deadlines.js";
 
 export interface TcpProxy {
   /** The proxy's port on 127.0.0.1. */
@@ -50,9 +51,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     }
     forward(client);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  const port = typeof address === "object" && address !== null ? address.port : 0;
+  const port = await listenOnLoopback(server);
   return {
     port,
     cut() {
@@ -72,7 +71,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     },
     async close() {
       for (const s of [...sockets, ...held.splice(0)]) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
     },
   };
 }
