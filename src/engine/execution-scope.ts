@@ -249,6 +249,16 @@ export class ExecutionScope {
     return { storageWarning: { storedBytes: this.storedBytes, budgetBytes: budget, message } };
   }
 
+  /**
+   * Ends the execution as stopped by the store when `err` is the store's failure (a step
+   * body's own calls to the journal included), so the run is handed back. Returns whether it was.
+   */
+  stoppedByStore(err: unknown): boolean {
+    if (!CairnError.is(err, ErrorCode.Store)) return false;
+    this.finish({ type: "store-error", error: err });
+    return true;
+  }
+
   /** Converts a store failure inside a step into the end of this execution. */
   private halted(err: unknown, release: () => void): Promise<never> {
     release();
@@ -256,10 +266,7 @@ export class ExecutionScope {
       this.keeper.markLost(err);
       return never();
     }
-    if (CairnError.is(err, ErrorCode.Store)) {
-      this.finish({ type: "store-error", error: err });
-      return never();
-    }
+    if (this.stoppedByStore(err)) return never();
     if (CairnError.is(err, ErrorCode.NonDeterminism) || CairnError.is(err, ErrorCode.CorruptPayload)) {
       this.finish({ type: "threw", error: err });
       return never();

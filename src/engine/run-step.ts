@@ -69,6 +69,8 @@ export class RunSteps {
     } catch (err) {
       ended();
       if (keeper.signal.aborted) return this.scope.stop(release);
+      // The store failing under the body's own journal calls is not the step's failure either.
+      if (this.scope.stoppedByStore(err)) return this.scope.stop(release);
       return this.failed(start, err, began, options, release);
     }
     ended();

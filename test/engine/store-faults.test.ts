@@ -103,7 +103,7 @@ const BULKY = "x".repeat(10_000);
 
 describe.each(FAULTS[testStore])(
   "a store fault ($name) under a run",
-  ({ name: faultName, refusesSmallWrites }) => {
+  ({ name: faultName, refusesSmallWrites, onlyTheRunsRow }) => {
     it("at a step's commit: the run is handed back, not failed, and completes; the body ran at most once more", async () => {
       const s = await scenario(faultName);
       const runId = await s.start(async ({ step, runId }) => {
@@ -175,6 +175,27 @@ describe.each(FAULTS[testStore])(
       expect(s.c.get("flaky")).toBeGreaterThanOrEqual(2);
       expect(s.c.get("flaky")).toBeLessThanOrEqual(3);
     });
+
+    // Memory is not the run's row: a lock on that row does not stand in its way.
+    if (!onlyTheRunsRow)
+      it("inside a step body, through the journal: the run is handed back, not failed by the step", async () => {
+        const s = await scenario(faultName);
+        const runId = await s.start(async ({ step, runId, journal, workspace }) => {
+          await step.run(
+            "remember",
+            async () => {
+              s.c.hit("remember");
+              await s.arm(runId);
+              await journal.saveMemory(workspace, { agent: "faulty", user: "ana" }, "note", BULKY);
+            },
+            { retries: 0 },
+          );
+          return "remembered";
+        });
+        await s.reaches(runId, "completed");
+        s.expectReported();
+        expect(s.c.get("remember")).toBe(2);
+      });
 
     it("at the run's completion: the run completes once the store answers", async () => {
       const s = await scenario(faultName);

@@ -13,16 +13,20 @@ import { startTcpProxy } from "./tcp-proxy.js";
 /**
  * The faults each store is tried with, by name. `refusesSmallWrites` is false for a fault that
  * still lets a write through when it fits in the pages the store already has (a file that may
- * not grow): only writes carrying a sizeable payload meet it.
+ * not grow): only writes carrying a sizeable payload meet it. `onlyTheRunsRow`: only writes
+ * that lock the run's own row meet it.
  */
-export const FAULTS: Record<StoreKind, readonly { name: string; refusesSmallWrites: boolean }[]> = {
+export const FAULTS: Record<
+  StoreKind,
+  readonly { name: string; refusesSmallWrites: boolean; onlyTheRunsRow: boolean }[]
+> = {
   sqlite: [
-    { name: "SQLITE_BUSY", refusesSmallWrites: true },
-    { name: "SQLITE_FULL", refusesSmallWrites: false },
+    { name: "SQLITE_BUSY", refusesSmallWrites: true, onlyTheRunsRow: false },
+    { name: "SQLITE_FULL", refusesSmallWrites: false, onlyTheRunsRow: false },
   ],
   postgres: [
-    { name: "statement_timeout", refusesSmallWrites: true },
-    { name: "dropped connection", refusesSmallWrites: true },
+    { name: "statement_timeout", refusesSmallWrites: true, onlyTheRunsRow: true },
+    { name: "dropped connection", refusesSmallWrites: true, onlyTheRunsRow: false },
   ],
 };
 
