@@ -21,7 +21,10 @@ export type StarvedListener = (blockedMs: number, since: number) => void;
  */
 export class LeaseKeeper {
   private lease: Lease;
+  /** What the next renewal asks for. */
   private ttl: number;
+  /** What the last claim or renewal got: validity is reckoned with it until the next one. */
+  private granted: number;
   private validUntil: number;
   private timer: NodeJS.Timeout | undefined;
   private readonly controller = new AbortController();
@@ -41,6 +44,7 @@ export class LeaseKeeper {
   ) {
     this.lease = lease;
     this.ttl = ttlMs;
+    this.granted = ttlMs;
     this.every = Math.max(50, Math.floor(ttlMs / 3));
     this.validUntil = claimedAt + ttlMs;
   }
@@ -90,7 +94,7 @@ export class LeaseKeeper {
 
   /** A step may start only while at least a third of the lease is left. */
   canStartStep(): boolean {
-    return !this.signal.aborted && performance.now() < this.validUntil - this.ttl / 3;
+    return !this.signal.aborted && performance.now() < this.validUntil - this.granted / 3;
   }
 
   /**
@@ -99,7 +103,7 @@ export class LeaseKeeper {
    */
   async ensureFresh(): Promise<boolean> {
     if (this.signal.aborted) return false;
-    if (performance.now() < this.validUntil - (this.ttl * 2) / 3) return true;
+    if (performance.now() < this.validUntil - (this.granted * 2) / 3) return true;
     this.renewing ??= this.renew().finally(() => (this.renewing = undefined));
     await this.renewing;
     return this.canStartStep();
@@ -135,9 +139,11 @@ export class LeaseKeeper {
     const sentAt = performance.now();
     // A renewal asked for by a step right after the loop was blocked comes before the timer.
     this.checkStarved(sentAt);
+    const ttl = this.ttl;
     try {
-      this.lease = await this.journal.renewLease(this.lease, this.ttl);
-      this.validUntil = sentAt + this.ttl;
+      this.lease = await this.journal.renewLease(this.lease, ttl);
+      this.validUntil = sentAt + ttl;
+      this.granted = ttl;
     } catch (err) {
       if (CairnError.is(err, ErrorCode.LeaseLost)) {
         this.markLost(err);
