@@ -11,6 +11,8 @@ export type {
   SendEventResult,
   CommitOutcome,
   AttentionAction,
+  HandBack,
+  LeaseStarved,
 } from "./journal.js";
 export type * from "./records.js";
 export { RUN_STATUSES, TERMINAL_STATUSES, isTerminal } from "./records.js";
