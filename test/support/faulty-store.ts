@@ -213,10 +213,23 @@ async function faultyPostgres(): Promise<FaultyStore> {
       await locker.connect();
       await locker.query("BEGIN");
       await locker.query("SELECT 1 FROM runs WHERE id = $1 FOR UPDATE", [runId]);
-      setTimeout(() => {
-        lockers.delete(locker);
+      // The hold is timed from when the engine's next write starts waiting for the lock (it may
+      // come late on a busy machine): past its statement_timeout, within two.
+      const release = () => {
+        if (!lockers.delete(locker)) return;
         void locker.query("ROLLBACK").finally(() => locker.end());
-      }, LOCK_HELD_MS);
+      };
+      void (async () => {
+        const deadline = Date.now() + 5_000;
+        while (lockers.has(locker) && Date.now() < deadline) {
+          const { rows } = await locker.query<{ n: number }>(
+            "SELECT COUNT(*)::int AS n FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()",
+          );
+          if ((rows[0]?.n ?? 0) > 0) break;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        setTimeout(release, LOCK_HELD_MS);
+      })().catch(release);
     },
     clear: async () => {
       for (const locker of [...lockers]) {
