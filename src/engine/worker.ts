@@ -163,6 +163,11 @@ export class Worker {
   private storeUnreachable(err: unknown, retryMs: number): void {
     if (this.storeDownSince !== undefined) return;
     this.storeDownSince = Date.now();
+    if ((err as { fileGone?: unknown }).fileGone === true) {
+      // Its message says what happened and what to do; retrying helps only if the file comes back.
+      this.engine.logger.error(`worker paused: ${(err as Error).message}`);
+      return;
+    }
     this.engine.logger.warn("the store is out of reach: worker paused, retrying until it answers", {
       error: (err as Error).message,
       retryMs,

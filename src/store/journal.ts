@@ -76,6 +76,12 @@ export interface Journal {
   listLeaseOwners(workspace: string, prefix: string): Promise<string[]>;
   /** Extends the lease to now + ttl and returns the new lease. Fenced. */
   renewLease(lease: Lease, ttlMs: number): Promise<Lease>;
+  /**
+   * Records that a step kept a worker's event loop busy past the run's lease: the run's claims
+   * from now on get a lease of at least `note.leaseTtlMs` (never shortened), and its log gets a
+   * `run.lease_starved` entry. Not fenced: the worker that noticed may have lost the run.
+   */
+  noteLeaseStarved(workspace: string, runId: string, note: LeaseStarved): Promise<void>;
 
   // ── steps ───────────────────────────────────────────────────────────────────────────────
   /** Every step of a run in seq order, decoded. */
@@ -113,8 +119,11 @@ export interface Journal {
   retryRun(lease: Lease, error: SerializedError, runAt: number): Promise<void>;
   /** Pauses the run for a person; `stepId` is the step they must retry or skip. */
   markNeedsAttention(lease: Lease, stepId: string, reason: string): Promise<void>;
-  /** Hands the run back unfinished (shutdown): it is runnable again at once. */
-  releaseRun(lease: Lease): Promise<void>;
+  /**
+   * Hands the run back unfinished: it is runnable again at once (a worker shutting down), or,
+   * after a store error stopped its execution, once `handBack.delayMs` has passed (store clock).
+   */
+  releaseRun(lease: Lease, handBack?: HandBack): Promise<void>;
 
   // ── operator actions (not leased) ──────────────────────────────────────────────────────
   /**
@@ -258,6 +267,15 @@ export interface ClaimRequest {
   deadOwners?: readonly string[];
 }
 
+export interface LeaseStarved {
+  leaseTtlMs: number;
+  /** For people: which step, for how long, and what to do. */
+  message: string;
+  /** The steps whose bodies ran while the loop was blocked. */
+  stepIds: string[];
+  blockedMs: number;
+}
+
 export interface StepStart {
   stepId: string;
   seq: number;
@@ -284,6 +302,23 @@ export interface StepRetry extends StepStart {
   error: SerializedError;
   endedAt: number;
   retryAt: number;
+}
+
+/** Why a run is handed back unfinished: an error that was not the run's own stopped it. */
+export interface HandBack {
+  error: SerializedError;
+  /**
+   * Hand-backs in a row without progress, this one included; stored on the run and given back
+   * on the next claim (`Lease.handBacks`). Reset by the run's next suspension or retry.
+   */
+  handBacks: number;
+  /** How long after now the run becomes runnable again. */
+  delayMs: number;
+  /**
+   * Set when the run keeps being stopped: logged as a `run.stalled` entry and shown as the
+   * run's reason until it is claimed again.
+   */
+  stalled?: string;
 }
 
 export interface CommitOutcome {

@@ -43,6 +43,11 @@ export interface RunSummary {
   leaseEpoch: number;
   leaseExpiresAt: number | null;
   cancelRequested: boolean;
+  /**
+   * A lease longer than workers ask for, which the run's claims get: recorded when a step kept
+   * a worker's event loop busy past a shorter one. Null when none was needed.
+   */
+  leaseTtlMs: number | null;
   /** Bytes of payload this run has written (inputs, outputs, errors). */
   storedBytes: number;
   /** Why the run is waiting, needs attention, or ended as it did; for people. */
@@ -136,6 +141,10 @@ export interface Lease {
   owner: string;
   epoch: number;
   expiresAt: number;
+  /** Set by a claim: the run's hand-backs in a row without progress (see `HandBack`). */
+  handBacks?: number;
+  /** Set by a claim: the lease's length, longer than asked when the run needs it (`leaseTtlMs`). */
+  ttlMs?: number;
 }
 
 export interface NewRun {

@@ -7,7 +7,9 @@ import type {
   AttentionAction,
   ClaimRequest,
   CommitOutcome,
+  HandBack,
   Journal,
+  LeaseStarved,
   NewEvent,
   NewWait,
   RunFilter,
@@ -199,6 +201,10 @@ export class PostgresJournal implements Journal {
     return this.db.tx((t) => this.claims.renew(t, lease, ttlMs));
   }
 
+  noteLeaseStarved(workspace: string, runId: string, note: LeaseStarved): Promise<void> {
+    return this.db.tx((t) => this.claims.noteLeaseStarved(t, workspace, runId, note));
+  }
+
   // ── steps ─────────────────────────────────────────────────────────────────────────────────
 
   loadSteps(workspace: string, runId: string): Promise<StepRecord[]> {
@@ -218,7 +224,7 @@ export class PostgresJournal implements Journal {
       const outcome = await this.db.read((sql) =>
         retryRace(() => commitStepAtOnce(sql, lease, commit, this.clock?.now() ?? null, DB_NOW)),
       );
-      if (outcome === undefined) throw leaseLost(lease);
+      if (outcome === undefined) throw await this.db.read((sql) => leaseLost(sql, lease));
       return outcome;
     }
     return this.db.tx((t) => this.steps.commit(t, lease, commit));
@@ -269,8 +275,8 @@ export class PostgresJournal implements Journal {
     return this.db.tx((t) => this.runs.markNeedsAttention(t, lease, stepId, reason));
   }
 
-  releaseRun(lease: Lease): Promise<void> {
-    return this.db.tx((t) => this.runs.release(t, lease));
+  releaseRun(lease: Lease, handBack?: HandBack): Promise<void> {
+    return this.db.tx((t) => this.runs.release(t, lease, handBack));
   }
 
   // ── operator actions ──────────────────────────────────────────────────────────────────────

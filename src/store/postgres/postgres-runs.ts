@@ -4,7 +4,8 @@ import type { EncodedPayload } from "../../shared/payload.js";
 import { decodePayload } from "../../shared/payload.js";
 import type { SerializedError } from "../../shared/serialized-error.js";
 import { Entry } from "../entry-types.js";
-import type { RunFilter } from "../journal.js";
+import { describeRelease } from "../hand-back.js";
+import type { HandBack, RunFilter } from "../journal.js";
 import type { CreateRunResult, Lease, NewRun, RunRecord, RunStatus, RunSummary } from "../records.js";
 import type { RunRow, WaitRow } from "../sqlite/rows.js";
 import { toListedRun, toRunSummary } from "../sqlite/rows.js";
@@ -221,7 +222,7 @@ export class PgRuns {
     const reason = describeBlocker(blocker, nextAt);
     await sql.run(
       `UPDATE runs SET status = 'waiting', wake_at = $1, lease_owner = NULL, lease_expires_at = NULL, reason = $2,
-           updated_at = $3 WHERE workspace = $4 AND id = $5`,
+           updated_at = $3, hand_backs = 0 WHERE workspace = $4 AND id = $5`,
       [wakeAt, reason, now, ws, id],
     );
     await this.recount(sql, ws, id);
@@ -341,7 +342,7 @@ export class PgRuns {
     );
     await sql.run(
       `UPDATE runs SET status = 'queued', attempt = attempt + 1, wake_at = $1, lease_owner = NULL, lease_expires_at = NULL,
-           error_json = $2, reason = $3, updated_at = $4 WHERE workspace = $5 AND id = $6`,
+           error_json = $2, reason = $3, updated_at = $4, hand_backs = 0 WHERE workspace = $5 AND id = $6`,
       [runAt, JSON.stringify(error), `retrying after: ${error.message}`, now, ws, lease.runId],
     );
     await this.recount(sql, ws, lease.runId);
@@ -363,15 +364,16 @@ export class PgRuns {
     await log(t.sql, lease.workspace, lease.runId, Entry.RunNeedsAttention, stepId, t.now, { reason });
   }
 
-  async release(t: Tx, lease: Lease): Promise<void> {
+  async release(t: Tx, lease: Lease, handBack: HandBack | undefined): Promise<void> {
     await fence(t, lease);
+    const r = describeRelease(t.now, handBack);
     await t.sql.run(
-      `UPDATE runs SET status = 'queued', wake_at = $1, lease_owner = NULL, lease_expires_at = NULL, updated_at = $1
-         WHERE workspace = $2 AND id = $3`,
-      [t.now, lease.workspace, lease.runId],
+      `UPDATE runs SET status = 'queued', wake_at = $1, lease_owner = NULL, lease_expires_at = NULL, updated_at = $2,
+         hand_backs = $3, reason = $4 WHERE workspace = $5 AND id = $6`,
+      [r.wakeAt, t.now, r.handBacks, r.reason, lease.workspace, lease.runId],
     );
     await this.recount(t.sql, lease.workspace, lease.runId);
-    await log(t.sql, lease.workspace, lease.runId, Entry.RunReleased, null, t.now, {});
+    for (const e of r.entries) await log(t.sql, lease.workspace, lease.runId, e.type, null, t.now, e.data);
   }
 
   /** Recounts the payload bytes a run has stored; done at each transition, not each step. */

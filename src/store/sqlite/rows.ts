@@ -43,6 +43,8 @@ export interface RunRow {
   cancel_requested: number;
   stored_bytes: number;
   reason: string | null;
+  hand_backs: number;
+  lease_ttl_ms: number | null;
 }
 
 export interface StepRow {
@@ -132,6 +134,7 @@ export function toRunSummary(row: RunRow): RunSummary {
     leaseEpoch: row.lease_epoch,
     leaseExpiresAt: row.lease_expires_at,
     cancelRequested: row.cancel_requested === 1,
+    leaseTtlMs: row.lease_ttl_ms ?? null,
     storedBytes: row.stored_bytes,
     reason: row.reason,
     error: parseJsonColumn<SerializedError>(row.error_json, `run ${row.id} error`),

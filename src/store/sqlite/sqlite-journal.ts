@@ -7,7 +7,9 @@ import type {
   AttentionAction,
   ClaimRequest,
   CommitOutcome,
+  HandBack,
   Journal,
+  LeaseStarved,
   NewEvent,
   NewWait,
   RunFilter,
@@ -37,7 +39,8 @@ import type {
 } from "../records.js";
 import type { ApiKeyRecord, FeedItem, NewApiKey, SchemaState, StreamChunkBatch } from "../service-records.js";
 import type { SqliteDatabase, SqliteOptions } from "./database.js";
-import { openSqlite } from "./database.js";
+import { openSqlite, sqliteStoreError } from "./database.js";
+import { FileWatch } from "./file-watch.js";
 import type { JournalTransaction } from "./group-commit.js";
 import { GroupCommit } from "./group-commit.js";
 import { SqliteApiKeys } from "./sqlite-api-keys.js";
@@ -76,12 +79,16 @@ export class SqliteJournal implements Journal {
   private readonly approvals: SqliteApprovals;
   private readonly apiKeys: SqliteApiKeys;
   private readonly streams: SqliteStreams;
+  private readonly failure: (err: unknown) => Error;
+  private readonly file: FileWatch;
 
   constructor(options: SqliteJournalOptions) {
     this.db = openSqlite(options);
+    this.file = new FileWatch(options.path);
+    this.failure = (err) => sqliteStoreError(err, options.path);
     this.clock = options.clock ?? systemClock;
     this.transaction = this.db.transaction((fn: () => unknown) => fn());
-    this.writes = new GroupCommit(() => this.transaction);
+    this.writes = new GroupCommit(() => this.transaction, this.failure);
     this.store = new SqliteStore(this.db, this.clock);
     const sql = (text: string) => this.store.sql(text);
     this.approvals = new SqliteApprovals({
@@ -120,7 +127,7 @@ export class SqliteJournal implements Journal {
     try {
       return Promise.resolve(fn());
     } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      return Promise.reject(this.failure(err));
     }
   }
 
@@ -142,12 +149,20 @@ export class SqliteJournal implements Journal {
     return this.read(() => this.runs.list(workspace, filter));
   }
 
+  // Claims, heartbeats and the idle look for work first check that the path still names the
+  // file this process opened: a worker must not go on alone on a deleted one.
   claimRuns(request: ClaimRequest): Promise<Lease[]> {
-    return this.writes.tx(() => this.claims.claim(request, undefined));
+    return this.writes.tx(() => {
+      this.file.check();
+      return this.claims.claim(request, undefined);
+    });
   }
 
   claimRun(request: ClaimRequest, runId: string): Promise<Lease | undefined> {
-    return this.writes.tx(() => this.claims.claim({ ...request, limit: 1 }, runId)[0]);
+    return this.writes.tx(() => {
+      this.file.check();
+      return this.claims.claim({ ...request, limit: 1 }, runId)[0];
+    });
   }
 
   listLeaseOwners(workspace: string, prefix: string): Promise<string[]> {
@@ -155,7 +170,14 @@ export class SqliteJournal implements Journal {
   }
 
   renewLease(lease: Lease, ttlMs: number): Promise<Lease> {
-    return this.writes.tx(() => this.claims.renew(lease, ttlMs));
+    return this.writes.tx(() => {
+      this.file.check();
+      return this.claims.renew(lease, ttlMs);
+    });
+  }
+
+  noteLeaseStarved(workspace: string, runId: string, note: LeaseStarved): Promise<void> {
+    return this.writes.tx(() => this.claims.noteLeaseStarved(workspace, runId, note));
   }
 
   // ── steps ─────────────────────────────────────────────────────────────────────────────────
@@ -218,8 +240,8 @@ export class SqliteJournal implements Journal {
     return this.writes.tx(() => this.runs.markNeedsAttention(lease, stepId, reason));
   }
 
-  releaseRun(lease: Lease): Promise<void> {
-    return this.writes.tx(() => this.runs.release(lease));
+  releaseRun(lease: Lease, handBack?: HandBack): Promise<void> {
+    return this.writes.tx(() => this.runs.release(lease, handBack));
   }
 
   // ── operator actions ──────────────────────────────────────────────────────────────────────
@@ -313,7 +335,10 @@ export class SqliteJournal implements Journal {
   }
 
   nextWakeAt(workspace: string, workflows: readonly string[]): Promise<number | undefined> {
-    return this.read(() => this.claims.nextWakeAt(workspace, workflows));
+    return this.read(() => {
+      this.file.check();
+      return this.claims.nextWakeAt(workspace, workflows);
+    });
   }
 
   // ── API keys ──────────────────────────────────────────────────────────────────────────────

@@ -1,9 +1,11 @@
 import { describeBlocker } from "../describe-wait.js";
-import { ErrorCode, LeaseLostError, NotFoundError } from "../../shared/errors.js";
+import { ErrorCode, NotFoundError } from "../../shared/errors.js";
 import type { EncodedPayload } from "../../shared/payload.js";
 import type { SerializedError } from "../../shared/serialized-error.js";
 import { Entry } from "../entry-types.js";
-import type { CommitOutcome, RunFilter } from "../journal.js";
+import { describeRelease } from "../hand-back.js";
+import { leaseLostError } from "../lease-lost.js";
+import type { CommitOutcome, HandBack, RunFilter } from "../journal.js";
 import type { CreateRunResult, Lease, NewRun, RunRecord, RunStatus, RunSummary } from "../records.js";
 import type { SqliteApprovals } from "./sqlite-approvals.js";
 import type { SqliteStore } from "./sqlite-store.js";
@@ -40,11 +42,7 @@ export class SqliteRuns {
       )
       .get(lease.workspace, lease.runId, lease.epoch, lease.owner) as
       { cancel_requested: number } | undefined;
-    if (row === undefined) {
-      throw new LeaseLostError(
-        `run ${lease.runId}: lease epoch ${lease.epoch} held by ${lease.owner} is no longer current; another worker owns the run`,
-      );
-    }
+    if (row === undefined) throw leaseLostError(lease, this.row(lease.workspace, lease.runId));
     return { cancelRequested: row.cancel_requested === 1 };
   }
 
@@ -232,8 +230,8 @@ export class SqliteRuns {
     const reason = describeBlocker(blocker, next.t);
     this.store
       .sql(
-        `UPDATE runs SET status = 'waiting', wake_at = ?, lease_owner = NULL, lease_expires_at = NULL, reason = ?, updated_at = ?
-       WHERE workspace = ? AND id = ?`,
+        `UPDATE runs SET status = 'waiting', wake_at = ?, lease_owner = NULL, lease_expires_at = NULL, reason = ?, updated_at = ?,
+         hand_backs = 0 WHERE workspace = ? AND id = ?`,
       )
       .run(wakeAt, reason, now, ws, id);
     this.recount(ws, id);
@@ -350,7 +348,7 @@ export class SqliteRuns {
     this.store
       .sql(
         `UPDATE runs SET status = 'queued', attempt = attempt + 1, wake_at = ?, lease_owner = NULL, lease_expires_at = NULL,
-         error_json = ?, reason = ?, updated_at = ? WHERE workspace = ? AND id = ?`,
+         error_json = ?, reason = ?, updated_at = ?, hand_backs = 0 WHERE workspace = ? AND id = ?`,
       )
       .run(runAt, JSON.stringify(error), `retrying after: ${error.message}`, now, ws, lease.runId);
     this.recount(ws, lease.runId);
@@ -374,16 +372,17 @@ export class SqliteRuns {
     this.store.log.append(lease.workspace, lease.runId, Entry.RunNeedsAttention, stepId, now, { reason });
   }
 
-  release(lease: Lease): void {
+  release(lease: Lease, handBack: HandBack | undefined): void {
     const now = this.store.clock.now();
     this.fence(lease);
+    const r = describeRelease(now, handBack);
     this.store
       .sql(
-        `UPDATE runs SET status = 'queued', wake_at = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
-       WHERE workspace = ? AND id = ?`,
+        `UPDATE runs SET status = 'queued', wake_at = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?,
+         hand_backs = ?, reason = ? WHERE workspace = ? AND id = ?`,
       )
-      .run(now, now, lease.workspace, lease.runId);
+      .run(r.wakeAt, now, r.handBacks, r.reason, lease.workspace, lease.runId);
     this.recount(lease.workspace, lease.runId);
-    this.store.log.append(lease.workspace, lease.runId, Entry.RunReleased, null, now, {});
+    for (const e of r.entries) this.store.log.append(lease.workspace, lease.runId, e.type, null, now, e.data);
   }
 }
