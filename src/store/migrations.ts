@@ -496,4 +496,19 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE TRIGGER entries_appended AFTER INSERT ON entries FOR EACH ROW EXECUTE FUNCTION cairn_log_appended()`,
     ],
   },
+  {
+    id: 6,
+    name: "forks and retention",
+    // A fork names the run and step it was made from; retention finds ended runs by their end.
+    sqlite: [
+      `ALTER TABLE runs ADD COLUMN forked_from_run TEXT`,
+      `ALTER TABLE runs ADD COLUMN forked_from_step TEXT`,
+      `CREATE INDEX runs_by_end ON runs (workspace, status, ended_at) WHERE ended_at IS NOT NULL`,
+    ],
+    pg: [
+      `ALTER TABLE runs ADD COLUMN forked_from_run TEXT`,
+      `ALTER TABLE runs ADD COLUMN forked_from_step TEXT`,
+      `CREATE INDEX runs_by_end ON runs (workspace, status, ended_at) WHERE ended_at IS NOT NULL`,
+    ],
+  },
 ];

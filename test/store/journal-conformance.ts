@@ -3,6 +3,7 @@ import { controlTests } from "./conformance/control.js";
 import type { MakeJournal } from "./conformance/context.js";
 import { useJournal } from "./conformance/context.js";
 import { fencingTests } from "./conformance/fencing.js";
+import { lifecycleTests } from "./conformance/lifecycle.js";
 import { runTests } from "./conformance/runs.js";
 import { serviceTests } from "./conformance/service.js";
 import { stepTests } from "./conformance/steps.js";
@@ -23,5 +24,6 @@ export function journalConformance(name: string, makeJournal: MakeJournal): void
     waitTests(get);
     controlTests(get);
     serviceTests(get);
+    lifecycleTests(get);
   });
 }
