@@ -29,6 +29,7 @@ export async function runAgentLoop(
     session: input.session ?? null,
     depth: input.depth ?? 0,
     tools: toolsOf(options),
+    ...(input.override ? { override: input.override } : {}),
   };
   const state: LoopState = {
     run,

@@ -16,6 +16,8 @@ export interface RunScope {
   depth: number;
   /** The tools the model sees: the agent's own, memory, and one per sub-agent. */
   tools: Record<string, Tool>;
+  /** Another model or instructions for this run (a fork's); see AgentInput.override. */
+  override?: { model?: string; instructions?: string };
 }
 
 /** What a tool call gave back: its output, or an error the model is told about. */

@@ -26,3 +26,4 @@ export type { ExecutionOutcome } from "./run-execution.js";
 export type { Progress, ProgressListener } from "./progress.js";
 export { ChildRunError } from "./child-run-error.js";
 export { RESERVED_EVENT_PREFIXES } from "./event-names.js";
+export type { ForkOptions, ForkRestore } from "./fork.js";
