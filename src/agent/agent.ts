@@ -200,7 +200,7 @@ function parseAgentInput(value: unknown, where: string): AgentInput {
       if (i.user !== undefined) parsed.user = i.user as string;
       if (i.earlier !== undefined) parsed.earlier = i.earlier as string[];
       if (i.depth !== undefined) parsed.depth = i.depth as number;
-      if (o !== undefined) parsed.override = o as NonNullable<AgentInput["override"]>;
+      if (o !== undefined) parsed.override = o;
       return parsed;
     }
   }
