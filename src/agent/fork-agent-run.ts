@@ -40,8 +40,7 @@ export async function forkWithChanges(
       `"${model}" is not a model spec; use provider:model, e.g. openai:gpt-4.1-mini or anthropic:claude-haiku-4-5`,
     );
   const base = options.input !== undefined ? options.input : original.input;
-  const input: AgentInput =
-    typeof base === "string" ? { message: base } : { ...(base as AgentInput) };
+  const input: AgentInput = typeof base === "string" ? { message: base } : { ...(base as AgentInput) };
   input.override = {
     ...input.override,
     ...(model !== undefined ? { model } : {}),

@@ -24,3 +24,5 @@ export { approvalWebhook, verifyWebhookSignature, APPROVAL_WEBHOOK } from "./app
 export type { ApprovalWebhookOptions } from "./approval-webhook.js";
 export { forkWithChanges } from "./fork-agent-run.js";
 export type { ForkRequest } from "./fork-agent-run.js";
+export { usageReport, modelStepMeasure } from "./usage-report.js";
+export type { UsageBucket, UsageQuery } from "./usage-report.js";

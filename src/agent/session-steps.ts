@@ -22,7 +22,7 @@ export async function loadHistory(options: AgentOptions, step: Step, state: Loop
   // Runs recorded before history was kept by reference hold the messages themselves.
   const history = Array.isArray(loaded)
     ? (loaded as ModelMessage[])
-    : await readHistory(options, state, (loaded).upTo);
+    : await readHistory(options, state, loaded.upTo);
   state.messages.unshift(...history);
   state.historyLength = history.length;
   // The first model call follows this commit directly: it stands in for that call's intent.

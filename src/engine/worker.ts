@@ -1,5 +1,7 @@
 import type { Engine } from "./engine.js";
 import type { ExecutionOutcome } from "./run-execution.js";
+import type { RetentionPolicy } from "./retention.js";
+import { RetentionSweeper } from "./retention.js";
 
 export interface WorkerOptions {
   /** Runs executed at once. Default 10. */
@@ -9,6 +11,8 @@ export interface WorkerOptions {
    * notifies (PostgreSQL), where the poll only catches expired leases of dead workers.
    */
   pollIntervalMs?: number;
+  /** Deletes old ended runs while started (see retention.ts); hourly unless `every` (ms) says. */
+  retention?: RetentionPolicy & { every?: number };
 }
 
 export interface DrainResult {
@@ -37,6 +41,7 @@ export class Worker {
   private unsubscribe: (() => void)[] = [];
   private shutdown = new AbortController();
   private storeDownSince: number | undefined;
+  private readonly sweeper: RetentionSweeper | undefined;
 
   constructor(
     private readonly engine: Engine,
@@ -44,6 +49,9 @@ export class Worker {
   ) {
     this.concurrency = options.concurrency ?? 10;
     this.pollIntervalMs = options.pollIntervalMs ?? (engine.journal.watch ? 2_000 : 250);
+    const { every, ...policy } = options.retention ?? {};
+    if (options.retention)
+      this.sweeper = new RetentionSweeper(engine.journal, engine.workspace, policy, engine.logger, every);
   }
 
   /** Executes everything runnable now, including runs whose worker died, then returns. */
@@ -68,6 +76,7 @@ export class Worker {
       if (unwatch) this.unsubscribe.push(unwatch);
     }
     this.loop ??= this.work(false);
+    this.sweeper?.start();
   }
 
   /**
@@ -77,6 +86,7 @@ export class Worker {
   async stop(): Promise<void> {
     this.stopping = true;
     this.shutdown.abort();
+    await this.sweeper?.stop();
     for (const off of this.unsubscribe.splice(0)) off();
     this.wake();
     await this.loop;
