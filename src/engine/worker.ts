@@ -11,8 +11,12 @@ export interface WorkerOptions {
    * notifies (PostgreSQL), where the poll only catches expired leases of dead workers.
    */
   pollIntervalMs?: number;
-  /** Deletes old ended runs while started (see retention.ts); hourly unless `every` (ms) says. */
-  retention?: RetentionPolicy & { every?: number };
+  /**
+   * While started, hourly (or every `every` ms): deletes ended runs older than the policy keeps
+   * them, and payload blobs no run refers to (see retention.ts). Default: no run is deleted,
+   * unreferenced blobs are. false: neither.
+   */
+  retention?: (RetentionPolicy & { every?: number }) | false;
 }
 
 export interface DrainResult {
@@ -49,9 +53,10 @@ export class Worker {
   ) {
     this.concurrency = options.concurrency ?? 10;
     this.pollIntervalMs = options.pollIntervalMs ?? (engine.journal.watch ? 2_000 : 250);
-    const { every, ...policy } = options.retention ?? {};
-    if (options.retention)
+    if (options.retention !== false) {
+      const { every, ...policy } = options.retention ?? {};
       this.sweeper = new RetentionSweeper(engine.journal, engine.workspace, policy, engine.logger, every);
+    }
   }
 
   /** Executes everything runnable now, including runs whose worker died, then returns. */
