@@ -183,7 +183,7 @@ function checkRetention(retention: unknown, source: string): void {
       );
   }
   try {
-    retentionMs(retention as RetentionPolicy);
+    retentionMs(retention);
   } catch (err) {
     throw new ConfigError(`${source}: ${(err as Error).message}`);
   }
