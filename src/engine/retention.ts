@@ -25,6 +25,15 @@ export interface RetentionOutcome {
  */
 export const BLOB_GRACE_MS = 3_600_000;
 
+/**
+ * Blobs stored before this time may be collected. PostgreSQL spares those of the last
+ * BLOB_GRACE_MS; SQLite runs one write transaction at a time, so no writer can be about to refer
+ * to a blob there, and every unreferenced blob goes at once.
+ */
+export function collectableBefore(journal: Journal, now: number): number {
+  return journal.dialect === "sqlite" ? now + 1 : now - BLOB_GRACE_MS;
+}
+
 /** Runs deleted per status per sweep, so one sweep never holds the store for long. */
 const BATCH = 500;
 
@@ -60,7 +69,7 @@ export async function applyRetention(
       }
     }
   }
-  const gc = await journal.collectGarbage(workspace, now - BLOB_GRACE_MS);
+  const gc = await journal.collectGarbage(workspace, collectableBefore(journal, now));
   return { deleted, ...gc };
 }
 
