@@ -19,13 +19,10 @@ const ForkBody = z
       .unknown()
       .optional()
       .openapi({ description: "A new input for the run (default: the original's)" }),
-    stepOutputs: z
-      .record(z.string(), z.unknown())
-      .optional()
-      .openapi({
-        description:
-          "Results to use instead of the original's, by step id (steps before `from`, or `from` itself)",
-      }),
+    stepOutputs: z.record(z.string(), z.unknown()).optional().openapi({
+      description:
+        "Results to use instead of the original's, by step id (steps before `from`, or `from` itself)",
+    }),
     agent: z
       .object({
         model: z.string().min(1).optional().openapi({ example: "openai:gpt-4.1-mini" }),
