@@ -7,7 +7,6 @@ import type {
   AttemptRecord,
   CreateRunResult,
   EventRecord,
-  ForkOrigin,
   JournalEntry,
   Lease,
   MemoryRecord,
@@ -23,7 +22,8 @@ import type {
   WaitRecord,
 } from "./records.js";
 import type { ApiKeyRecord, FeedItem, NewApiKey, SchemaState, StreamChunkBatch } from "./service-records.js";
-import type { GarbageCollected, ScannedStep, SessionRange, StepScan } from "./lifecycle-records.js";
+import type { ForkedRun, GarbageCollected, ScannedStep, SessionRange } from "./lifecycle-records.js";
+import type { StepScan } from "./lifecycle-records.js";
 
 /**
  * The durable journal: the only state Cairn has. The engine, CLI, server and dashboard all
@@ -201,14 +201,10 @@ export interface Journal {
    * output for the fork step itself records it as completed. One transaction; the original is
    * untouched. NotFoundError for an unknown run or step, InputError for an output of another step.
    */
-  forkRun(
-    run: NewRun & { forkedFrom: ForkOrigin },
-    outputs: Record<string, EncodedPayload>,
-  ): Promise<RunSummary>;
+  forkRun(run: ForkedRun, outputs: Record<string, EncodedPayload>): Promise<RunSummary>;
   /**
-   * Deletes an ended run and its child runs (steps, log, waits, approvals); their payload blobs
-   * stay until `collectGarbage`. Returns the ids deleted. NotFoundError for an unknown run,
-   * ConflictError (nothing deleted) while it or a child has not ended.
+   * Deletes an ended run and its child runs (steps, log, waits, approvals; blobs stay until
+   * collectGarbage); returns their ids. NotFoundError; ConflictError while any has not ended.
    */
   deleteRun(workspace: string, runId: string): Promise<string[]>;
   /** Deletes payload blobs stored before `before` (ms) that no run, step or event refers to. */
@@ -280,9 +276,8 @@ export interface RunFilter {
   createdAfter?: number;
   /** Created before this time (ms). */
   createdBefore?: number;
-  /** Only runs that have ended (completed, failed, cancelled). */
+  /** Only runs that have ended; with endedBefore, those that ended before that time (ms). */
   ended?: boolean;
-  /** Ended before this time (ms); only ended runs. */
   endedBefore?: number;
   /** Runs listed after this one: newest first, by creation time then id (cursor pagination). */
   after?: { createdAt: number; id: string };

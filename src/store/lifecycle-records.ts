@@ -1,4 +1,7 @@
-import type { StepRecord } from "./records.js";
+import type { ForkOrigin, NewRun, StepRecord } from "./records.js";
+
+/** A run to create as a fork (see Journal.forkRun). */
+export type ForkedRun = NewRun & { forkedFrom: ForkOrigin };
 
 /** Which part of a session's conversation to load. */
 export interface SessionRange {
