@@ -7,6 +7,8 @@ import type { Journal, SendEventResult } from "../store/journal.js";
 import type { ApprovalRecord, JournalEntry, Lease, NewRun, RunStatus } from "../store/records.js";
 import { reservedEventError } from "./event-names.js";
 import { triggeredRuns } from "./event-triggers.js";
+import type { ForkOptions } from "./fork.js";
+import { forkRun } from "./fork.js";
 import { newOwnerId } from "./owner.js";
 import type { Progress, ProgressListener } from "./progress.js";
 import type { ExecutionEnv, ExecutionOutcome } from "./run-execution.js";
@@ -289,6 +291,15 @@ export class Engine {
    */
   follow(runId: string, options: FollowOptions = {}): AsyncGenerator<JournalEntry, RunStatus | undefined> {
     return followRunLog(this.journal, this.workspace, runId, options);
+  }
+
+  /**
+   * Reruns `runId` from a step, with changes: a new run that reuses the journal before
+   * `options.from` and executes from there (see fork.ts). The original is untouched.
+   */
+  async fork(runId: string, options: ForkOptions): Promise<RunSummary> {
+    const env = { ...this.env, workspace: this.workspace, workflow: (id: string) => this.workflow(id) };
+    return this.runnable(await forkRun(env, runId, options));
   }
 
   /** Cancels a run (and its children): at once when not running, else at its next step. */

@@ -53,6 +53,14 @@ export interface RunSummary {
   /** Why the run is waiting, needs attention, or ended as it did; for people. */
   reason: string | null;
   error: SerializedError | null;
+  /** The run and step this run was forked from (`cairn runs fork`), or null. */
+  forkedFrom: ForkOrigin | null;
+}
+
+/** Where a forked run came from: it reuses that run's journal before that step. */
+export interface ForkOrigin {
+  runId: string;
+  stepId: string;
 }
 
 /** A run with its payloads decoded. */
@@ -165,6 +173,8 @@ export interface NewRun {
    * data fails a triggered workflow's schema): listed, never claimed, `run.ended` in its log.
    */
   failed?: SerializedError;
+  /** A fork: recorded with the run (see Journal.forkRun). */
+  forkedFrom?: ForkOrigin;
 }
 
 export interface CreateRunResult {

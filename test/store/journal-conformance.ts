@@ -6,6 +6,7 @@ import { fencingTests } from "./conformance/fencing.js";
 import { handBackTests } from "./conformance/hand-backs.js";
 import { leaseLengthTests } from "./conformance/lease-lengths.js";
 import { leaseLossTests } from "./conformance/lease-loss.js";
+import { lifecycleTests } from "./conformance/lifecycle.js";
 import { runTests } from "./conformance/runs.js";
 import { serviceTests } from "./conformance/service.js";
 import { stepTests } from "./conformance/steps.js";
@@ -31,5 +32,6 @@ export function journalConformance(name: string, makeJournal: MakeJournal): void
     handBackTests(get);
     leaseLengthTests(get);
     leaseLossTests(get);
+    lifecycleTests(get);
   });
 }

@@ -80,6 +80,7 @@ export async function showRun(ctx: StoreContext, id: string): Promise<number> {
     ["duration", run.startedAt ? duration((run.endedAt ?? now) - run.startedAt) : ""],
     ["attempt", run.attempt > 1 ? String(run.attempt) : ""],
     ["parent", run.parentRunId ? `${run.parentRunId} (step ${run.parentStepId})` : ""],
+    ["forked", run.forkedFrom ? `from ${run.forkedFrom.runId} at step ${run.forkedFrom.stepId}` : ""],
     [
       "lease",
       run.status === "running"

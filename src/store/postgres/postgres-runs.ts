@@ -86,8 +86,8 @@ export class PgRuns {
     const [inserted] = await sql.rows<RunRow>(
       `INSERT INTO runs (workspace, id, workflow, status, input_json, input_blob, parent_run_id, parent_step_id,
          idempotency_key, concurrency_key, concurrency_limit, singleton_key, created_at, updated_at, wake_at, stored_bytes,
-         input_bytes, error_json, reason, ended_at)
-       VALUES ($1, $2, $3, $15, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $14, $16, $17, $18)
+         input_bytes, error_json, reason, ended_at, forked_from_run, forked_from_step)
+       VALUES ($1, $2, $3, $15, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $14, $16, $17, $18, $19, $20)
        ON CONFLICT DO NOTHING RETURNING *`,
       [
         ws,
@@ -108,6 +108,8 @@ export class PgRuns {
         failed ? JSON.stringify(failed) : null,
         failed?.message ?? null,
         failed ? t.now : null,
+        run.forkedFrom?.runId ?? null,
+        run.forkedFrom?.stepId ?? null,
       ],
     );
     if (inserted === undefined) {
@@ -129,6 +131,7 @@ export class PgRuns {
       workflow: run.workflow,
       parentRunId: run.parentRunId ?? null,
       runAt,
+      ...(run.forkedFrom ? { forkedFrom: run.forkedFrom } : {}),
     });
     if (failed)
       await log(sql, ws, run.id, Entry.RunEnded, null, t.now, { status: "failed", reason: failed.message });
@@ -182,6 +185,8 @@ export class PgRuns {
     if (filter.idempotencyKey !== undefined) add("idempotency_key =", filter.idempotencyKey);
     if (filter.createdAfter !== undefined) add("created_at >=", filter.createdAfter);
     if (filter.createdBefore !== undefined) add("created_at <", filter.createdBefore);
+    if (filter.ended) where.push(`status NOT IN ${ACTIVE}`);
+    if (filter.endedBefore !== undefined) add("ended_at <", filter.endedBefore);
     if (filter.after !== undefined) {
       args.push(filter.after.createdAt, filter.after.id);
       const [t, id] = [`$${args.length - 1}`, `$${args.length}`];

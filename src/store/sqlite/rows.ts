@@ -2,6 +2,7 @@ import { CorruptPayloadError, ErrorCode } from "../../shared/errors.js";
 import type { SerializedError } from "../../shared/serialized-error.js";
 import type {
   AttemptRecord,
+  StepRecord,
   JournalEntry,
   RunStatus,
   RunSummary,
@@ -45,6 +46,8 @@ export interface RunRow {
   reason: string | null;
   hand_backs: number;
   lease_ttl_ms: number | null;
+  forked_from_run: string | null;
+  forked_from_step: string | null;
 }
 
 export interface StepRow {
@@ -138,6 +141,10 @@ export function toRunSummary(row: RunRow): RunSummary {
     storedBytes: row.stored_bytes,
     reason: row.reason,
     error: parseJsonColumn<SerializedError>(row.error_json, `run ${row.id} error`),
+    forkedFrom:
+      row.forked_from_run === null || row.forked_from_step === null
+        ? null
+        : { runId: row.forked_from_run, stepId: row.forked_from_step },
   };
 }
 
@@ -199,4 +206,23 @@ export function stepKind(kind: string): StepKind {
 
 export function stepStatus(status: string): StepStatus {
   return status as StepStatus;
+}
+
+/** A step row as a StepRecord, its output already decoded by the store that read it. */
+export function toStepRecord(runId: string, row: StepRow, output: unknown): StepRecord {
+  return {
+    runId,
+    stepId: row.step_id,
+    seq: row.seq,
+    kind: stepKind(row.kind),
+    status: stepStatus(row.status),
+    attempt: row.attempt,
+    output,
+    error: parseJsonColumn<SerializedError>(row.error_json, `run ${runId} step "${row.step_id}" error`),
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+    retryAt: row.retry_at,
+    sideEffect: row.side_effect === 1,
+    outputBytes: row.output_bytes,
+  };
 }

@@ -25,6 +25,7 @@ import type {
   AttemptRecord,
   CreateRunResult,
   EventRecord,
+  ForkOrigin,
   JournalEntry,
   Lease,
   MemoryRecord,
@@ -38,6 +39,7 @@ import type {
   WaitRecord,
 } from "../records.js";
 import type { ApiKeyRecord, FeedItem, NewApiKey, SchemaState, StreamChunkBatch } from "../service-records.js";
+import type { GarbageCollected, ScannedStep, SessionRange, StepScan } from "../lifecycle-records.js";
 import type { SqliteDatabase, SqliteOptions } from "./database.js";
 import { openSqlite, sqliteStoreError } from "./database.js";
 import { FileWatch } from "./file-watch.js";
@@ -47,6 +49,7 @@ import { SqliteApiKeys } from "./sqlite-api-keys.js";
 import { SqliteApprovals } from "./sqlite-approvals.js";
 import { SqliteClaims } from "./sqlite-claims.js";
 import { SqliteEvents } from "./sqlite-events.js";
+import { SqliteLifecycle } from "./sqlite-lifecycle.js";
 import { SqliteRuns } from "./sqlite-runs.js";
 import { SqliteSessions } from "./sqlite-sessions.js";
 import { SqliteSteps } from "./sqlite-steps.js";
@@ -81,6 +84,7 @@ export class SqliteJournal implements Journal {
   private readonly streams: SqliteStreams;
   private readonly failure: (err: unknown) => Error;
   private readonly file: FileWatch;
+  private readonly lifecycle: SqliteLifecycle;
 
   constructor(options: SqliteJournalOptions) {
     this.db = openSqlite(options);
@@ -104,6 +108,7 @@ export class SqliteJournal implements Journal {
     this.waits = new SqliteWaits(this.store, this.runs, this.steps, this.events, this.approvals);
     this.apiKeys = new SqliteApiKeys(sql);
     this.streams = new SqliteStreams(this.db, this.store);
+    this.lifecycle = new SqliteLifecycle(this.store, this.runs);
   }
 
   /** The raw database, for tests and benchmarks that need to reach under the interface. @internal */
@@ -288,8 +293,17 @@ export class SqliteJournal implements Journal {
 
   // ── agent sessions and memory ─────────────────────────────────────────────────────────
 
-  loadSession(workspace: string, agent: string, session: string): Promise<SessionMessage[]> {
-    return this.read(() => this.sessions.load(workspace, agent, session));
+  loadSession(
+    workspace: string,
+    agent: string,
+    session: string,
+    range?: SessionRange,
+  ): Promise<SessionMessage[]> {
+    return this.read(() => this.sessions.load(workspace, agent, session, range));
+  }
+
+  sessionHead(workspace: string, agent: string, session: string): Promise<number> {
+    return this.read(() => this.sessions.head(workspace, agent, session));
   }
 
   appendSession(
@@ -326,6 +340,27 @@ export class SqliteJournal implements Journal {
 
   forgetMemory(workspace: string, scope: MemoryScope, key: string): Promise<boolean> {
     return this.writes.tx(() => this.sessions.forgetMemory(workspace, scope, key));
+  }
+
+  // ── lifecycle ─────────────────────────────────────────────────────────────────────────────
+
+  forkRun(
+    run: NewRun & { forkedFrom: ForkOrigin },
+    outputs: Record<string, EncodedPayload>,
+  ): Promise<RunSummary> {
+    return this.writes.tx(() => this.lifecycle.fork(run, outputs));
+  }
+
+  deleteRun(workspace: string, runId: string): Promise<string[]> {
+    return this.writes.tx(() => this.lifecycle.delete(workspace, runId));
+  }
+
+  collectGarbage(workspace: string, before: number): Promise<GarbageCollected> {
+    return this.writes.tx(() => this.lifecycle.collectGarbage(workspace, before));
+  }
+
+  scanSteps(workspace: string, scan: StepScan): Promise<ScannedStep[]> {
+    return this.read(() => this.lifecycle.scan(workspace, scan));
   }
 
   // ── log ───────────────────────────────────────────────────────────────────────────────────

@@ -104,8 +104,8 @@ export class SqliteRuns {
       .sql(
         `INSERT INTO runs (workspace, id, workflow, status, input_json, input_blob, parent_run_id, parent_step_id,
          idempotency_key, concurrency_key, concurrency_limit, singleton_key, created_at, updated_at, wake_at, stored_bytes,
-         input_bytes, error_json, reason, ended_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         input_bytes, error_json, reason, ended_at, forked_from_run, forked_from_step)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         ws,
@@ -128,11 +128,14 @@ export class SqliteRuns {
         failed ? JSON.stringify(failed) : null,
         failed?.message ?? null,
         failed ? now : null,
+        run.forkedFrom?.runId ?? null,
+        run.forkedFrom?.stepId ?? null,
       );
     this.store.log.append(ws, run.id, Entry.RunCreated, null, now, {
       workflow: run.workflow,
       parentRunId: run.parentRunId ?? null,
       runAt,
+      ...(run.forkedFrom ? { forkedFrom: run.forkedFrom } : {}),
     });
     if (failed)
       this.store.log.append(ws, run.id, Entry.RunEnded, null, now, {
@@ -189,6 +192,11 @@ export class SqliteRuns {
     if (filter.createdBefore !== undefined) {
       where.push("created_at < ?");
       args.push(filter.createdBefore);
+    }
+    if (filter.ended) where.push(`status NOT IN ${ACTIVE}`);
+    if (filter.endedBefore !== undefined) {
+      where.push("ended_at < ?");
+      args.push(filter.endedBefore);
     }
     if (filter.after !== undefined) {
       where.push("(created_at < ? OR (created_at = ? AND id < ?))");
