@@ -8,3 +8,7 @@ export type { TestStoreOption } from "./test-store.js";
 export { TestRun } from "./test-run.js";
 export type { TestStep } from "./test-steps.js";
 export type { ApprovalTarget } from "./approval-target.js";
+export { mockModel, toolCall } from "./mock-model.js";
+export type { MockModel, MockModelCall, MockReply, ScriptedToolCall } from "./mock-model.js";
+export { recordedModel } from "./recorded-model.js";
+export type { RecordedModel, RecordedModelOptions } from "./recorded-model.js";
