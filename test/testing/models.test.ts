@@ -5,6 +5,7 @@ import { z } from "zod";
 import { agent } from "../../src/agent/agent.js";
 import { tool } from "../../src/agent/tool.js";
 import { mockModel, recordedModel, toolCall } from "../../src/testing/index.js";
+import { scrubSecrets } from "../../src/testing/recording-codec.js";
 import { describeRequestChange, sameRequest } from "../../src/testing/request-diff.js";
 import { tempDir } from "../helpers.js";
 import type { FakeModelServer } from "../support/fake-model-server.js";
@@ -195,5 +196,28 @@ describe("a replayed request's change, as the error shows it", () => {
     );
     expect(text).toContain('- recorded: …" careful assistant. Answer in English."');
     expect(text).toContain('+ now:      …" careful assistant. Answer in French."');
+  });
+});
+
+describe("what a recording never keeps", () => {
+  it("drops credential fields and replaces the environment's secrets and bearer tokens wherever they appear", () => {
+    const env = { OPENAI_API_KEY: "sk-live-0123456789abcdef", HOME: "/home/ada" };
+    const scrubbed = scrubSecrets(
+      {
+        headers: {
+          Authorization: "Bearer sk-live-0123456789abcdef",
+          "x-api-key": "k-123456789",
+          accept: "json",
+        },
+        providerMetadata: { echo: "called with sk-live-0123456789abcdef today", auth: "Bearer abcdefghijkl" },
+        home: "/home/ada",
+      },
+      env,
+    );
+    expect(scrubbed).toEqual({
+      headers: { accept: "json" },
+      providerMetadata: { echo: "called with [redacted] today", auth: "Bearer [redacted]" },
+      home: "/home/ada",
+    });
   });
 });
