@@ -13,6 +13,8 @@ export const Entry = {
   RunReleased: "run.released",
   RunStorageWarning: "run.storage_warning",
   RunEnded: "run.ended",
+  /** An operator moved the run to another version of its workflow's code. */
+  RunMigrated: "run.migrated",
   StepStarted: "step.started",
   StepRetrying: "step.retrying",
   StepWaiting: "step.waiting",

@@ -496,4 +496,12 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE TRIGGER entries_appended AFTER INSERT ON entries FOR EACH ROW EXECUTE FUNCTION cairn_log_appended()`,
     ],
   },
+  {
+    id: 6,
+    name: "run versions",
+    // The version of the code a run started on: a hash of its workflow's definition, or the
+    // version its author set. A worker claims a run with a set version only if it has that version.
+    sqlite: [`ALTER TABLE runs ADD COLUMN version TEXT`],
+    pg: [`ALTER TABLE runs ADD COLUMN version TEXT`],
+  },
 ];

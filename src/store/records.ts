@@ -48,6 +48,11 @@ export interface RunSummary {
   /** Why the run is waiting, needs attention, or ended as it did; for people. */
   reason: string | null;
   error: SerializedError | null;
+  /**
+   * The version of the code the run started on: `hash:…` (its workflow's definition, hashed) or
+   * the version its author set; null for a run created before versions were recorded.
+   */
+  version: string | null;
 }
 
 /** A run with its payloads decoded. */
@@ -151,6 +156,8 @@ export interface NewRun {
   singleton?: { key: string; mode: "cancel" | "skip" | "queue" };
   /** When the run may first start (default: now). */
   runAt?: number;
+  /** The version of the workflow's code the run starts on (see RunSummary.version). */
+  version?: string;
   /**
    * Creates the run already failed with this error (its input was refused, e.g. an event whose
    * data fails a triggered workflow's schema): listed, never claimed, `run.ended` in its log.
@@ -219,4 +226,13 @@ export interface ApprovalRecord {
   reason: string | null;
   /** Arguments the approver changed, used instead of the requested ones. */
   editedArgs: unknown;
+}
+
+/** Runs not yet ended, counted by workflow and version: what a worker checks it can execute. */
+export interface ActiveRunGroup {
+  workflow: string;
+  version: string | null;
+  runs: number;
+  /** The oldest of them, to name in a report. */
+  oldestRunId: string;
 }

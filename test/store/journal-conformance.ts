@@ -1,11 +1,13 @@
 import { describe } from "vitest";
 import { controlTests } from "./conformance/control.js";
+import { deployTests } from "./conformance/deploys.js";
 import type { MakeJournal } from "./conformance/context.js";
 import { useJournal } from "./conformance/context.js";
 import { fencingTests } from "./conformance/fencing.js";
 import { runTests } from "./conformance/runs.js";
 import { serviceTests } from "./conformance/service.js";
 import { stepTests } from "./conformance/steps.js";
+import { transferTests } from "./conformance/transfer.js";
 import { waitTests } from "./conformance/waits.js";
 
 export type { MakeJournal } from "./conformance/context.js";
@@ -23,5 +25,7 @@ export function journalConformance(name: string, makeJournal: MakeJournal): void
     waitTests(get);
     controlTests(get);
     serviceTests(get);
+    deployTests(get);
+    transferTests(get);
   });
 }

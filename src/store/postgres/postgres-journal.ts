@@ -40,7 +40,9 @@ import { createPool, migrate } from "./database.js";
 import { redactUrl } from "../../shared/redact-url.js";
 import { commitStepAtOnce, commitsAtOnce } from "./commit-step.js";
 import { LOG_CHANNEL, RunnableListener } from "./listener.js";
+import { PgDeploys } from "./postgres-deploys.js";
 import { PgService } from "./postgres-service.js";
+import { PgTransfer } from "./postgres-transfer.js";
 import { log, readEntries } from "./log.js";
 import { INLINE_LIMIT } from "./payloads.js";
 import { PgApprovals } from "./postgres-approvals.js";
@@ -85,6 +87,8 @@ export class PostgresJournal implements Journal {
   private readonly steps: PgSteps;
   private readonly waits: PgWaits;
   private readonly service: PgService;
+  private readonly deploys: PgDeploys;
+  private readonly transfer: PgTransfer;
   private closed: Promise<void> | undefined;
 
   private constructor(
@@ -113,6 +117,8 @@ export class PostgresJournal implements Journal {
     this.steps = new PgSteps(this.runs, this.events);
     this.waits = new PgWaits(this.runs, this.steps, this.events, this.approvals);
     this.service = new PgService(this.db);
+    this.deploys = new PgDeploys(this.db);
+    this.transfer = new PgTransfer(this.db);
   }
 
   /** Connects, brings the schema up to date (once, whoever else starts at the same time) and opens. */
@@ -380,4 +386,13 @@ export class PostgresJournal implements Journal {
   readonly schemaState: Journal["schemaState"] = () => this.service.schemaState();
   /** Through LISTEN on one extra connection (the log channel); see RunnableListener. */
   readonly watchLog: Journal["watchLog"] = (ws, onAppended) => this.logListener.watch(ws, onAppended);
+
+  // ── versions, deploys, moving runs (see PgDeploys, PgTransfer) ───────────────────────────
+
+  readonly countActiveRuns: Journal["countActiveRuns"] = (ws) => this.deploys.countActive(ws);
+  readonly noteUnrunnable: Journal["noteUnrunnable"] = (ws, target, note) =>
+    this.deploys.note(ws, target, note);
+  readonly migrateRun: Journal["migrateRun"] = (ws, id, v) => this.deploys.migrate(ws, id, v);
+  readonly exportRun: Journal["exportRun"] = (ws, id) => this.transfer.export(ws, id);
+  readonly importRun: Journal["importRun"] = (ws, data) => this.transfer.import(ws, data);
 }

@@ -43,6 +43,7 @@ export interface RunRow {
   cancel_requested: number;
   stored_bytes: number;
   reason: string | null;
+  version: string | null;
 }
 
 export interface StepRow {
@@ -135,6 +136,7 @@ export function toRunSummary(row: RunRow): RunSummary {
     storedBytes: row.stored_bytes,
     reason: row.reason,
     error: parseJsonColumn<SerializedError>(row.error_json, `run ${row.id} error`),
+    version: row.version ?? null,
   };
 }
 

@@ -43,12 +43,14 @@ import { GroupCommit } from "./group-commit.js";
 import { SqliteApiKeys } from "./sqlite-api-keys.js";
 import { SqliteApprovals } from "./sqlite-approvals.js";
 import { SqliteClaims } from "./sqlite-claims.js";
+import { SqliteDeploys } from "./sqlite-deploys.js";
 import { SqliteEvents } from "./sqlite-events.js";
 import { SqliteRuns } from "./sqlite-runs.js";
 import { SqliteSessions } from "./sqlite-sessions.js";
 import { SqliteSteps } from "./sqlite-steps.js";
 import { SqliteStore } from "./sqlite-store.js";
 import { SqliteStreams } from "./sqlite-streams.js";
+import { SqliteTransfer } from "./sqlite-transfer.js";
 import { SqliteWaits } from "./sqlite-waits.js";
 
 export interface SqliteJournalOptions extends SqliteOptions {
@@ -76,6 +78,8 @@ export class SqliteJournal implements Journal {
   private readonly approvals: SqliteApprovals;
   private readonly apiKeys: SqliteApiKeys;
   private readonly streams: SqliteStreams;
+  private readonly deploys: SqliteDeploys;
+  private readonly transfer: SqliteTransfer;
 
   constructor(options: SqliteJournalOptions) {
     this.db = openSqlite(options);
@@ -97,6 +101,8 @@ export class SqliteJournal implements Journal {
     this.waits = new SqliteWaits(this.store, this.runs, this.steps, this.events, this.approvals);
     this.apiKeys = new SqliteApiKeys(sql);
     this.streams = new SqliteStreams(this.db, this.store);
+    this.deploys = new SqliteDeploys(this.store);
+    this.transfer = new SqliteTransfer(this.store);
   }
 
   /** The raw database, for tests and benchmarks that need to reach under the interface. @internal */
@@ -356,4 +362,16 @@ export class SqliteJournal implements Journal {
   watchLog(workspace: string, onAppended: (runId: string | undefined) => void): () => void {
     return this.streams.watch(workspace, onAppended);
   }
+
+  // ── versions, deploys, moving runs (see SqliteDeploys, SqliteTransfer) ───────────────────────
+
+  readonly countActiveRuns: Journal["countActiveRuns"] = (ws) =>
+    this.read(() => this.deploys.countActive(ws));
+  readonly noteUnrunnable: Journal["noteUnrunnable"] = (ws, target, note) =>
+    this.writes.tx(() => this.deploys.note(ws, target, note));
+  readonly migrateRun: Journal["migrateRun"] = (ws, id, v) =>
+    this.writes.tx(() => this.deploys.migrate(ws, id, v));
+  readonly exportRun: Journal["exportRun"] = (ws, id) => this.read(() => this.transfer.export(ws, id));
+  readonly importRun: Journal["importRun"] = (ws, data) =>
+    this.writes.tx(() => this.transfer.import(ws, data));
 }
