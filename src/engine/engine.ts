@@ -19,7 +19,7 @@ import type { FollowOptions } from "./run-log.js";
 import { followRunLog } from "./run-log.js";
 import { RunHandle } from "./run-result.js";
 import type { RunSummary } from "../store/records.js";
-import { isWorkflow } from "./workflow.js";
+import { WorkflowRegistry } from "./workflow-registry.js";
 
 export interface EngineOptions {
   journal: Journal;
@@ -78,7 +78,7 @@ export class Engine {
   readonly owner: string;
   readonly logger: Logger;
   readonly leaseTtlMs: number;
-  private readonly registry = new Map<string, Workflow>();
+  private readonly registry: WorkflowRegistry;
   private readonly listeners = new Set<ProgressListener>();
   private readonly wakers = new Set<() => void>();
   private readonly env: ExecutionEnv;
@@ -92,13 +92,7 @@ export class Engine {
     this.owner = options.ownerId ?? newOwnerId();
     this.logger = options.logger ?? stderrLogger("warn");
     this.leaseTtlMs = options.leaseTtlMs ?? 30_000;
-    for (const wf of options.workflows) {
-      if (!isWorkflow(wf))
-        throw new InputError(ErrorCode.Config, "every entry of workflows must come from workflow()");
-      if (this.registry.has(wf.id))
-        throw new InputError(ErrorCode.Config, `two workflows share the id "${wf.id}"`);
-      this.registry.set(wf.id, wf);
-    }
+    this.registry = new WorkflowRegistry(options.workflows);
     const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     this.env = {
       journal: this.journal,
@@ -127,20 +121,27 @@ export class Engine {
   }
 
   get workflows(): Workflow[] {
-    return [...this.registry.values()];
+    return this.registry.all;
   }
 
-  /** The workflow with this id; a NotFoundError lists the known ones. */
+  /** The workflow with this id (the definition new runs start on); a NotFoundError lists the known ones. */
   workflow(id: string): Workflow {
-    const wf = this.registry.get(id);
-    if (wf === undefined) {
-      const known = [...this.registry.keys()];
-      throw new NotFoundError(
-        ErrorCode.UnknownWorkflow,
-        `unknown workflow "${id}"; known: ${known.length ? known.join(", ") : "none (is it listed in cairn.config.ts?)"}`,
-      );
+    return this.registry.get(id);
+  }
+
+  /** The definition a run executes on, or the error saying this engine lacks its version. */
+  private codeFor(run: { workflow: string; version: string | null }): Workflow | Error {
+    try {
+      return this.registry.forRun(run);
+    } catch (err) {
+      if (CairnError.is(err, ErrorCode.UnknownVersion)) return err;
+      throw err;
     }
-    return wf;
+  }
+
+  /** The workflows and versions this engine has; see WorkflowRegistry. */
+  get versions(): WorkflowRegistry {
+    return this.registry;
   }
 
   /** Listens to what this engine does, as it happens. Returns a function that stops listening. */
@@ -223,6 +224,7 @@ export class Engine {
       workspace: this.workspace,
       workflow: wf.id,
       input: encodePayload(parsed, `input of workflow "${wf.id}"`, this.env.maxPayloadBytes),
+      version: wf.version,
       ...extra,
     };
     const key = (what: string, compute: () => string) => {
@@ -251,12 +253,7 @@ export class Engine {
 
   private triggersFor(eventName: string, data: unknown, eventId: string): NewRun[] {
     const newRun = (wf: Workflow, input: unknown, extra: Partial<NewRun>) => this.newRun(wf, input, extra);
-    return triggeredRuns(
-      this.registry.values(),
-      { name: eventName, id: eventId, data },
-      newRun,
-      this.workspace,
-    );
+    return triggeredRuns(this.registry.all, { name: eventName, id: eventId, data }, newRun, this.workspace);
   }
 
   /** Stores an event: resumes the runs waiting for it and starts the workflows it triggers. */
@@ -358,7 +355,8 @@ export class Engine {
       owner: this.owner,
       ttlMs: this.leaseTtlMs,
       limit,
-      workflows: [...this.registry.keys()],
+      workflows: this.registry.ids,
+      versions: this.registry.pinnedKeys,
       deadOwners: await this.deadOwners(),
     });
   }
@@ -371,7 +369,8 @@ export class Engine {
         owner: this.owner,
         ttlMs: this.leaseTtlMs,
         limit: 1,
-        workflows: [...this.registry.keys()],
+        workflows: this.registry.ids,
+        versions: this.registry.pinnedKeys,
         deadOwners: await this.deadOwners(),
       },
       runId,
@@ -420,15 +419,15 @@ export class Engine {
         this.emit({ type: "run.ended", runId: lease.runId, status: "failed", error: serializeError(err) });
         return "failed";
       }
+      const code = this.codeFor(run);
+      if (code instanceof Error) {
+        // Claimed without the version filter (see claim): left for a worker that has the version.
+        this.logger.error(`${code.message}; run ${run.id} is handed back`, { runId: run.id });
+        await this.journal.releaseRun(keeper.current);
+        return "released";
+      }
       this.emit({ type: "run.started", runId: run.id, workflow: run.workflow, epoch: lease.epoch });
-      return await new RunExecution(
-        this.env,
-        this.workflow(run.workflow),
-        run,
-        history,
-        keeper,
-        options.shutdown,
-      ).execute();
+      return await new RunExecution(this.env, code, run, history, keeper, options.shutdown).execute();
     } catch (err) {
       if (CairnError.is(err, ErrorCode.LeaseLost)) return "lease-lost";
       this.logger.error(

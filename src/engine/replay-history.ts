@@ -2,6 +2,12 @@ import { CairnError, ErrorCode, NonDeterminismError } from "../shared/errors.js"
 import type { RunRecord, StepKind, StepRecord } from "../store/records.js";
 import type { Workflow } from "./workflow.js";
 
+/** What a diverging run's error tells its reader to do. */
+export const HOW_TO_SHIP =
+  "The code changed under a run that had already passed this point: keep the old path for such runs " +
+  'with step.patched("…"), give the new code a new workflow id or version, or check a change before ' +
+  "deploying with cairn check-replay (see docs/versioning.md).";
+
 /**
  * The journal's record of a run's steps, by position, and the handler's calls checked against it:
  * a replayed call must be the same step, of the same kind, at the same position.
@@ -38,8 +44,14 @@ export class ReplayHistory {
    * NonDeterminismError when the code no longer matches it.
    */
   place(id: string, kind: StepKind): { seq: number; rec: StepRecord | undefined } {
-    const seq = this.nextSeq++;
-    const rec = this.bySeq.get(seq);
+    let seq = this.nextSeq++;
+    let rec = this.bySeq.get(seq);
+    // A patch marker the code no longer asks about (the patch was removed once every run had it).
+    while (rec?.kind === "patch" && (rec.stepId !== id || kind !== "patch")) {
+      this.visited.add(seq);
+      seq = this.nextSeq++;
+      rec = this.bySeq.get(seq);
+    }
     if (rec && (rec.stepId !== id || rec.kind !== kind)) {
       throw this.mismatch(
         `at position ${seq + 1} the journal has step "${rec.stepId}" (${rec.kind}) but the code now calls "${id}" (${kind})`,
@@ -55,21 +67,30 @@ export class ReplayHistory {
     return { seq, rec };
   }
 
+  /**
+   * The journal's record where step `id` would be placed next (past patch markers of other
+   * patches, as `place` goes), without placing it.
+   */
+  peek(id: string): StepRecord | undefined {
+    let seq = this.nextSeq;
+    let rec = this.bySeq.get(seq);
+    while (rec?.kind === "patch" && rec.stepId !== id) rec = this.bySeq.get(++seq);
+    return rec;
+  }
+
   /** The error for a journaled step the handler returned without calling, if there is one. */
   skipped(): NonDeterminismError | undefined {
-    const missing = [...this.bySeq.values()].find((r) => !this.visited.has(r.seq));
+    const missing = [...this.bySeq.values()].find((r) => !this.visited.has(r.seq) && r.kind !== "patch");
     if (!missing) return undefined;
     return new NonDeterminismError(
       `run ${this.run.id}: the journal has step "${missing.stepId}" at position ${missing.seq + 1}, but the workflow ` +
-        `"${this.workflow.id}" now returns without calling it. The code changed under an in-flight run; ` +
-        `deploy changes under a new workflow id (see docs/versioning.md).`,
+        `"${this.workflow.id}" now returns without calling it. ${HOW_TO_SHIP}`,
     );
   }
 
   private mismatch(detail: string): NonDeterminismError {
     return new NonDeterminismError(
-      `run ${this.run.id} of workflow "${this.workflow.id}": ${detail}. The code changed under an in-flight run; ` +
-        `deploy changes under a new workflow id (see docs/versioning.md).`,
+      `run ${this.run.id} of workflow "${this.workflow.id}": ${detail}. ${HOW_TO_SHIP}`,
     );
   }
 }

@@ -61,7 +61,8 @@ export interface RunRecord extends RunSummary {
   output: unknown;
 }
 
-export type StepKind = "run" | "sleep" | "event" | "send" | "invoke" | "start" | "approval";
+/** `patch`: a marker `step.patched` records, so a run knows it took the new path. */
+export type StepKind = "run" | "sleep" | "event" | "send" | "invoke" | "start" | "approval" | "patch";
 
 /**
  * started: a side-effecting step recorded its intent and has no result yet.

@@ -4,6 +4,8 @@ import { decideApproval } from "../agent/tool-approval.js";
 import type { StartOptions } from "../engine/engine.js";
 import { Engine } from "../engine/engine.js";
 import type { EventToSend } from "../engine/step.js";
+import type { UnrunnableRuns } from "../engine/unrunnable.js";
+import { reportUnrunnable } from "../engine/unrunnable.js";
 import { Worker } from "../engine/worker.js";
 import type { Workflow } from "../engine/workflow.js";
 import { ManualClock } from "../shared/clock.js";
@@ -61,8 +63,8 @@ export class TestEnv {
   /** A `sqlite:`/`postgres://` URL of the store (a `:memory:` one is private to this process). */
   readonly storeUrl: string;
   private readonly crashes = new CrashSwitch();
-  private readonly workflowList: Workflow[];
-  private readonly agents: Map<string, Agent>;
+  private workflowList: Workflow[];
+  private agents: Map<string, Agent>;
   private current: { engine: Engine; worker: Worker };
   private processes = 0;
 
@@ -77,10 +79,7 @@ export class TestEnv {
     this.workspace = store.workspace;
     this.storeUrl = store.url;
     this.agents = new Map((options.agents ?? []).map((a) => [a.name, a]));
-    this.workflowList = [
-      ...(options.workflows ?? []),
-      ...[...this.agents.values()].map((a) => a.workflow as Workflow),
-    ];
+    this.workflowList = codeOf(options);
     this.current = this.newProcess();
   }
 
@@ -199,6 +198,25 @@ export class TestEnv {
     await this.drain();
   }
 
+  /**
+   * Ships new code: the worker process stops and one with these workflows and agents starts,
+   * reporting the runs it cannot execute (a workflow or version it lacks) as `cairn worker`
+   * does, then runs everything runnable. Runs already in flight go on with the new code, as
+   * they would after a real deploy: test a change with them before shipping it.
+   */
+  async deploy(code: Pick<TestEnvOptions, "workflows" | "agents">): Promise<UnrunnableRuns[]> {
+    for (const a of code.agents ?? []) {
+      if (!isAgent(a)) throw new ConfigError("deploy: every entry of agents must come from agent()");
+    }
+    this.agents = new Map((code.agents ?? []).map((a) => [a.name, a]));
+    this.workflowList = codeOf(code);
+    this.crashes.markDead(this.engine.owner);
+    this.current = this.newProcess();
+    const unrunnable = await reportUnrunnable(this.engine);
+    await this.drain();
+    return unrunnable;
+  }
+
   /** Runs everything runnable now, until every run completes, fails or waits. */
   async drain(): Promise<void> {
     await this.current.worker.drain();
@@ -207,6 +225,10 @@ export class TestEnv {
   async close(): Promise<void> {
     await this.store.close();
   }
+}
+
+function codeOf(code: Pick<TestEnvOptions, "workflows" | "agents">): Workflow[] {
+  return [...(code.workflows ?? []), ...(code.agents ?? []).map((a) => a.workflow as Workflow)];
 }
 
 /**
