@@ -158,7 +158,7 @@ function fingerprint(options: AgentOptions): unknown {
     tools: Object.entries(tools ?? {}).map(([name, t]) => ({
       name,
       description: t.description,
-      execute: Function.prototype.toString.call(t.execute),
+      execute: String((t as { execute: unknown }).execute),
       retries: t.retries,
       sideEffect: t.sideEffect,
       idempotent: t.idempotent,
