@@ -214,6 +214,61 @@ once (listed as "failed:"); the event is delivered all the same. Cairn's own eve
     load: () => import("./commands/runs.js").then((m) => m.runsSkipStepCommand),
   },
   {
+    name: "runs export",
+    args: "ID",
+    summary: "a run's journal (with its child runs) as one JSON file, for runs import or check-replay --file",
+    details: `Steps, attempts, waits, log entries, approvals, the events its waits received and its large
+payloads, as the store holds them: an export from SQLite imports into PostgreSQL and back.`,
+    flags: { out: { type: "string", value: "FILE", help: "write to FILE (default: standard output)" } },
+    load: () => import("./commands/runs-transfer.js").then((m) => m.runsExportCommand),
+  },
+  {
+    name: "runs import",
+    args: "FILE",
+    summary: "store an exported run (and its child runs) here, as it was; - reads standard input",
+    details: `Refused if one of its runs is already in this store. A run that has not ended goes on where a
+worker on this store has its workflow.`,
+    flags: {},
+    load: () => import("./commands/runs-transfer.js").then((m) => m.runsImportCommand),
+  },
+  {
+    name: "runs migrate",
+    args: "ID",
+    summary: "move a run that has not ended to another version of its workflow's code",
+    details: `The run's journal is first replayed on that version's code (nothing runs): if it diverges the run
+is not moved unless --force. --to-version current names the config's code of the workflow.
+See docs/versioning.md.`,
+    flags: {
+      "to-version": { type: "string", value: "V", help: "the version to move to (required), or current" },
+      force: { type: "boolean", help: "move it even if its journal does not replay on that version" },
+    },
+    load: () => import("./commands/runs-migrate.js").then((m) => m.runsMigrateCommand),
+  },
+  {
+    name: "check-replay",
+    summary: "replay stored runs against the current code, executing nothing; exit 1 if any diverges",
+    details: `Each run's handler runs with steps answered from its journal, so a reordered, renamed, inserted or
+removed step shows as the step where code and journal part ways (expected, found). Checks the
+100 most recent runs unless --run, --runs or --file says otherwise; completed runs and runs in
+flight alike. Run it in CI against runs exported from production (cairn runs export).`,
+    flags: {
+      run: { type: "string", value: "ID", help: "check this run" },
+      runs: {
+        type: "int",
+        value: "N",
+        min: 1,
+        max: 100_000,
+        help: "check the N most recent runs (default 100)",
+      },
+      file: {
+        type: "string",
+        value: "EXPORT",
+        help: "check the runs of an export (cairn runs export), not this store's",
+      },
+    },
+    load: () => import("./commands/check-replay.js").then((m) => m.checkReplayCommand),
+  },
+  {
     name: "approvals ls",
     aliases: ["approvals list"],
     summary: "list approval requests (pending ones unless --all or --status)",

@@ -8,6 +8,17 @@ export const HOW_TO_SHIP =
   'with step.patched("…"), give the new code a new workflow id or version, or check a change before ' +
   "deploying with cairn check-replay (see docs/versioning.md).";
 
+/** Where a run's code and its journal part ways. */
+export interface ReplayDivergencePoint {
+  /** From 1. */
+  position: number;
+  stepId: string;
+  /** What the journal holds there, e.g. `step "charge" (run)`. */
+  expected: string;
+  /** What the code does there now. */
+  found: string;
+}
+
 /**
  * The journal's record of a run's steps, by position, and the handler's calls checked against it:
  * a replayed call must be the same step, of the same kind, at the same position.
@@ -18,6 +29,8 @@ export class ReplayHistory {
   private readonly visited = new Set<number>();
   private readonly occurrences = new Map<string, number>();
   private nextSeq = 0;
+  /** Where the code and the journal last parted ways, for `cairn check-replay` to show. */
+  divergence: ReplayDivergencePoint | undefined;
 
   constructor(
     private readonly run: RunRecord,
@@ -53,12 +66,24 @@ export class ReplayHistory {
       rec = this.bySeq.get(seq);
     }
     if (rec && (rec.stepId !== id || rec.kind !== kind)) {
+      this.divergence = {
+        position: seq + 1,
+        stepId: rec.stepId,
+        expected: `step "${rec.stepId}" (${rec.kind})`,
+        found: `step "${id}" (${kind})`,
+      };
       throw this.mismatch(
         `at position ${seq + 1} the journal has step "${rec.stepId}" (${rec.kind}) but the code now calls "${id}" (${kind})`,
       );
     }
     if (!rec && this.byId.has(id)) {
       const other = this.byId.get(id)!;
+      this.divergence = {
+        position: seq + 1,
+        stepId: id,
+        expected: `step "${id}" at position ${other.seq + 1}`,
+        found: `step "${id}" at position ${seq + 1}`,
+      };
       throw this.mismatch(
         `the journal has step "${id}" at position ${other.seq + 1} but the code now calls it at position ${seq + 1}`,
       );
@@ -82,6 +107,12 @@ export class ReplayHistory {
   skipped(): NonDeterminismError | undefined {
     const missing = [...this.bySeq.values()].find((r) => !this.visited.has(r.seq) && r.kind !== "patch");
     if (!missing) return undefined;
+    this.divergence = {
+      position: missing.seq + 1,
+      stepId: missing.stepId,
+      expected: `step "${missing.stepId}" (${missing.kind})`,
+      found: "the workflow returns without calling it",
+    };
     return new NonDeterminismError(
       `run ${this.run.id}: the journal has step "${missing.stepId}" at position ${missing.seq + 1}, but the workflow ` +
         `"${this.workflow.id}" now returns without calling it. ${HOW_TO_SHIP}`,

@@ -68,7 +68,10 @@ export async function findUnrunnable(engine: Engine): Promise<UnrunnableRuns[]> 
  * version, naming a run and the fix), and notes the fix on each such run, so `cairn runs ls`
  * shows it until a worker that has the code takes the run.
  */
-export async function reportUnrunnable(engine: Engine): Promise<UnrunnableRuns[]> {
+export async function reportUnrunnable(
+  engine: Engine,
+  options: { log?: boolean } = {},
+): Promise<UnrunnableRuns[]> {
   const found = await findUnrunnable(engine);
   for (const u of found) {
     await engine.journal.noteUnrunnable(
@@ -76,12 +79,20 @@ export async function reportUnrunnable(engine: Engine): Promise<UnrunnableRuns[]
       { workflow: u.workflow, ...(u.version !== null ? { version: u.version } : {}) },
       u.fix,
     );
-    const what =
-      u.version === null ? `workflow "${u.workflow}"` : `version "${u.version}" of workflow "${u.workflow}"`;
-    engine.logger.error(
-      `${u.runs} run${u.runs === 1 ? "" : "s"} of ${what} cannot be executed by this worker, e.g. ${u.oldestRunId}: ${u.fix.replaceAll("{id}", u.oldestRunId)}`,
-      { workflow: u.workflow, version: u.version, runs: u.runs, runId: u.oldestRunId },
-    );
+    if (options.log === false) continue;
+    engine.logger.error(describeUnrunnable(u), {
+      workflow: u.workflow,
+      version: u.version,
+      runs: u.runs,
+      runId: u.oldestRunId,
+    });
   }
   return found;
+}
+
+/** One line for a person: how many runs, of what, which one, and the fix. */
+export function describeUnrunnable(u: UnrunnableRuns): string {
+  const what =
+    u.version === null ? `workflow "${u.workflow}"` : `version "${u.version}" of workflow "${u.workflow}"`;
+  return `${u.runs} run${u.runs === 1 ? "" : "s"} of ${what} cannot be executed by this worker, e.g. ${u.oldestRunId}: ${u.fix.replaceAll("{id}", u.oldestRunId)}`;
 }

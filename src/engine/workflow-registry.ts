@@ -73,6 +73,13 @@ export class WorkflowRegistry {
     return wf;
   }
 
+  /** The definition of workflow `id` at `version` (one its author set, or the current hash), if here. */
+  withVersion(id: string, version: string): Workflow | undefined {
+    const current = this.current.get(id);
+    if (current?.version === version) return current;
+    return this.pinned.get(id)?.get(version);
+  }
+
   /**
    * The definition a run executes on: the one with the version it started on, when its author set
    * one; otherwise the current definition (a changed definition goes on with older runs, checked
