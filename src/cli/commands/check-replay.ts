@@ -66,7 +66,7 @@ function print(result: ReplayCheckResult): void {
   const skipped = result.skipped.length ? dim(`; ${result.skipped.length} not checked`) : "";
   const verdict =
     result.diverged.length === 0
-      ? green(`${checked} run${checked === 1 ? "" : "s"} replay as recorded`)
+      ? green(`${checked} run${checked === 1 ? " replays" : "s replay"} as recorded`)
       : red(
           `${result.diverged.length} of ${checked} run${checked === 1 ? "" : "s"} diverge from the current code`,
         );
