@@ -14,7 +14,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "sqlite",
-          include: ["test/**/*.test.ts"],
+          include: ["test/**/*.test.ts", "docs/examples/**/*.test.ts"],
           globalSetup: ["test/global-setup.ts"],
         },
       },
