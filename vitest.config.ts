@@ -28,6 +28,7 @@ export default defineConfig({
             "test/agent/providers/*.test.ts",
             "test/server/*.test.ts",
             "test/testing/test-env.test.ts",
+            "test/testing/versions.test.ts",
           ],
           env: { CAIRN_TEST_STORE: "postgres" },
           globalSetup: ["test/postgres-setup.ts"],
