@@ -148,6 +148,10 @@ otherwise when its lease expires. SIGTERM or Ctrl-C stops claiming and lets the 
 finish their current step.`,
     flags: {
       once: { type: "boolean", help: "do all work runnable now, then exit" },
+      "fail-unrunnable": {
+        type: "boolean",
+        help: "fail the runs this worker cannot execute (a workflow or version it lacks), saying why, instead of leaving them for a worker that has it",
+      },
       concurrency: { type: "int", value: "N", min: 1, max: 1000, help: "runs executed at once (default 10)" },
     },
     load: () => import("./commands/worker.js").then((m) => m.workerCommand),
@@ -226,8 +230,7 @@ payloads, as the store holds them: an export from SQLite imports into PostgreSQL
     name: "runs import",
     args: "FILE",
     summary: "store an exported run (and its child runs) here, as it was; - reads standard input",
-    details: `Refused if one of its runs is already in this store. A run that has not ended goes on where a
-worker on this store has its workflow.`,
+    details: `Refused if one of its runs is already here. A run that has not ended goes on with a worker here.`,
     flags: {},
     load: () => import("./commands/runs-transfer.js").then((m) => m.runsImportCommand),
   },
@@ -247,10 +250,9 @@ See docs/versioning.md.`,
   {
     name: "check-replay",
     summary: "replay stored runs against the current code, executing nothing; exit 1 if any diverges",
-    details: `Each run's handler runs with steps answered from its journal, so a reordered, renamed, inserted or
-removed step shows as the step where code and journal part ways (expected, found). Checks the
-100 most recent runs unless --run, --runs or --file says otherwise; completed runs and runs in
-flight alike. Run it in CI against runs exported from production (cairn runs export).`,
+    details: `Each run's handler runs with steps answered from its journal: a reordered, renamed, inserted or
+removed step shows where code and journal part ways (expected, found). Completed runs and runs
+in flight alike; in CI, against runs exported from production (cairn runs export).`,
     flags: {
       run: { type: "string", value: "ID", help: "check this run" },
       runs: {

@@ -1,3 +1,5 @@
+import { ErrorCode, InputError } from "../shared/errors.js";
+import { serializeError } from "../shared/serialized-error.js";
 import type { Engine } from "./engine.js";
 import { isPinnedVersion } from "./workflow.js";
 
@@ -95,4 +97,42 @@ export function describeUnrunnable(u: UnrunnableRuns): string {
   const what =
     u.version === null ? `workflow "${u.workflow}"` : `version "${u.version}" of workflow "${u.workflow}"`;
   return `${u.runs} run${u.runs === 1 ? "" : "s"} of ${what} cannot be executed by this worker, e.g. ${u.oldestRunId}: ${u.fix.replaceAll("{id}", u.oldestRunId)}`;
+}
+
+/**
+ * Fails the runs this engine cannot execute, each with an error saying why and what to do,
+ * instead of leaving them for a worker that has their code (`cairn worker --fail-unrunnable`).
+ * Only runs a worker could take now are failed: queued or due, or abandoned by a dead worker; a
+ * run still sleeping is failed once it falls due. Returns the ids of the runs failed.
+ */
+export async function failUnrunnable(engine: Engine): Promise<string[]> {
+  const failed: string[] = [];
+  for (const u of await findUnrunnable(engine)) {
+    const runs = await engine.journal.listRuns(engine.workspace, {
+      workflow: u.workflow,
+      active: true,
+      limit: 10_000,
+    });
+    for (const run of runs) {
+      if (u.version !== null && run.version !== u.version) continue;
+      const lease = await engine.journal.claimRun(
+        {
+          workspace: engine.workspace,
+          owner: engine.owner,
+          ttlMs: engine.leaseTtlMs,
+          limit: 1,
+          workflows: [u.workflow],
+        },
+        run.id,
+      );
+      if (lease === undefined) continue;
+      const error = new InputError(
+        u.version === null ? ErrorCode.UnknownWorkflow : ErrorCode.UnknownVersion,
+        `failed by a worker that cannot execute it: ${u.fix.replaceAll("{id}", run.id)}; start the work again on code that has it`,
+      );
+      await engine.journal.failRun(lease, serializeError(error));
+      failed.push(run.id);
+    }
+  }
+  return failed;
 }

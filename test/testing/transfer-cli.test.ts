@@ -125,4 +125,29 @@ export default defineConfig({ workflows: [workflow("other", async () => 1)] });
     expect((await p.run(["worker", "--once"])).code).toBe(0);
     expect((await p.json<Shown>(["runs", "show", id])).run.status).toBe("completed");
   });
+
+  it("with --fail-unrunnable, fails them with an error saying why and what to do", async () => {
+    const p = new Project(CONFIG);
+    const started = await p.run(["run", "summarize", "--input", '{"rows":2}', "--detach"]);
+    const id = /run (run_\w+)/.exec(started.stdout)![1]!;
+    p.write(
+      "cairn.config.ts",
+      `import { defineConfig, workflow } from "cairn-runtime";
+export default defineConfig({ workflows: [workflow("other", async () => 1)] });
+`,
+    );
+    const worker = await p.run(["worker", "--once", "--fail-unrunnable"]);
+    expect(worker.code).toBe(0);
+    expect(worker.stderr).toContain(`cairn worker: failed 1 of them: ${id}`);
+    const shown = await p.json<{ run: { status: string; error: { code: string; message: string } } }>([
+      "runs",
+      "show",
+      id,
+    ]);
+    expect(shown.run.status).toBe("failed");
+    expect(shown.run.error.code).toBe("CAIRN_UNKNOWN_WORKFLOW");
+    expect(shown.run.error.message).toContain(
+      `failed by a worker that cannot execute it: no worker here has workflow "summarize": add it back to cairn.config.ts`,
+    );
+  });
 });

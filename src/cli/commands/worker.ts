@@ -3,7 +3,7 @@ import { redactUrl } from "../../shared/redact-url.js";
 import type { Parsed } from "../args.js";
 import { UsageError } from "../args.js";
 import { openContext } from "../engine-context.js";
-import { describeUnrunnable, reportUnrunnable } from "../../engine/unrunnable.js";
+import { describeUnrunnable, failUnrunnable, reportUnrunnable } from "../../engine/unrunnable.js";
 import { dim, printJson, yellow } from "../format.js";
 import { printProgress, stdout } from "../progress-printer.js";
 
@@ -23,6 +23,11 @@ export async function workerCommand(args: Parsed): Promise<number> {
   try {
     for (const u of await reportUnrunnable(ctx.engine, { log: false })) {
       console.error(yellow(`cairn worker: ${describeUnrunnable(u)}`));
+    }
+    if (args.flag("fail-unrunnable")) {
+      const failed = await failUnrunnable(ctx.engine);
+      if (failed.length > 0)
+        console.error(yellow(`cairn worker: failed ${failed.length} of them: ${failed.join(", ")}`));
     }
     if (args.flag("once")) {
       const result = await worker.drain();
