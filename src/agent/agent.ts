@@ -61,6 +61,11 @@ export interface AgentOptions {
   maxDepth?: number;
   /** Defaults for the approval gates of this agent's tools (`needsApproval`). */
   approvals?: ApprovalSettings;
+  /**
+   * The version of this agent's definition, recorded on its runs (see the workflow option
+   * `version` and docs/versioning.md). Unset, it is a hash of the definition.
+   */
+  version?: string;
 }
 
 /** What an agent run takes. */
@@ -153,9 +158,30 @@ export function agent(options: AgentOptions): Agent {
     {
       input: { parse: (value) => parseAgentInput(value, where) },
       ...sessionPolicy(options),
+      ...(options.version !== undefined ? { version: options.version } : {}),
+      fingerprint: fingerprint(options),
     },
   );
   return Object.freeze({ name: options.name, options, workflow: wf, [AGENT]: true as const });
+}
+
+/** What decides an agent's path, for its version hash: every handler of every agent is the same loop. */
+function fingerprint(options: AgentOptions): unknown {
+  const { tools, agents, model, ...rest } = options;
+  return {
+    ...rest,
+    model: typeof model === "string" ? model : `${model.provider}:${model.modelId}`,
+    tools: Object.entries(tools ?? {}).map(([name, t]) => ({
+      name,
+      description: t.description,
+      execute: String((t as { execute: unknown }).execute),
+      retries: t.retries,
+      sideEffect: t.sideEffect,
+      idempotent: t.idempotent,
+      needsApproval: typeof t.needsApproval === "function" ? String(t.needsApproval) : t.needsApproval,
+    })),
+    agents: Object.keys(agents ?? {}),
+  };
 }
 
 export function isAgent(value: unknown): value is Agent {

@@ -1,4 +1,4 @@
-import { ErrorCode, InputError, NotFoundError } from "../shared/errors.js";
+import { CairnError, ErrorCode, InputError } from "../shared/errors.js";
 import { newId } from "../shared/ids.js";
 import type { Logger } from "../shared/logger.js";
 import { stderrLogger } from "../shared/logger.js";
@@ -19,7 +19,7 @@ import type { FollowOptions } from "./run-log.js";
 import { followRunLog } from "./run-log.js";
 import { RunHandle } from "./run-result.js";
 import type { RunSummary } from "../store/records.js";
-import { isWorkflow } from "./workflow.js";
+import { WorkflowRegistry } from "./workflow-registry.js";
 
 export interface EngineOptions {
   journal: Journal;
@@ -75,7 +75,7 @@ export class Engine {
   readonly owner: string;
   readonly logger: Logger;
   readonly leaseTtlMs: number;
-  private readonly registry = new Map<string, Workflow>();
+  private readonly registry: WorkflowRegistry;
   private readonly listeners = new Set<ProgressListener>();
   private readonly wakers = new Set<() => void>();
   private readonly env: ExecutionEnv;
@@ -90,13 +90,7 @@ export class Engine {
     this.owner = options.ownerId ?? newOwnerId();
     this.logger = options.logger ?? stderrLogger("warn");
     this.leaseTtlMs = options.leaseTtlMs ?? 30_000;
-    for (const wf of options.workflows) {
-      if (!isWorkflow(wf))
-        throw new InputError(ErrorCode.Config, "every entry of workflows must come from workflow()");
-      if (this.registry.has(wf.id))
-        throw new InputError(ErrorCode.Config, `two workflows share the id "${wf.id}"`);
-      this.registry.set(wf.id, wf);
-    }
+    this.registry = new WorkflowRegistry(options.workflows);
     const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     this.env = {
       journal: this.journal,
@@ -115,8 +109,9 @@ export class Engine {
       logger: this.logger,
       leaseTtlMs: this.leaseTtlMs,
       env: this.env,
-      workflowIds: () => [...this.registry.keys()],
-      workflow: (id) => this.workflow(id),
+      workflowIds: () => this.registry.ids,
+      versions: () => this.registry.pinnedKeys,
+      codeFor: (run) => this.codeFor(run),
     });
   }
 
@@ -135,20 +130,27 @@ export class Engine {
   }
 
   get workflows(): Workflow[] {
-    return [...this.registry.values()];
+    return this.registry.all;
   }
 
-  /** The workflow with this id; a NotFoundError lists the known ones. */
+  /** The workflow with this id (the definition new runs start on); a NotFoundError lists the known ones. */
   workflow(id: string): Workflow {
-    const wf = this.registry.get(id);
-    if (wf === undefined) {
-      const known = [...this.registry.keys()];
-      throw new NotFoundError(
-        ErrorCode.UnknownWorkflow,
-        `unknown workflow "${id}"; known: ${known.length ? known.join(", ") : "none (is it listed in cairn.config.ts?)"}`,
-      );
+    return this.registry.get(id);
+  }
+
+  /** The definition a run executes on, or the error saying this engine lacks its version. */
+  private codeFor(run: { workflow: string; version: string | null }): Workflow | Error {
+    try {
+      return this.registry.forRun(run);
+    } catch (err) {
+      if (CairnError.is(err, ErrorCode.UnknownVersion)) return err;
+      throw err;
     }
-    return wf;
+  }
+
+  /** The workflows and versions this engine has; see WorkflowRegistry. */
+  get versions(): WorkflowRegistry {
+    return this.registry;
   }
 
   /** Listens to what this engine does, as it happens. Returns a function that stops listening. */
@@ -231,6 +233,7 @@ export class Engine {
       workspace: this.workspace,
       workflow: wf.id,
       input: encodePayload(parsed, `input of workflow "${wf.id}"`, this.env.maxPayloadBytes),
+      version: wf.version,
       ...extra,
     };
     const key = (what: string, compute: () => string) => {
@@ -259,12 +262,7 @@ export class Engine {
 
   private triggersFor(eventName: string, data: unknown, eventId: string): NewRun[] {
     const newRun = (wf: Workflow, input: unknown, extra: Partial<NewRun>) => this.newRun(wf, input, extra);
-    return triggeredRuns(
-      this.registry.values(),
-      { name: eventName, id: eventId, data },
-      newRun,
-      this.workspace,
-    );
+    return triggeredRuns(this.registry.all, { name: eventName, id: eventId, data }, newRun, this.workspace);
   }
 
   /** Stores an event: resumes the runs waiting for it and starts the workflows it triggers. */

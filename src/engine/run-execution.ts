@@ -178,6 +178,7 @@ export class RunExecution {
         this.guard(() => this.waits.waitForEvent<T>(name, options)),
       sendEvent: (name, event) => this.guard(() => this.instants.send(name, event)),
       waitForApproval: (name, options) => this.guard(() => this.waits.approval(name, options)),
+      patched: (name) => this.guard(() => this.instants.patched(name)),
       start: (name, wf, input, options) =>
         this.guard(() => this.instants.start(name, wf, input, options?.runAt)),
       invoke: <I, O>(name: string, wf: Workflow<I, O> | string, input: I) =>

@@ -2,7 +2,7 @@ import { CairnError, ErrorCode, NotFoundError } from "../shared/errors.js";
 import { toMs } from "../shared/duration.js";
 import type { Logger } from "../shared/logger.js";
 import { serializeError } from "../shared/serialized-error.js";
-import type { HandBack, Journal } from "../store/journal.js";
+import type { ClaimRequest, HandBack, Journal } from "../store/journal.js";
 import type { Lease } from "../store/records.js";
 import type { ExecutionEnv, ExecutionOutcome } from "./execution-env.js";
 import { LeaseKeeper } from "./lease-keeper.js";
@@ -36,8 +36,11 @@ export interface ExecutorOptions {
   leaseTtlMs: number;
   env: ExecutionEnv;
   /** Ids of the workflows this engine runs: only their runs are claimed. */
-  workflowIds(): string[];
-  workflow(id: string): Workflow;
+  workflowIds(): readonly string[];
+  /** The pinned versions this engine has (see WorkflowRegistry.pinnedKeys). */
+  versions(): ClaimRequest["versions"];
+  /** The definition a run executes on, or the error saying this engine lacks its version. */
+  codeFor(run: { workflow: string; version: string | null }): Workflow | Error;
 }
 
 /**
@@ -59,6 +62,7 @@ export class RunExecutor {
       ttlMs: this.o.leaseTtlMs,
       limit,
       workflows: this.o.workflowIds(),
+      versions: this.o.versions(),
       deadOwners: await this.deadOwners(),
     };
   }
@@ -101,8 +105,15 @@ export class RunExecutor {
         env.emit({ type: "run.ended", runId: lease.runId, status: "failed", error: serializeError(err) });
         return "failed";
       }
+      const code = this.o.codeFor(run);
+      if (code instanceof Error) {
+        // Claimed without the version filter (see claim): left for a worker that has the version.
+        logger.error(`${code.message}; run ${run.id} is handed back`, { runId: run.id });
+        await journal.releaseRun(keeper.current);
+        return "released";
+      }
       env.emit({ type: "run.started", runId: run.id, workflow: run.workflow, epoch: lease.epoch });
-      workflow = this.o.workflow(run.workflow);
+      workflow = code;
       // A workflow that asks for a longer lease than workers take holds it from the start.
       const wanted = workflow.options.leaseTtl;
       if (wanted !== undefined && keeper.lengthen(toMs(wanted, `workflow "${workflow.id}" leaseTtl`)))

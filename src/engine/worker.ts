@@ -2,6 +2,7 @@ import type { Engine } from "./engine.js";
 import type { ExecutionOutcome } from "./run-execution.js";
 import type { RetentionPolicy } from "./retention.js";
 import { RetentionSweeper } from "./retention.js";
+import { reportUnrunnable } from "./unrunnable.js";
 
 export interface WorkerOptions {
   /** Runs executed at once. Default 10. */
@@ -17,6 +18,11 @@ export interface WorkerOptions {
    * unreferenced blobs are. false: neither.
    */
   retention?: (RetentionPolicy & { every?: number }) | false;
+  /**
+   * At start, report the runs this worker cannot execute (a workflow or version it does not have)
+   * in the log and on the runs themselves (see reportUnrunnable). Default true.
+   */
+  reportUnrunnable?: boolean;
 }
 
 export interface DrainResult {
@@ -49,7 +55,7 @@ export class Worker {
 
   constructor(
     private readonly engine: Engine,
-    options: WorkerOptions = {},
+    private readonly options: WorkerOptions = {},
   ) {
     this.concurrency = options.concurrency ?? 10;
     this.pollIntervalMs = options.pollIntervalMs ?? (engine.journal.watch ? 2_000 : 250);
@@ -79,6 +85,13 @@ export class Worker {
       this.unsubscribe.push(this.engine.onRunnable(wake));
       const unwatch = this.engine.journal.watch?.(this.engine.workspace, wake);
       if (unwatch) this.unsubscribe.push(unwatch);
+    }
+    if (this.loop === undefined && this.options.reportUnrunnable !== false) {
+      reportUnrunnable(this.engine).catch((err: unknown) =>
+        this.engine.logger.warn("could not check for runs this worker cannot execute", {
+          error: (err as Error).message,
+        }),
+      );
     }
     this.loop ??= this.work(false);
     this.sweeper?.start();

@@ -14,6 +14,8 @@ export const ErrorCode = {
   Config: "CAIRN_CONFIG",
   InvalidInput: "CAIRN_INVALID_INPUT",
   UnknownWorkflow: "CAIRN_UNKNOWN_WORKFLOW",
+  /** A run started on a version of its workflow (set by its author) that this code does not have. */
+  UnknownVersion: "CAIRN_UNKNOWN_VERSION",
   RunNotFound: "CAIRN_RUN_NOT_FOUND",
   StepNotFound: "CAIRN_STEP_NOT_FOUND",
   Unserializable: "CAIRN_UNSERIALIZABLE",

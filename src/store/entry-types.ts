@@ -17,6 +17,8 @@ export const Entry = {
   RunLeaseStarved: "run.lease_starved",
   RunStorageWarning: "run.storage_warning",
   RunEnded: "run.ended",
+  /** An operator moved the run to another version of its workflow's code. */
+  RunMigrated: "run.migrated",
   StepStarted: "step.started",
   StepRetrying: "step.retrying",
   StepWaiting: "step.waiting",

@@ -1,6 +1,8 @@
 import type { EncodedPayload } from "../shared/payload.js";
 import type { SerializedError } from "../shared/serialized-error.js";
+import type { ImportResult, RunExport } from "./run-export.js";
 import type {
+  ActiveRunGroup,
   ApprovalRecord,
   ApprovalStatus,
   ApprovalTimeoutPolicy,
@@ -257,6 +259,41 @@ export interface Journal {
   /** The store's schema version, against the newest this code knows. */
   schemaState(): Promise<SchemaState>;
 
+  // ── versions and deploys ────────────────────────────────────────────────────────────────
+  /** Runs that have not ended (queued, running, waiting, needs-attention), per workflow and version. */
+  countActiveRuns(workspace: string): Promise<ActiveRunGroup[]>;
+  /**
+   * Notes why no worker here can execute the runs of `target.workflow` (of `target.version` only,
+   * when given) that have not ended: the note becomes their `reason` (`{id}` in it replaced by
+   * each run's id) until a worker claims one. Runs running under a live lease, and runs that need
+   * attention, keep theirs. Returns how many runs were noted.
+   */
+  noteUnrunnable(
+    workspace: string,
+    target: { workflow: string; version?: string },
+    note: string,
+  ): Promise<number>;
+  /**
+   * An operator moves a run that has not ended to another version of its workflow's code; logged
+   * as `run.migrated`. NotFoundError for an unknown run; ConflictError for one that ended or is
+   * running under a live lease.
+   */
+  migrateRun(workspace: string, runId: string, version: string): Promise<RunSummary>;
+
+  // ── moving runs between stores ──────────────────────────────────────────────────────────
+  /**
+   * A run and every run under it (child runs, sub-agents) as rows any store imports: runs, steps,
+   * attempts, waits, log entries, approvals, the events their waits received, and the blobs of
+   * their large payloads. NotFoundError for an unknown run.
+   */
+  exportRun(workspace: string, runId: string): Promise<RunExport>;
+  /**
+   * Stores an exported run (and the runs under it) in `workspace`, in one transaction, as they
+   * were: a run that has not ended goes on where any worker here has its workflow. ConflictError
+   * when one of its runs exists here already; InputError for an export that is not one.
+   */
+  importRun(workspace: string, data: RunExport): Promise<ImportResult>;
+
   // ── notifications ───────────────────────────────────────────────────────────────────────
   /**
    * Calls `onRunnable` soon after any process gives a queued or waiting run of `workspace` a wake
@@ -300,6 +337,11 @@ export interface ClaimRequest {
   limit: number;
   workflows: readonly string[];
   deadOwners?: readonly string[];
+  /**
+   * `workflow@version` of each version its author set that the claimer has: a run started on a
+   * version its author set (not `hash:…`) is claimed only when listed. Undefined: any version.
+   */
+  versions?: readonly string[];
 }
 
 export interface LeaseStarved {

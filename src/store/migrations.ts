@@ -578,4 +578,12 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX runs_by_end ON runs (workspace, status, ended_at) WHERE ended_at IS NOT NULL`,
     ],
   },
+  {
+    id: 9,
+    name: "run versions",
+    // The version of the code a run started on: a hash of its workflow's definition, or the
+    // version its author set. A worker claims a run with a set version only if it has that version.
+    sqlite: [`ALTER TABLE runs ADD COLUMN version TEXT`],
+    pg: [`ALTER TABLE runs ADD COLUMN version TEXT`],
+  },
 ];

@@ -55,6 +55,11 @@ export interface RunSummary {
   error: SerializedError | null;
   /** The run and step this run was forked from (`cairn runs fork`), or null. */
   forkedFrom: ForkOrigin | null;
+  /**
+   * The version of the code the run started on: `hash:…` (its workflow's definition, hashed) or
+   * the version its author set; null for a run created before versions were recorded.
+   */
+  version: string | null;
 }
 
 /** Where a forked run came from: it reuses that run's journal before that step. */
@@ -69,7 +74,8 @@ export interface RunRecord extends RunSummary {
   output: unknown;
 }
 
-export type StepKind = "run" | "sleep" | "event" | "send" | "invoke" | "start" | "approval";
+/** `patch`: a marker `step.patched` records, so a run knows it took the new path. */
+export type StepKind = "run" | "sleep" | "event" | "send" | "invoke" | "start" | "approval" | "patch";
 
 /**
  * started: a side-effecting step recorded its intent and has no result yet.
@@ -168,6 +174,8 @@ export interface NewRun {
   singleton?: { key: string; mode: "cancel" | "skip" | "queue" };
   /** When the run may first start (default: now). */
   runAt?: number;
+  /** The version of the workflow's code the run starts on (see RunSummary.version). */
+  version?: string;
   /**
    * Creates the run already failed with this error (its input was refused, e.g. an event whose
    * data fails a triggered workflow's schema): listed, never claimed, `run.ended` in its log.
@@ -238,4 +246,13 @@ export interface ApprovalRecord {
   reason: string | null;
   /** Arguments the approver changed, used instead of the requested ones. */
   editedArgs: unknown;
+}
+
+/** Runs not yet ended, counted by workflow and version: what a worker checks it can execute. */
+export interface ActiveRunGroup {
+  workflow: string;
+  version: string | null;
+  runs: number;
+  /** The oldest of them, to name in a report. */
+  oldestRunId: string;
 }

@@ -1,5 +1,6 @@
 import { describe } from "vitest";
 import { controlTests } from "./conformance/control.js";
+import { deployTests } from "./conformance/deploys.js";
 import type { MakeJournal } from "./conformance/context.js";
 import { useJournal } from "./conformance/context.js";
 import { fencingTests } from "./conformance/fencing.js";
@@ -10,6 +11,7 @@ import { lifecycleTests } from "./conformance/lifecycle.js";
 import { runTests } from "./conformance/runs.js";
 import { serviceTests } from "./conformance/service.js";
 import { stepTests } from "./conformance/steps.js";
+import { transferTests } from "./conformance/transfer.js";
 import { waitTests } from "./conformance/waits.js";
 import { workspaceStoreTests } from "./conformance/workspace.js";
 
@@ -33,5 +35,7 @@ export function journalConformance(name: string, makeJournal: MakeJournal): void
     leaseLengthTests(get);
     leaseLossTests(get);
     lifecycleTests(get);
+    deployTests(get);
+    transferTests(get);
   });
 }

@@ -79,6 +79,7 @@ export async function showRun(ctx: StoreContext, id: string): Promise<number> {
     ["ended", time(run.endedAt)],
     ["duration", run.startedAt ? duration((run.endedAt ?? now) - run.startedAt) : ""],
     ["attempt", run.attempt > 1 ? String(run.attempt) : ""],
+    ["version", run.version ?? ""],
     ["parent", run.parentRunId ? `${run.parentRunId} (step ${run.parentStepId})` : ""],
     ["forked", run.forkedFrom ? `from ${run.forkedFrom.runId} at step ${run.forkedFrom.stepId}` : ""],
     [

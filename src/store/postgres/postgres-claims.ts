@@ -42,11 +42,17 @@ export class PgClaims {
       args.push(onlyRunId);
       only = `AND id = $${args.length}`;
     }
+    // A run on a version its author set waits for a worker that has that version.
+    let pinned = "";
+    if (req.versions !== undefined) {
+      args.push([...req.versions]);
+      pinned = `AND (version IS NULL OR version LIKE 'hash:%' OR (workflow || '@' || version) = ANY($${args.length}::text[]))`;
+    }
     // Runs whose concurrency key is at its limit are left out of the scan, or they would fill it
     // and hold back runnable runs behind them.
     const free = `AND (concurrency_key IS NULL OR concurrency_limit IS NULL OR concurrency_limit > (
       SELECT COUNT(*) FROM runs AS r WHERE r.workspace = runs.workspace AND r.concurrency_key = runs.concurrency_key
-        AND r.status = 'running' AND r.id <> runs.id)) AND format <= ${PAYLOAD_FORMAT} ${TAKES_ITS_TURN}`;
+        AND r.status = 'running' AND r.id <> runs.id)) AND format <= ${PAYLOAD_FORMAT} ${TAKES_ITS_TURN} ${pinned}`;
     // One given run is waited for if another transaction holds it (it may be about to free it).
     const lock = onlyRunId === undefined ? "FOR UPDATE SKIP LOCKED" : "FOR UPDATE";
     const orphaned = await sql.rows<RunRow>(

@@ -41,7 +41,9 @@ import { createPool, migrate } from "./database.js";
 import { redactUrl } from "../../shared/redact-url.js";
 import { commitStepAtOnce, commitsAtOnce } from "./commit-step.js";
 import { LOG_CHANNEL, RunnableListener } from "./listener.js";
+import { PgDeploys } from "./postgres-deploys.js";
 import { PgService } from "./postgres-service.js";
+import { PgTransfer } from "./postgres-transfer.js";
 import { log, readEntries } from "./log.js";
 import { INLINE_LIMIT } from "./payloads.js";
 import { PgApprovals } from "./postgres-approvals.js";
@@ -88,6 +90,8 @@ export class PostgresJournal implements Journal {
   private readonly waits: PgWaits;
   private readonly service: PgService;
   private readonly lifecycle: PgLifecycle;
+  private readonly deploys: PgDeploys;
+  private readonly transfer: PgTransfer;
   private closed: Promise<void> | undefined;
 
   private constructor(
@@ -117,6 +121,8 @@ export class PostgresJournal implements Journal {
     this.waits = new PgWaits(this.runs, this.steps, this.events, this.approvals);
     this.service = new PgService(this.db);
     this.lifecycle = new PgLifecycle(this.runs);
+    this.deploys = new PgDeploys(this.db);
+    this.transfer = new PgTransfer(this.db);
   }
 
   /** Connects, brings the schema up to date (once, whoever else starts at the same time) and opens. */
@@ -400,4 +406,13 @@ export class PostgresJournal implements Journal {
   readonly schemaState: Journal["schemaState"] = () => this.service.schemaState();
   /** Through LISTEN on one extra connection (the log channel); see RunnableListener. */
   readonly watchLog: Journal["watchLog"] = (ws, onAppended) => this.logListener.watch(ws, onAppended);
+
+  // ── versions, deploys, moving runs (see PgDeploys, PgTransfer) ───────────────────────────
+
+  readonly countActiveRuns: Journal["countActiveRuns"] = (ws) => this.deploys.countActive(ws);
+  readonly noteUnrunnable: Journal["noteUnrunnable"] = (ws, target, note) =>
+    this.deploys.note(ws, target, note);
+  readonly migrateRun: Journal["migrateRun"] = (ws, id, v) => this.deploys.migrate(ws, id, v);
+  readonly exportRun: Journal["exportRun"] = (ws, id) => this.transfer.export(ws, id);
+  readonly importRun: Journal["importRun"] = (ws, data) => this.transfer.import(ws, data);
 }

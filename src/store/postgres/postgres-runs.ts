@@ -86,8 +86,8 @@ export class PgRuns {
     const [inserted] = await sql.rows<RunRow>(
       `INSERT INTO runs (workspace, id, workflow, status, input_json, input_blob, parent_run_id, parent_step_id,
          idempotency_key, concurrency_key, concurrency_limit, singleton_key, created_at, updated_at, wake_at, stored_bytes,
-         input_bytes, error_json, reason, ended_at, forked_from_run, forked_from_step)
-       VALUES ($1, $2, $3, $15, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $14, $16, $17, $18, $19, $20)
+         input_bytes, error_json, reason, ended_at, forked_from_run, forked_from_step, version)
+       VALUES ($1, $2, $3, $15, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $14, $16, $17, $18, $19, $20, $21)
        ON CONFLICT DO NOTHING RETURNING *`,
       [
         ws,
@@ -110,6 +110,7 @@ export class PgRuns {
         failed ? t.now : null,
         run.forkedFrom?.runId ?? null,
         run.forkedFrom?.stepId ?? null,
+        run.version ?? null,
       ],
     );
     if (inserted === undefined) {

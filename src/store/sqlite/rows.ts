@@ -48,6 +48,7 @@ export interface RunRow {
   lease_ttl_ms: number | null;
   forked_from_run: string | null;
   forked_from_step: string | null;
+  version: string | null;
 }
 
 export interface StepRow {
@@ -145,6 +146,7 @@ export function toRunSummary(row: RunRow): RunSummary {
       row.forked_from_run === null || row.forked_from_step === null
         ? null
         : { runId: row.forked_from_run, stepId: row.forked_from_step },
+    version: row.version ?? null,
   };
 }
 

@@ -34,24 +34,30 @@ export class SqliteClaims {
     const only = onlyRunId === undefined ? "" : "AND id = ?";
     const onlyArgs = onlyRunId === undefined ? [] : [onlyRunId];
     const scan = req.limit * 4;
+    // A run on a version its author set waits for a worker that has that version.
+    const versions = req.versions === undefined ? [] : [...req.versions];
+    const pinned =
+      req.versions === undefined
+        ? ""
+        : `AND (version IS NULL OR version LIKE 'hash:%' OR (workflow || '@' || version) IN (${versions.map(() => "?").join(", ")}))`;
     // Runs whose concurrency key is at its limit are left out of the scan, or they would fill it
     // and hold back runnable runs behind them.
     const free = `AND (concurrency_key IS NULL OR concurrency_limit IS NULL OR concurrency_limit > (
       SELECT COUNT(*) FROM runs AS r WHERE r.workspace = runs.workspace AND r.concurrency_key = runs.concurrency_key
-        AND r.status = 'running' AND r.id != runs.id)) AND format <= ${PAYLOAD_FORMAT} ${TAKES_ITS_TURN}`;
+        AND r.status = 'running' AND r.id != runs.id)) AND format <= ${PAYLOAD_FORMAT} ${TAKES_ITS_TURN} ${pinned}`;
     const due = this.store
       .sql(
         `SELECT * FROM runs WHERE workspace = ? AND status IN ('queued', 'waiting') AND wake_at <= ?
          AND workflow IN (${wf}) ${only} ${free} ORDER BY wake_at LIMIT ?`,
       )
-      .all(req.workspace, now, ...req.workflows, ...onlyArgs, scan) as RunRow[];
+      .all(req.workspace, now, ...req.workflows, ...onlyArgs, ...versions, scan) as RunRow[];
     const deadList = dead.length === 0 ? "" : `OR lease_owner IN (${dead.map(() => "?").join(", ")})`;
     const orphaned = this.store
       .sql(
         `SELECT * FROM runs WHERE workspace = ? AND status = 'running' AND (lease_expires_at <= ? ${deadList})
          AND workflow IN (${wf}) ${only} ${free} LIMIT ?`,
       )
-      .all(req.workspace, now, ...dead, ...req.workflows, ...onlyArgs, scan) as RunRow[];
+      .all(req.workspace, now, ...dead, ...req.workflows, ...onlyArgs, ...versions, scan) as RunRow[];
 
     const leases: Lease[] = [];
     for (const row of [...orphaned, ...due]) {

@@ -48,6 +48,7 @@ import { GroupCommit } from "./group-commit.js";
 import { SqliteApiKeys } from "./sqlite-api-keys.js";
 import { SqliteApprovals } from "./sqlite-approvals.js";
 import { SqliteClaims } from "./sqlite-claims.js";
+import { SqliteDeploys } from "./sqlite-deploys.js";
 import { SqliteEvents } from "./sqlite-events.js";
 import { SqliteLifecycle } from "./sqlite-lifecycle.js";
 import { SqliteRuns } from "./sqlite-runs.js";
@@ -55,6 +56,7 @@ import { SqliteSessions } from "./sqlite-sessions.js";
 import { SqliteSteps } from "./sqlite-steps.js";
 import { SqliteStore } from "./sqlite-store.js";
 import { SqliteStreams } from "./sqlite-streams.js";
+import { SqliteTransfer } from "./sqlite-transfer.js";
 import { SqliteWaits } from "./sqlite-waits.js";
 
 export interface SqliteJournalOptions extends SqliteOptions {
@@ -85,6 +87,8 @@ export class SqliteJournal implements Journal {
   private readonly failure: (err: unknown) => Error;
   private readonly file: FileWatch;
   private readonly lifecycle: SqliteLifecycle;
+  private readonly deploys: SqliteDeploys;
+  private readonly transfer: SqliteTransfer;
 
   constructor(options: SqliteJournalOptions) {
     this.db = openSqlite(options);
@@ -109,6 +113,8 @@ export class SqliteJournal implements Journal {
     this.apiKeys = new SqliteApiKeys(sql);
     this.streams = new SqliteStreams(this.db, this.store);
     this.lifecycle = new SqliteLifecycle(this.store, this.runs);
+    this.deploys = new SqliteDeploys(this.store);
+    this.transfer = new SqliteTransfer(this.store);
   }
 
   /** The raw database, for tests and benchmarks that need to reach under the interface. @internal */
@@ -416,4 +422,16 @@ export class SqliteJournal implements Journal {
   watchLog(workspace: string, onAppended: (runId: string | undefined) => void): () => void {
     return this.streams.watch(workspace, onAppended);
   }
+
+  // ── versions, deploys, moving runs (see SqliteDeploys, SqliteTransfer) ───────────────────────
+
+  readonly countActiveRuns: Journal["countActiveRuns"] = (ws) =>
+    this.read(() => this.deploys.countActive(ws));
+  readonly noteUnrunnable: Journal["noteUnrunnable"] = (ws, target, note) =>
+    this.writes.tx(() => this.deploys.note(ws, target, note));
+  readonly migrateRun: Journal["migrateRun"] = (ws, id, v) =>
+    this.writes.tx(() => this.deploys.migrate(ws, id, v));
+  readonly exportRun: Journal["exportRun"] = (ws, id) => this.read(() => this.transfer.export(ws, id));
+  readonly importRun: Journal["importRun"] = (ws, data) =>
+    this.writes.tx(() => this.transfer.import(ws, data));
 }

@@ -104,8 +104,8 @@ export class SqliteRuns {
       .sql(
         `INSERT INTO runs (workspace, id, workflow, status, input_json, input_blob, parent_run_id, parent_step_id,
          idempotency_key, concurrency_key, concurrency_limit, singleton_key, created_at, updated_at, wake_at, stored_bytes,
-         input_bytes, error_json, reason, ended_at, forked_from_run, forked_from_step)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         input_bytes, error_json, reason, ended_at, forked_from_run, forked_from_step, version)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         ws,
@@ -130,6 +130,7 @@ export class SqliteRuns {
         failed ? now : null,
         run.forkedFrom?.runId ?? null,
         run.forkedFrom?.stepId ?? null,
+        run.version ?? null,
       );
     this.store.log.append(ws, run.id, Entry.RunCreated, null, now, {
       workflow: run.workflow,
