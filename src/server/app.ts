@@ -129,7 +129,8 @@ export function createApp(options: AppOptions): CairnApp {
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "http", scheme: "bearer" });
   // Last: every path the API does not answer is the dashboard's.
-  if (options.dashboard !== false) dashboardRoutes(app, options.dashboard ?? defaultDashboardDir());
+  if (options.dashboard !== false)
+    dashboardRoutes(app, options.dashboard ?? defaultDashboardDir(), options.auth);
   app.notFound((c) => c.json(errorBody(ErrorCode.NotFound, `no route ${c.req.method} ${c.req.path}`), 404));
   app.onError((err, c) => errorResponse(err, c, options.logger));
   return {

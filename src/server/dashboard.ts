@@ -6,6 +6,7 @@ import type { ServerEnv } from "./context.js";
 
 /** One built file of the dashboard, read once at start. */
 interface Asset {
+  /** The file's bytes (index.html's as this server serves it). */
   body: Uint8Array<ArrayBuffer>;
   type: string;
   /** Vite names what it emits under assets/ by content hash: such a file never changes. */
@@ -67,8 +68,16 @@ export function loadDashboard(dir: string): Map<string, Asset> | undefined {
  * index.html for any other page path so the app's own links survive a reload. `/v1` stays the
  * API's: an unknown API route is still the API's JSON 404.
  */
-export function dashboardRoutes(app: OpenAPIHono<ServerEnv>, dir: string): void {
+export function dashboardRoutes(app: OpenAPIHono<ServerEnv>, dir: string, auth: { open: boolean }): void {
   const files = loadDashboard(dir);
+  const index = files?.get("/index.html");
+  if (index && auth.open) {
+    // The page learns that this server needs no key (cairn dev) without asking and being refused.
+    const html = new TextDecoder()
+      .decode(index.body)
+      .replace('<meta name="cairn-auth" content="keys"', '<meta name="cairn-auth" content="open"');
+    index.body = new TextEncoder().encode(html);
+  }
   app.get("*", (c) => {
     const path = c.req.path;
     if (path === "/v1" || path.startsWith("/v1/")) return c.notFound();

@@ -50,8 +50,14 @@ export function posterAgent(
     execute: ({ prompt }, ctx) => {
       mkdirSync(join(dir, "images"), { recursive: true });
       const path = join(dir, "images", `${ctx.runId}-${ctx.stepId.replace(/[^\w-]/g, "_")}.svg`);
-      writeFileSync(path, drawImage(prompt));
-      return { image: path, prompt };
+      const svg = drawImage(prompt);
+      writeFileSync(path, svg);
+      // The picture itself travels with the result (under 2 KiB), so the dashboard can show it.
+      return {
+        image: path,
+        prompt,
+        preview: `data:image/svg+xml;base64,${Buffer.from(svg).toString("base64")}`,
+      };
     },
   });
   const post = tool({
