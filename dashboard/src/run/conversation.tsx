@@ -3,7 +3,7 @@ import { Link, path } from "../router/router.js";
 import { formatValue } from "../ui/format.js";
 import { JsonView } from "../ui/json-view.js";
 import type { StepFacts } from "./step-facts.js";
-import { imagesIn, toolStepName } from "./step-facts.js";
+import { imagesIn, toolStepName, withoutImages } from "./step-facts.js";
 
 interface Props {
   run: Run;
@@ -155,16 +155,6 @@ function Outcome({ outcome }: { outcome: { ok: boolean; output?: unknown; error?
       ))}
     </div>
   );
-}
-
-/** A result as text without the (long) data of the images it holds: those are shown as images. */
-function withoutImages(value: unknown): unknown {
-  if (typeof value === "string" && value.startsWith("data:image/"))
-    return `[image, ${value.length} characters]`;
-  if (Array.isArray(value)) return value.map(withoutImages);
-  if (typeof value === "object" && value !== null)
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutImages(v)]));
-  return value;
 }
 
 function answerText(output: unknown): unknown {

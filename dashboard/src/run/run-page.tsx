@@ -40,7 +40,7 @@ function RunView({ detail, log }: { detail: RunDetail; log: ReturnType<typeof us
     () => stepFacts(detail, log.entries, forkRun ? { stepId: forkStep } : undefined),
     [detail, log.entries, forkRun, forkStep],
   );
-  const inProgress = useMemo(() => stepsInProgress(log.entries), [log.entries]);
+  const inProgress = useMemo(() => stepsInProgress(log.entries, log.live), [log.entries, log.live]);
   const isAgent =
     workflows.data?.find((w) => w.name === run.workflow)?.kind === "agent" ||
     facts.some((f) => f.turn !== undefined);
@@ -155,9 +155,12 @@ function RunView({ detail, log }: { detail: RunDetail; log: ReturnType<typeof us
   );
 }
 
-/** Steps started and not yet ended, by the run's log. */
-function stepsInProgress(entries: readonly RunEvent[]): string[] {
-  const open = new Set<string>();
+/**
+ * Steps started and not yet ended, by the run's log. A model call that follows another one may
+ * log no `step.started` (the previous commit stands in for its intent): its tokens say it began.
+ */
+function stepsInProgress(entries: readonly RunEvent[], live: ReadonlyMap<string, unknown>): string[] {
+  const open = new Set<string>(live.keys());
   for (const e of entries) {
     if (!e.stepId) continue;
     if (e.type === "step.started") open.add(e.stepId);

@@ -2,7 +2,7 @@ import { formatCost, formatDuration, formatTime } from "../ui/format.js";
 import { JsonView } from "../ui/json-view.js";
 import { StatusBadge } from "../ui/status-badge.js";
 import type { StepFacts } from "./step-facts.js";
-import { imagesIn } from "./step-facts.js";
+import { imagesIn, withoutImages } from "./step-facts.js";
 
 /** One step opened: its input, output or error, each attempt, and its timing, tokens and cost. */
 export function StepDetail({ facts, live }: { facts: StepFacts; live: string | undefined }) {
@@ -48,7 +48,7 @@ export function StepDetail({ facts, live }: { facts: StepFacts; live: string | u
       {step.status === "completed" ? (
         <>
           <h4>Output</h4>
-          <JsonView value={step.output} label={`Output of ${step.stepId}`} />
+          <JsonView value={withoutImages(step.output)} label={`Output of ${step.stepId}`} />
           {images.map((src, i) => (
             <img key={i} className="tool-image" src={src} alt={`Image made by ${step.stepId}`} />
           ))}

@@ -132,3 +132,13 @@ export function imagesIn(value: unknown, found: string[] = [], depth = 0): strin
   }
   return found;
 }
+
+/** A result as text without the (long) data of the images it holds: those are shown as images. */
+export function withoutImages(value: unknown): unknown {
+  if (typeof value === "string" && value.startsWith("data:image/"))
+    return `[image, ${value.length} characters]`;
+  if (Array.isArray(value)) return value.map(withoutImages);
+  if (typeof value === "object" && value !== null)
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutImages(v)]));
+  return value;
+}

@@ -32,10 +32,16 @@ export function demoModel(env: Record<string, string | undefined> = process.env)
   if (env.ANTHROPIC_API_KEY)
     return { spec: "anthropic:claude-haiku-4-5", offline: false, label: "anthropic:claude-haiku-4-5" };
   return {
-    spec: scriptedModel({ name: "demo-script", respond: scriptedPoster, wordDelayMs: 25 }),
+    spec: scriptedModel({ name: "demo-script", respond: scriptedPoster, wordDelayMs: demoWordDelay(env) }),
     offline: true,
     label: "offline scripted model",
   };
+}
+
+/** How long the offline model takes per word: CAIRN_DEMO_WORD_DELAY_MS (to watch it stream), default 25. */
+function demoWordDelay(env: Record<string, string | undefined>): number {
+  const ms = Number(env.CAIRN_DEMO_WORD_DELAY_MS ?? 25);
+  return Number.isFinite(ms) && ms >= 0 ? Math.min(ms, 5_000) : 25;
 }
 
 /** The hello-world agent: topic → image → caption → post. */
