@@ -1,9 +1,9 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { BrowserContext, Locator, Page } from "playwright-core";
 import { chromium } from "playwright-core";
-import { tempDir } from "../helpers.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 /** Screenshots of the browser tests, for people to look at (gitignored). */
@@ -44,11 +44,15 @@ function newestSource(dir: string): number {
 /** Headless Chromium with a fresh profile, and every console error and page error it reports. */
 export class TestBrowser {
   readonly problems: string[] = [];
-  private constructor(readonly context: BrowserContext) {}
+  private constructor(
+    readonly context: BrowserContext,
+    private readonly profile: string,
+  ) {}
 
   /** Chromium on a fresh profile (its --user-data-dir), as a person's first visit. */
   static async launch(): Promise<TestBrowser> {
-    const context = await chromium.launchPersistentContext(tempDir("cairn-chromium-"), {
+    const profile = mkdtempSync(join(tmpdir(), "cairn-chromium-"));
+    const context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
       timeout: 60_000,
@@ -66,7 +70,7 @@ export class TestBrowser {
     });
     context.setDefaultTimeout(20_000);
     for (const p of context.pages()) await p.close();
-    return new TestBrowser(context);
+    return new TestBrowser(context, profile);
   }
 
   /** A new tab whose console errors and uncaught exceptions are collected. */
@@ -81,6 +85,7 @@ export class TestBrowser {
 
   async close(): Promise<void> {
     await this.context.close().catch(() => undefined);
+    rmSync(this.profile, { recursive: true, force: true });
   }
 }
 
@@ -89,6 +94,14 @@ export async function seen(locator: Locator, what: string, timeoutMs = 20_000): 
   try {
     await locator.first().waitFor({ state: "visible", timeout: timeoutMs });
   } catch (err) {
+    // What the page showed instead, for whoever reads the failure.
+    await locator
+      .page()
+      .screenshot({
+        path: join(ARTIFACTS, `failed-${what.replace(/\W+/g, "-").slice(0, 60)}.png`),
+        fullPage: true,
+      })
+      .catch(() => undefined);
     throw new Error(`waited ${timeoutMs} ms for ${what}: ${(err as Error).message.split("\n")[0]}`, {
       cause: err,
     });
@@ -120,4 +133,11 @@ export async function until<T>(
 /** Saves a full-page screenshot as test-artifacts/dashboard/NAME.png. */
 export async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true, timeout: 20_000 });
+}
+
+/** A link of the main navigation. */
+export function navLink(page: Page, name: string | RegExp): Locator {
+  return page
+    .getByRole("navigation", { name: "Main" })
+    .getByRole("link", typeof name === "string" ? { name, exact: true } : { name });
 }

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Project, start } from "../server/process/processes.js";
-import { prepare, seen, shot, TestBrowser, until } from "./browser.js";
+import { navLink, prepare, seen, shot, TestBrowser, until } from "./browser.js";
 
 /** Slow enough words that a person (and this test) sees the answer being written. */
 const SLOW_WORDS = { CAIRN_DEMO_WORD_DELAY_MS: "120" };
@@ -54,7 +54,7 @@ describe("the dashboard on cairn serve with an API key, and a worker", () => {
     await list.goto(`${url}/runs`);
     await seen(list.getByText("No runs yet"), "the runs list in the second tab");
 
-    await page.getByRole("link", { name: "Start", exact: true }).click();
+    await navLink(page, "Start").click();
     await page.getByLabel("Message", { exact: true }).fill("lighthouses");
     await recordLiveText(page);
     await page.getByRole("button", { name: "Send to the agent" }).click();
@@ -87,7 +87,7 @@ describe("the dashboard on cairn serve with an API key, and a worker", () => {
 
     // The inbox: the tool, its arguments, the agent's message; approve.
     await seen(page.locator("nav .count", { hasText: "1" }), "the pending count beside Approvals");
-    await page.getByRole("link", { name: /^Approvals/ }).click();
+    await navLink(page, /^Approvals/).click();
     const card = await seen(page.locator("article.approval[data-status=pending]"), "the approval card");
     await expect.poll(() => card.textContent()).toContain("demo.poster wants to call post");
     const cardText = (await card.textContent()) ?? "";
@@ -99,7 +99,7 @@ describe("the dashboard on cairn serve with an API key, and a worker", () => {
     await seen(page.getByText("Nothing waits for approval"), "the inbox to empty");
 
     // The run completes; the waterfall shows every step, with tokens and cost.
-    await page.getByRole("link", { name: "Runs", exact: true }).click();
+    await navLink(page, "Runs").click();
     await list.bringToFront();
     await seen(
       list.locator(`tr[data-run-id="${runId}"][data-status="completed"]`),

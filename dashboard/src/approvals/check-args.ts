@@ -1,5 +1,8 @@
 import { z } from "zod";
 
+// The page's CSP allows no eval: zod must not try its compiled parsers (the refusal is logged).
+z.config({ jitless: true });
+
 /**
  * Checks edited arguments against the tool's JSON Schema (as the API gives it), so a person sees
  * what is wrong before sending; the server checks them again with the tool's own schema.

@@ -67,19 +67,23 @@ function RunView({ detail, log }: { detail: RunDetail; log: ReturnType<typeof us
           {formatDuration(took)}
           {run.endedAt ? "" : " so far"}
         </dd>
-        <dt>Tokens</dt>
-        <dd>
-          {formatTokens(usage.usage.input + usage.usage.output)} ({usage.usage.input} in, {usage.usage.output}{" "}
-          out
-          {usage.usage.cached ? `, ${usage.usage.cached} cached` : ""})
-        </dd>
-        <dt>Cost</dt>
-        <dd>{formatCost(usage.cost)}</dd>
-        <dt>Model calls</dt>
-        <dd>
-          {usage.modelCalls}
-          {usage.resentCalls ? ` (${usage.resentCalls} sent again after a crash)` : ""}
-        </dd>
+        {usage.modelCalls > 0 ? (
+          <>
+            <dt>Tokens</dt>
+            <dd>
+              {formatTokens(usage.usage.input + usage.usage.output)} ({usage.usage.input} in,{" "}
+              {usage.usage.output} out
+              {usage.usage.cached ? `, ${usage.usage.cached} cached` : ""})
+            </dd>
+            <dt>Cost</dt>
+            <dd>{formatCost(usage.cost)}</dd>
+            <dt>Model calls</dt>
+            <dd>
+              {usage.modelCalls}
+              {usage.resentCalls ? ` (${usage.resentCalls} sent again after a crash)` : ""}
+            </dd>
+          </>
+        ) : null}
         {run.parentRunId ? (
           <>
             <dt>Parent</dt>
