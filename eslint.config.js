@@ -4,7 +4,7 @@ import reactHooks from "eslint-plugin-react-hooks";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "dist-bench/**", "node_modules/**", "coverage/**", ".cairn/**"] },
+  { ignores: ["dist/**", "dist-bench/**", "node_modules/**", "coverage/**", "**/.cairn/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
