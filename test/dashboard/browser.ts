@@ -125,7 +125,9 @@ export async function until<T>(
       last = err;
     }
     if (Date.now() > deadline)
-      throw new Error(`waited ${timeoutMs} ms for ${what}${last ? `: ${String(last)}` : ""}`);
+      throw new Error(
+        `waited ${timeoutMs} ms for ${what}${last instanceof Error ? `: ${last.message}` : ""}`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -140,4 +142,31 @@ export function navLink(page: Page, name: string | RegExp): Locator {
   return page
     .getByRole("navigation", { name: "Main" })
     .getByRole("link", typeof name === "string" ? { name, exact: true } : { name });
+}
+
+/** The page's full width: more than the viewport means it scrolls sideways. */
+export async function pageWidth(page: Page): Promise<number> {
+  return page.evaluate<number>("document.documentElement.scrollWidth");
+}
+
+/** The text of the element that has the keyboard focus. */
+export async function focusedText(page: Page): Promise<string | null> {
+  return page.evaluate<string | null>("document.activeElement && document.activeElement.textContent");
+}
+
+/** Records, in the page, every text the dashboard showed as being written live (see liveTexts). */
+export async function recordLiveText(page: Page): Promise<void> {
+  await page.evaluate(`(() => {
+    window.__live = [];
+    new MutationObserver(() => {
+      for (const el of document.querySelectorAll(".msg-live .live-text")) {
+        const text = (el.textContent || "").trim();
+        if (text && !window.__live.includes(text)) window.__live.push(text);
+      }
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  })()`);
+}
+
+export async function liveTexts(page: Page): Promise<string[]> {
+  return page.evaluate<string[]>("window.__live");
 }

@@ -1,9 +1,18 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Project, start } from "../server/process/processes.js";
-import { navLink, prepare, seen, shot, TestBrowser, until } from "./browser.js";
+import {
+  liveTexts,
+  navLink,
+  pageWidth,
+  prepare,
+  recordLiveText,
+  seen,
+  shot,
+  TestBrowser,
+  until,
+} from "./browser.js";
 
 /** Slow enough words that a person (and this test) sees the answer being written. */
 const SLOW_WORDS = { CAIRN_DEMO_WORD_DELAY_MS: "120" };
@@ -16,20 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
-
-/** Records, in the page, every text the dashboard showed as being written live. */
-async function recordLiveText(page: Page): Promise<void> {
-  await page.evaluate(() => {
-    const w = window as unknown as { __live: string[] };
-    w.__live = [];
-    new MutationObserver(() => {
-      for (const el of document.querySelectorAll(".msg-live .live-text")) {
-        const text = (el.textContent ?? "").trim();
-        if (text && !w.__live.includes(text)) w.__live.push(text);
-      }
-    }).observe(document.body, { subtree: true, childList: true, characterData: true });
-  });
-}
 
 describe("the dashboard on cairn serve with an API key, and a worker", () => {
   it("runs the demo: the run appears live, its answer streams, the post is approved in the inbox, the run completes with every step", async () => {
@@ -81,7 +76,7 @@ describe("the dashboard on cairn serve with an API key, and a worker", () => {
     await shot(page, "03-run-waiting-for-approval");
     const caption = (await page.locator('[data-step-id="model#2"] > p').first().textContent()) ?? "";
     expect(caption).toContain("Caption:");
-    const live = await page.evaluate(() => (window as unknown as { __live: string[] }).__live);
+    const live = await liveTexts(page);
     const partial = live.filter((t) => t.length < caption.length && caption.startsWith(t));
     expect(partial.length, `texts seen while being written: ${JSON.stringify(live)}`).toBeGreaterThan(0);
 
@@ -141,7 +136,7 @@ describe("the dashboard on cairn serve with an API key, and a worker", () => {
 
     await page.setViewportSize({ width: 390, height: 844 });
     await seen(page.locator(`article[data-run-id="${runId}"]`), "the run at phone width");
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(391);
+    expect(await pageWidth(page)).toBeLessThanOrEqual(391);
     await shot(page, "06-run-phone");
     await page.setViewportSize({ width: 1280, height: 900 });
 

@@ -1,7 +1,7 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Project, start } from "../server/process/processes.js";
-import { navLink, prepare, seen, shot, TestBrowser, until } from "./browser.js";
+import { focusedText, navLink, pageWidth, prepare, seen, shot, TestBrowser, until } from "./browser.js";
 
 /** A workflow that checks an order, then waits for it to be paid (an event). */
 const CONFIG = `import { defineConfig, workflow } from "cairn-runtime";
@@ -47,12 +47,10 @@ describe("the dashboard on cairn dev (no key)", () => {
     // The keyboard reaches everything: skip link, brand, then the navigation in order.
     await page.keyboard.press("Tab");
     await until("the skip link to take focus", async () =>
-      (await page.evaluate(() => document.activeElement?.textContent)) === "Skip to content"
-        ? true
-        : undefined,
+      (await focusedText(page)) === "Skip to content" ? true : undefined,
     );
     for (let i = 0; i < 6; i++) await page.keyboard.press("Tab");
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Start");
+    expect(await focusedText(page)).toBe("Start");
     await page.keyboard.press("Enter");
     await seen(page.getByRole("heading", { name: "Start a run" }), "the start page, reached by keyboard");
 
@@ -119,7 +117,7 @@ describe("the dashboard on cairn dev (no key)", () => {
       (await page.locator("tbody tr").count()) === 2 ? true : undefined,
     );
     await page.setViewportSize({ width: 390, height: 844 });
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(391);
+    expect(await pageWidth(page)).toBeLessThanOrEqual(391);
     await shot(page, "13-runs-phone");
     await page.setViewportSize({ width: 1280, height: 900 });
 
