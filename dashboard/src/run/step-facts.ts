@@ -67,14 +67,16 @@ export function stepFacts(
     else if (named?.prefix === "tool") input = calls.executed(named.tool);
     const endedAt = step.endedAt;
     const out = step.output as { outcomes?: StepFacts["outcomes"] } | undefined;
+    const reused = fork !== undefined && forkSeq !== undefined && step.seq < forkSeq;
     return {
       step,
       turn,
       outcomes: step.stepId.startsWith("turn") ? out?.outcomes : undefined,
       input,
       tool: named?.tool,
-      replays: endedAt === null ? 0 : starts.filter((at) => at > endedAt).length,
-      reused: fork !== undefined && forkSeq !== undefined && step.seq < forkSeq,
+      // A reused step ended in the original run: this run never executed it, replayed or not.
+      replays: reused || endedAt === null ? 0 : starts.filter((at) => at > endedAt).length,
+      reused,
       attempts: detail.attempts.filter((a) => a.stepId === step.stepId),
     };
   });
