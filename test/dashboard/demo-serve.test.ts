@@ -39,6 +39,12 @@ describe("the dashboard on cairn serve with an API key, and a worker", () => {
     await page.goto(url);
     await seen(page.getByRole("heading", { name: "This server needs an API key" }), "the key form");
     await shot(page, "01-key-form");
+    // A key the server does not know is refused, and the page says why and asks again.
+    await page.getByLabel("API key", { exact: true }).fill("cairn_not_a_real_key");
+    await page.getByRole("button", { name: "Use this key" }).click();
+    await seen(page.getByText("The key was refused: unknown API key"), "the refused key's message");
+    expect(browser.problems.filter((m) => !/status of 401/.test(m))).toEqual([]);
+    browser.problems.length = 0;
     await page.getByLabel("API key", { exact: true }).fill(key);
     await page.getByRole("button", { name: "Use this key" }).click();
     await seen(page.getByText("No runs yet"), "the empty runs list");

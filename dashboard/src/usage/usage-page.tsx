@@ -25,7 +25,7 @@ export function UsagePage() {
   const metric = query.get("metric") === "tokens" ? "tokens" : "cost";
   const by: GroupBy = (query.get("by") as GroupBy | null) ?? "both";
   const r = RANGES[range] ?? RANGES["7d"];
-  // Whole buckets: the range ends at the end of the current hour or day.
+  // Whole buckets, as the API makes them (UTC hours and days): the range ends with the current one.
   const to = ceilTo(Date.now(), r.bucket);
   const from = to - r.ms;
   const usage = useQuery({
@@ -123,15 +123,8 @@ function UsageTable({ rows }: { rows: { name: string; input: number; output: num
 }
 
 function ceilTo(ms: number, bucket: "hour" | "day"): number {
-  const d = new Date(ms);
-  if (bucket === "hour") {
-    d.setMinutes(0, 0, 0);
-    d.setHours(d.getHours() + 1);
-  } else {
-    d.setHours(0, 0, 0, 0);
-    d.setDate(d.getDate() + 1);
-  }
-  return d.getTime();
+  const width = bucket === "hour" ? 3600_000 : 86400_000;
+  return Math.floor(ms / width) * width + width;
 }
 
 /** The API's buckets as chart series: one value per hour or day of the range, per group. */
@@ -149,7 +142,7 @@ function toSeries(
     const d = new Date(from + i * width);
     return bucket === "hour"
       ? d.toLocaleTimeString(undefined, { hour: "2-digit" })
-      : d.toLocaleDateString(undefined, { month: "short", day: "numeric" });
+      : d.toLocaleDateString(undefined, { month: "short", day: "numeric", timeZone: "UTC" });
   });
   const groups = new Map<string, Series>();
   const totals = new Map<string, { name: string; input: number; output: number; cost: number }>();
