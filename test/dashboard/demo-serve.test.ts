@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Project, start } from "../server/process/processes.js";
@@ -146,8 +146,51 @@ describe("the dashboard on cairn serve with an API key, and a worker", () => {
     await shot(page, "06-run-phone");
     await page.setViewportSize({ width: 1280, height: 900 });
 
-    expect(existsSync(join(p.dir, ".cairn/demo/images"))).toBe(true);
-    expect(readdirSync(join(p.dir, ".cairn/demo/images")).filter((f) => f.startsWith(runId))).toHaveLength(1);
+    const images = join(p.dir, ".cairn/demo/images");
+    expect(readdirSync(images).filter((f) => f.startsWith(runId))).toHaveLength(1);
+
+    // Rerun from the caption step with another instruction: a new run that reuses the image.
+    await page.getByRole("button", { name: "Rerun from a step…" }).click();
+    await expect.poll(() => page.getByLabel("From step").inputValue()).toBe("model#2");
+    await page.getByLabel(/^Instructions/).fill("Write the caption in French, and keep it short.");
+    await page.getByRole("button", { name: "Start the new run" }).click();
+    const forkId = await until("the dashboard to open the new run", async () => {
+      const id = /\/runs\/(run_\w+)/.exec(page.url())?.[1];
+      return id && id !== runId ? id : undefined;
+    });
+    await seen(
+      page.locator(`article[data-run-id="${forkId}"][data-status="waiting"]`),
+      "the rerun to wait for approval",
+      60_000,
+    );
+    await seen(page.locator(".run-facts").getByText(`${runId}`), "where the rerun came from");
+    for (const id of ["model", "tool.generate_image"])
+      await seen(page.locator(`li.step[data-step-id="${id}"] .mark-reused`), `step ${id} marked reused`);
+    expect(await page.locator('li.step[data-step-id="model#2"] .mark-reused').count()).toBe(0);
+    await navLink(page, /^Approvals/).click();
+    await (
+      await seen(page.locator("article.approval[data-status=pending]"), "the rerun's approval")
+    )
+      .getByRole("button", { name: "Approve", exact: true })
+      .click();
+    await seen(page.getByText("Nothing waits for approval"), "the inbox to empty again");
+    await page.goto(`${url}/runs/${forkId}`);
+    await seen(
+      page.locator(`article[data-run-id="${forkId}"][data-status="completed"]`),
+      "the rerun to complete",
+      30_000,
+    );
+    await shot(page, "07-rerun-from-caption-step");
+    // The image tool was not called again: no image of the new run, the first one's is still the only one.
+    expect(readdirSync(images).filter((f) => f.startsWith(forkId))).toEqual([]);
+    expect(readdirSync(images)).toHaveLength(1);
+
+    // The two runs side by side.
+    await page.locator(".run-facts").getByRole("link", { name: "compare" }).click();
+    await seen(page.locator("table.diff"), "the comparison");
+    for (const id of ["model", "tool.generate_image", "model#2"])
+      await seen(page.locator(`table.diff tr[data-step-id="${id}"]`), `step ${id} in the comparison`);
+    await shot(page, "08-compare-runs");
     expect(browser.problems).toEqual([]);
     await list.close();
     await page.close();
