@@ -66,17 +66,12 @@ describe("the dashboard's bulk actions and usage chart, on cairn dev", () => {
       page.locator(".legend", { hasText: "demo.poster · scripted:demo-script" }),
       "the chart's series",
     );
-    await seen(
-      page.locator("rect title", { hasText: "demo.poster · scripted:demo-script: 350" }).first(),
-      "the bar of this hour",
-    ).catch(async () => {
-      // the bar's tooltip text is not visible; check it is there instead
-      expect(await page.locator("rect title").allTextContents()).toContainEqual(
-        expect.stringContaining(": 350"),
-      );
-    });
+    expect(await page.locator(".chart rect").count()).toBeGreaterThan(0);
     const row = page.locator("table tr", { hasText: "demo.poster · scripted:demo-script" });
-    await expect.poll(() => row.textContent()).toContain("280");
+    // 120 + 160 tokens in, 35 + 35 out: the table beside the chart.
+    await expect
+      .poll(() => row.locator("td").allTextContents())
+      .toEqual(["demo.poster · scripted:demo-script", "280", "70", "$0"]);
     await shot(page, "18-usage-chart");
     expect(browser.problems).toEqual([]);
     await page.close();
