@@ -167,6 +167,9 @@ describe("the dashboard on cairn serve with an API key, and a worker", () => {
     for (const id of ["model", "tool.generate_image"])
       await seen(page.locator(`li.step[data-step-id="${id}"] .mark-reused`), `step ${id} marked reused`);
     expect(await page.locator('li.step[data-step-id="model#2"] .mark-reused').count()).toBe(0);
+    await expect
+      .poll(() => page.locator('li.step[data-step-id="model"] .step-usage').textContent())
+      .toBe("155 tok, reused");
     await navLink(page, /^Approvals/).click();
     await (
       await seen(page.locator("article.approval[data-status=pending]"), "the rerun's approval")

@@ -60,8 +60,8 @@ describe("the dashboard's bulk actions and usage chart, on cairn dev", () => {
       30_000,
     );
     await navLink(page, "Usage").click();
-    await page.getByLabel("Period").selectOption("24h");
-    await page.getByLabel("Show").selectOption("tokens");
+    await page.getByLabel("Period", { exact: true }).selectOption("24h");
+    await page.getByLabel("Show", { exact: true }).selectOption("tokens");
     await seen(
       page.locator(".legend", { hasText: "demo.poster · scripted:demo-script" }),
       "the chart's series",

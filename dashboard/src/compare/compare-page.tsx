@@ -7,6 +7,7 @@ import { Link, navigate, path, useLocation } from "../router/router.js";
 import { formatCost, formatDuration, formatValue } from "../ui/format.js";
 import { Empty, ErrorState, Loading } from "../ui/states.js";
 import { StatusBadge } from "../ui/status-badge.js";
+import { withoutImages } from "../run/step-facts.js";
 
 /** Two runs side by side, step by step, with the first step where they part ways. */
 export function ComparePage() {
@@ -126,7 +127,7 @@ function RunStatus({ summary }: { summary: unknown }) {
 
 function Side({ view }: { view: StepView | null }) {
   if (view === null) return <span className="muted">not in this run</span>;
-  const out = formatValue(view.output);
+  const out = formatValue(withoutImages(view.output));
   return (
     <div className="diff-side">
       <div className="row wrap">

@@ -44,6 +44,9 @@ function RunView({ detail, log }: { detail: RunDetail; log: ReturnType<typeof us
   const isAgent =
     workflows.data?.find((w) => w.name === run.workflow)?.kind === "agent" ||
     facts.some((f) => f.turn !== undefined);
+  const reusedTokens = facts
+    .filter((f) => f.reused && f.turn?.usage)
+    .reduce((sum, f) => sum + f.turn!.usage!.input + f.turn!.usage!.output, 0);
   const took = run.startedAt ? (run.endedAt ?? now) - run.startedAt : null;
   return (
     <article aria-labelledby="run-title" data-run-id={run.id} data-status={run.status}>
@@ -76,11 +79,16 @@ function RunView({ detail, log }: { detail: RunDetail; log: ReturnType<typeof us
               {usage.usage.cached ? `, ${usage.usage.cached} cached` : ""})
             </dd>
             <dt>Cost</dt>
-            <dd>{formatCost(usage.cost)}</dd>
+            <dd>
+              {formatCost(usage.cost)}
+              {reusedTokens > 0
+                ? ` (${formatTokens(reusedTokens)} tokens reused from the original, not paid again)`
+                : ""}
+            </dd>
             <dt>Model calls</dt>
             <dd>
               {usage.modelCalls}
-              {usage.resentCalls ? ` (${usage.resentCalls} sent again after a crash)` : ""}
+              {usage.resentCalls ? ` (${usage.resentCalls} sent again)` : ""}
             </dd>
           </>
         ) : null}

@@ -85,7 +85,11 @@ export function StepWaterfall({ detail, facts, live, now, depth = 0 }: Props) {
                 </span>
                 <span className="step-took">{s.endedAt ? formatDuration(s.endedAt - s.startedAt) : "…"}</span>
                 <span className="step-usage">
-                  {tokens !== undefined ? `${formatTokens(tokens)} tok · ${formatCost(f.turn?.cost)}` : ""}
+                  {tokens === undefined
+                    ? ""
+                    : f.reused
+                      ? `${formatTokens(tokens)} tok, reused`
+                      : `${formatTokens(tokens)} tok · ${formatCost(f.turn?.cost)}`}
                 </span>
               </div>
               {isOpen ? <StepDetail facts={f} live={live.get(s.stepId)?.text} /> : null}

@@ -30,6 +30,7 @@ export function RunFilters({
       <label>
         Status
         <select
+          aria-label="Status"
           value={value.status ?? ""}
           onChange={(e) => onChange({ status: (e.target.value || undefined) as RunStatus | undefined })}
         >
@@ -44,6 +45,7 @@ export function RunFilters({
       <label>
         Workflow
         <select
+          aria-label="Workflow"
           value={value.workflow ?? ""}
           onChange={(e) => onChange({ workflow: e.target.value || undefined })}
         >

@@ -42,7 +42,7 @@ export function UsagePage() {
       <div className="filters" role="group" aria-label="What to show">
         <label>
           Period
-          <select value={range} onChange={(e) => setQuery({ range: e.target.value })}>
+          <select aria-label="Period" value={range} onChange={(e) => setQuery({ range: e.target.value })}>
             {Object.entries(RANGES).map(([k, v]) => (
               <option key={k} value={k}>
                 {v.label}
@@ -52,14 +52,14 @@ export function UsagePage() {
         </label>
         <label>
           Show
-          <select value={metric} onChange={(e) => setQuery({ metric: e.target.value })}>
+          <select aria-label="Show" value={metric} onChange={(e) => setQuery({ metric: e.target.value })}>
             <option value="cost">Cost (USD)</option>
             <option value="tokens">Tokens</option>
           </select>
         </label>
         <label>
           Per
-          <select value={by} onChange={(e) => setQuery({ by: e.target.value })}>
+          <select aria-label="Per" value={by} onChange={(e) => setQuery({ by: e.target.value })}>
             <option value="both">agent and model</option>
             <option value="agent">agent</option>
             <option value="model">model</option>
