@@ -8,6 +8,7 @@ import type { LoopState, RunScope } from "./loop-state.js";
 import { toolsOf, userMessage } from "./loop-state.js";
 import { loadHistory, saveHistory, takeSteering } from "./session-steps.js";
 import { runTool, toolResultPart } from "./tool-execution.js";
+import { prepareTools } from "./tool-preparation.js";
 import { addUsage, ZERO_USAGE } from "./usage.js";
 
 /**
@@ -29,6 +30,7 @@ export async function runAgentLoop(
     session: input.session ?? null,
     depth: input.depth ?? 0,
     tools: toolsOf(options),
+    instructions: options.instructions,
   };
   const state: LoopState = {
     run,
@@ -46,6 +48,7 @@ export async function runAgentLoop(
     carried: false,
     live: false,
   };
+  await prepareTools(options, step, state);
   await loadHistory(options, step, state);
   const maxTurns = options.maxTurns ?? 20;
   for (;;) {

@@ -16,6 +16,8 @@ export interface RunScope {
   depth: number;
   /** The tools the model sees: the agent's own, memory, and one per sub-agent. */
   tools: Record<string, Tool>;
+  /** The system prompt: the agent's instructions and what its tools' `prepare` added. */
+  instructions: string;
 }
 
 /** What a tool call gave back: its output, or an error the model is told about. */

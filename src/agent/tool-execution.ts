@@ -78,7 +78,7 @@ export async function executeInline(
   }
 }
 
-function toolContext(options: AgentOptions, run: RunScope, ctx: StepRunContext): ToolContext {
+export function toolContext(options: AgentOptions, run: RunScope, ctx: StepRunContext): ToolContext {
   return {
     ...ctx,
     agent: { name: options.name, user: run.user, session: run.session },

@@ -37,6 +37,18 @@ export interface ToolOptions<I, O> {
   needsApproval?: boolean | ApprovalPredicate<I>;
   /** Who may approve this tool's calls and how long they have; overrides the agent's `approvals`. */
   approval?: ApprovalSettings;
+  /**
+   * Runs once as a run of an agent with this tool starts, in one step (`tools.prepare`) shared by
+   * every such tool: what it returns is recorded, so a resumed run sees the same. Its
+   * `instructions` are added to the agent's (e.g. the skills the run may load).
+   */
+  prepare?(ctx: ToolContext): Promise<ToolPreparation | undefined>;
+}
+
+/** What a tool's `prepare` adds to a run. */
+export interface ToolPreparation {
+  /** Appended to the agent's instructions for this run. */
+  instructions?: string;
 }
 
 /** Who decides a gated tool call, and what happens if nobody does in time. */
@@ -73,6 +85,8 @@ export function tool<I, O>(options: ToolOptions<I, O>): Tool<I, O> {
     throw new ConfigError("tool(): `input` must be a zod schema, e.g. z.object({ city: z.string() })");
   }
   if (typeof options.execute !== "function") throw new ConfigError("tool(): `execute` must be a function");
+  if (options.prepare !== undefined && typeof options.prepare !== "function")
+    throw new ConfigError("tool(): `prepare` must be a function");
   return Object.freeze({ ...options, [TOOL]: true as const });
 }
 

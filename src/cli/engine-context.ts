@@ -63,7 +63,9 @@ async function collectAgents(config: CairnConfig, base: string): Promise<Map<str
   if (config.profiles?.length) {
     // YAML and zod load only for a config that declares agents as data.
     const { loadAgentProfile } = await import("../agent/profile.js");
-    for (const p of config.profiles) add(priced(loadAgentProfile(resolve(base, p), config.tools ?? {})));
+    const builtins = (await import("../tools/profile-tools.js")).workspaceBuiltins(base);
+    for (const p of config.profiles)
+      add(priced(loadAgentProfile(resolve(base, p), config.tools ?? {}, builtins)));
   }
   if (!found.has(DEMO_AGENT)) add((await import("./demo/poster-agent.js")).posterAgent());
   return found;

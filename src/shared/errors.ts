@@ -36,6 +36,12 @@ export const ErrorCode = {
   RateLimited: "CAIRN_RATE_LIMITED",
   /** A wait for a run's result ran out of time; the run goes on. */
   WaitTimeout: "CAIRN_WAIT_TIMEOUT",
+  /** bubblewrap is missing or cannot create namespaces here: commands are never run on the host instead. */
+  SandboxUnavailable: "CAIRN_SANDBOX_UNAVAILABLE",
+  /** A file tool was given a path that leads outside the run's workspace (or writes to /skills). */
+  OutsideWorkspace: "CAIRN_OUTSIDE_WORKSPACE",
+  /** A run's workspace grew past its limits (files or bytes): the step's changes are dropped. */
+  WorkspaceLimit: "CAIRN_WORKSPACE_LIMIT",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -7,6 +7,7 @@ import { runTests } from "./conformance/runs.js";
 import { serviceTests } from "./conformance/service.js";
 import { stepTests } from "./conformance/steps.js";
 import { waitTests } from "./conformance/waits.js";
+import { workspaceStoreTests } from "./conformance/workspace.js";
 
 export type { MakeJournal } from "./conformance/context.js";
 
@@ -23,5 +24,6 @@ export function journalConformance(name: string, makeJournal: MakeJournal): void
     waitTests(get);
     controlTests(get);
     serviceTests(get);
+    workspaceStoreTests(get);
   });
 }
