@@ -194,6 +194,13 @@ describe("the dashboard on cairn serve with an API key, and a worker", () => {
     for (const id of ["model", "tool.generate_image", "model#2"])
       await seen(page.locator(`table.diff tr[data-step-id="${id}"]`), `step ${id} in the comparison`);
     await shot(page, "08-compare-runs");
+    // The other tab kept up the whole time: both runs, completed, without a reload.
+    await seen(
+      list.locator(`tr[data-run-id="${forkId}"][data-status="completed"]`),
+      "the rerun in the other tab's list",
+    );
+    expect(await list.locator("tbody tr").count()).toBe(2);
+    await shot(list, "09-runs-list");
     expect(browser.problems).toEqual([]);
     await list.close();
     await page.close();
