@@ -28,6 +28,7 @@ export default defineConfig({
             "test/agent/providers/*.test.ts",
             "test/server/*.test.ts",
             "test/tools/workspace/*.test.ts",
+            "test/observe/*.test.ts",
           ],
           env: { CAIRN_TEST_STORE: "postgres" },
           globalSetup: ["test/postgres-setup.ts"],

@@ -31,6 +31,7 @@ export async function runAgentLoop(
     depth: input.depth ?? 0,
     tools: toolsOf(options),
     instructions: options.instructions,
+    ...(input.override ? { override: input.override } : {}),
   };
   const state: LoopState = {
     run,

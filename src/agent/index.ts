@@ -22,3 +22,7 @@ export { decideApproval, isToolApprovalRequest } from "./tool-approval.js";
 export type { DecisionInput, ToolApprovalRequest } from "./tool-approval.js";
 export { approvalWebhook, verifyWebhookSignature, APPROVAL_WEBHOOK } from "./approval-webhook.js";
 export type { ApprovalWebhookOptions } from "./approval-webhook.js";
+export { forkWithChanges } from "./fork-agent-run.js";
+export type { ForkRequest } from "./fork-agent-run.js";
+export { usageReport, modelStepMeasure } from "./usage-report.js";
+export type { UsageBucket, UsageQuery } from "./usage-report.js";

@@ -1,6 +1,7 @@
 import { RUN_STATUSES } from "../store/records.js";
 import type { ApprovalStatus } from "../store/records.js";
 import type { FlagDefs, Parsed } from "./args.js";
+import { RUN_LIFECYCLE_COMMANDS } from "./run-lifecycle-commands.js";
 
 /** What a command does once its arguments are parsed; resolves to the exit code. */
 export type CommandHandler = (args: Parsed) => Promise<number>;
@@ -192,13 +193,7 @@ once (listed as "failed:"); the event is delivered all the same. Cairn's own eve
     },
     load: () => import("./commands/runs-show.js").then((m) => m.runsShowCommand),
   },
-  {
-    name: "runs cancel",
-    args: "ID",
-    summary: "cancel a run (and its child runs); a running one stops at its next step",
-    flags: { reason: { type: "string", value: "TEXT", help: "why (shown with the run)" } },
-    load: () => import("./commands/runs.js").then((m) => m.runsCancelCommand),
-  },
+  ...RUN_LIFECYCLE_COMMANDS,
   {
     name: "runs retry-step",
     args: "ID STEP",
@@ -318,7 +313,9 @@ keys). A key sees only its workspace's runs, approvals and sessions.`,
 /** Usage of a command in one line: `cairn runs ls [--status S] [--limit N] …`. */
 export function usageLine(c: CommandDef): string {
   const flags = Object.entries(c.flags).map(([name, f]) =>
-    f.type === "boolean" ? `[--${name}]` : `[--${name} ${f.value}]`,
+    f.type === "boolean"
+      ? `[--${name}]`
+      : `[--${name} ${f.value}]${f.type === "string" && f.multiple ? "…" : ""}`,
   );
   return ["cairn", c.name, c.args ?? "", ...flags].filter((p) => p !== "").join(" ");
 }

@@ -5,6 +5,8 @@ import type { ApprovalWebhookOptions } from "../agent/approval-webhook.js";
 import type { Tool } from "../agent/tool.js";
 import type { Price } from "../agent/usage.js";
 import { isTool } from "../agent/tool.js";
+import type { RetentionPolicy } from "../engine/retention.js";
+import { retentionMs } from "../engine/retention.js";
 import type { Workflow } from "../engine/workflow.js";
 import { isWorkflow } from "../engine/workflow.js";
 
@@ -38,6 +40,12 @@ export interface CairnConfig {
    * the built-in table lacks, or to override it. An agent's own `prices` win over these.
    */
   prices?: Record<string, Price>;
+  /**
+   * How long workers keep ended runs, by how they ended, e.g. `{ completed: "30d", failed: "90d" }`;
+   * a status left out is kept forever. Workers delete older ones (with their child runs) hourly,
+   * and the payloads no run refers to any more.
+   */
+  retention?: RetentionPolicy;
 }
 
 /**
@@ -71,6 +79,7 @@ export function validateConfig(config: unknown, source: string): CairnConfig {
     "runStorageBudgetBytes",
     "leaseTtlMs",
     "prices",
+    "retention",
   ]);
   for (const key of Object.keys(c)) {
     if (!known.has(key))
@@ -121,6 +130,7 @@ export function validateConfig(config: unknown, source: string): CairnConfig {
     }
   }
   if (c.prices !== undefined) checkPrices(c.prices, source);
+  if (c.retention !== undefined) checkRetention(c.retention, source);
   const connections = c.storeConnections;
   if (
     connections !== undefined &&
@@ -158,5 +168,23 @@ function checkPrices(prices: unknown, source: string): void {
           `${source}: prices["${model}"].${key} must be a number >= 0 (USD per million tokens)`,
         );
     }
+  }
+}
+
+/** `retention`: { completed?, failed?, cancelled? } durations such as "30d". */
+function checkRetention(retention: unknown, source: string): void {
+  const example = `e.g. retention: { completed: "30d", failed: "90d" }`;
+  if (typeof retention !== "object" || retention === null || Array.isArray(retention))
+    throw new ConfigError(`${source}: "retention" must be an object of durations, ${example}`);
+  for (const key of Object.keys(retention)) {
+    if (!["completed", "failed", "cancelled"].includes(key))
+      throw new ConfigError(
+        `${source}: retention.${key} is not a run status retention applies to (completed, failed, cancelled), ${example}`,
+      );
+  }
+  try {
+    retentionMs(retention);
+  } catch (err) {
+    throw new ConfigError(`${source}: ${(err as Error).message}`);
   }
 }

@@ -1,18 +1,18 @@
-import { CairnError, ErrorCode, InputError, NotFoundError } from "../shared/errors.js";
+import { ErrorCode, InputError, NotFoundError } from "../shared/errors.js";
 import { newId } from "../shared/ids.js";
 import type { Logger } from "../shared/logger.js";
 import { stderrLogger } from "../shared/logger.js";
 import { DEFAULT_MAX_PAYLOAD_BYTES, encodePayload } from "../shared/payload.js";
-import { serializeError } from "../shared/serialized-error.js";
 import type { Journal, SendEventResult } from "../store/journal.js";
 import type { ApprovalRecord, JournalEntry, Lease, NewRun, RunStatus } from "../store/records.js";
 import { reservedEventError } from "./event-names.js";
 import { triggeredRuns } from "./event-triggers.js";
-import { LeaseKeeper } from "./lease-keeper.js";
-import { hostPrefix, isOwnerDead, newOwnerId } from "./owner.js";
+import type { ForkOptions } from "./fork.js";
+import { forkRun } from "./fork.js";
+import { newOwnerId } from "./owner.js";
 import type { Progress, ProgressListener } from "./progress.js";
 import type { ExecutionEnv, ExecutionOutcome } from "./run-execution.js";
-import { RunExecution } from "./run-execution.js";
+import { RunExecutor } from "./run-executor.js";
 import type { EventToSend } from "./step.js";
 import type { Workflow } from "./workflow.js";
 import type { FollowOptions } from "./run-log.js";
@@ -43,9 +43,6 @@ export interface StartOptions {
   /** Do not start before this time. */
   runAt?: Date | number;
 }
-
-/** How often a run stopped by a store error tries to hand its lease back. */
-const HAND_BACK_RETRY_MS = 250;
 
 export interface ApprovalDecisionInput {
   approve: boolean;
@@ -84,6 +81,7 @@ export class Engine {
   private readonly env: ExecutionEnv;
   private readonly options: EngineOptions;
   private readonly others = new Map<string, Engine>();
+  private readonly executor: RunExecutor;
 
   constructor(options: EngineOptions) {
     this.options = options;
@@ -110,6 +108,16 @@ export class Engine {
       newRun: (wf, input, extra) => this.newRun(wf, input, extra),
       triggersFor: (name, data, eventId) => this.triggersFor(name, data, eventId),
     };
+    this.executor = new RunExecutor({
+      journal: this.journal,
+      workspace: this.workspace,
+      owner: this.owner,
+      logger: this.logger,
+      leaseTtlMs: this.leaseTtlMs,
+      env: this.env,
+      workflowIds: () => [...this.registry.keys()],
+      workflow: (id) => this.workflow(id),
+    });
   }
 
   /**
@@ -285,6 +293,15 @@ export class Engine {
     return followRunLog(this.journal, this.workspace, runId, options);
   }
 
+  /**
+   * Reruns `runId` from a step, with changes: a new run that reuses the journal before
+   * `options.from` and executes from there (see fork.ts). The original is untouched.
+   */
+  async fork(runId: string, options: ForkOptions): Promise<RunSummary> {
+    const env = { ...this.env, workspace: this.workspace, workflow: (id: string) => this.workflow(id) };
+    return this.runnable(await forkRun(env, runId, options));
+  }
+
   /** Cancels a run (and its children): at once when not running, else at its next step. */
   cancel(runId: string, reason = "cancelled by request"): Promise<RunStatus> {
     return this.journal.requestCancel(this.workspace, runId, reason);
@@ -346,102 +363,21 @@ export class Engine {
 
   // ── executing work ────────────────────────────────────────────────────────────────────────
 
-  private async deadOwners(): Promise<string[]> {
-    const owners = await this.journal.listLeaseOwners(this.workspace, hostPrefix());
-    return owners.filter(isOwnerDead);
-  }
-
   /** Claims up to `limit` runnable runs: due ones, and those whose worker died or lost its lease. */
-  async claim(limit: number): Promise<Lease[]> {
-    return this.journal.claimRuns({
-      workspace: this.workspace,
-      owner: this.owner,
-      ttlMs: this.leaseTtlMs,
-      limit,
-      workflows: [...this.registry.keys()],
-      deadOwners: await this.deadOwners(),
-    });
+  claim(limit: number): Promise<Lease[]> {
+    return this.executor.claim(limit);
   }
 
   /** Claims one given run if it is runnable now. */
-  async claimRun(runId: string): Promise<Lease | undefined> {
-    return this.journal.claimRun(
-      {
-        workspace: this.workspace,
-        owner: this.owner,
-        ttlMs: this.leaseTtlMs,
-        limit: 1,
-        workflows: [...this.registry.keys()],
-        deadOwners: await this.deadOwners(),
-      },
-      runId,
-    );
+  claimRun(runId: string): Promise<Lease | undefined> {
+    return this.executor.claimRun(runId);
   }
 
   /**
-   * Executes a claimed run until it completes, fails, or must wait. Never throws for the run's
-   * own failures (they are recorded); a store failure leaves the lease to expire so another
-   * worker recovers the run.
+   * Executes a claimed run until it completes, fails, or must wait. Never throws: the run's own
+   * failures are recorded; a store failure stops the execution and hands the run back.
    */
-  /**
-   * After a store error stopped a run's execution: releases its lease as soon as the store
-   * answers, so any worker goes on at once instead of when the lease expires. Gives up when the
-   * lease has lapsed anyway or was taken over (the release is fenced by its epoch).
-   */
-  private async handBack(lease: Lease): Promise<void> {
-    const until = Date.now() + this.leaseTtlMs;
-    while (Date.now() < until) {
-      try {
-        await this.journal.releaseRun(lease);
-        this.logger.warn("run handed back after the store answered again", { runId: lease.runId });
-        return;
-      } catch (err) {
-        if (CairnError.is(err, ErrorCode.LeaseLost)) return;
-        // Unref'd: a process shutting down does not wait for this.
-        await new Promise((r) => setTimeout(r, HAND_BACK_RETRY_MS).unref());
-      }
-    }
-  }
-
-  async execute(lease: Lease, options: { shutdown?: AbortSignal } = {}): Promise<ExecutionOutcome> {
-    const keeper = new LeaseKeeper(this.journal, lease, this.leaseTtlMs, this.logger);
-    keeper.start();
-    try {
-      let run, history;
-      try {
-        run = await this.journal.getRun(this.workspace, lease.runId);
-        if (run === undefined)
-          throw new NotFoundError(ErrorCode.RunNotFound, `run ${lease.runId} vanished while claimed`);
-        history = await this.journal.loadSteps(this.workspace, lease.runId);
-      } catch (err) {
-        if (!CairnError.is(err, ErrorCode.CorruptPayload)) throw err;
-        // A row that cannot be read fails its own run and nothing else.
-        await this.journal.failRun(keeper.current, serializeError(err));
-        this.emit({ type: "run.ended", runId: lease.runId, status: "failed", error: serializeError(err) });
-        return "failed";
-      }
-      this.emit({ type: "run.started", runId: run.id, workflow: run.workflow, epoch: lease.epoch });
-      return await new RunExecution(
-        this.env,
-        this.workflow(run.workflow),
-        run,
-        history,
-        keeper,
-        options.shutdown,
-      ).execute();
-    } catch (err) {
-      if (CairnError.is(err, ErrorCode.LeaseLost)) return "lease-lost";
-      this.logger.error(
-        "run execution stopped by a store error; the run is handed back when the store answers, or recovered when its lease expires",
-        {
-          runId: lease.runId,
-          error: (err as Error).message,
-        },
-      );
-      void this.handBack(keeper.current);
-      return "lease-lost";
-    } finally {
-      await keeper.stop();
-    }
+  execute(lease: Lease, options: { shutdown?: AbortSignal } = {}): Promise<ExecutionOutcome> {
+    return this.executor.execute(lease, options);
   }
 }

@@ -79,9 +79,10 @@ export class InstantSteps {
     const j = env.journal;
     if (!(await this.scope.mayStart())) return this.scope.stop(release);
     this.scope.replaying = false;
-    const now = await j.now();
-    await this.scope.commit(release, () =>
-      j.commitStep(keeper.current, {
+    const encoded = encodePayload(output, `step "${id}" result`);
+    await this.scope.commit(release, async () => {
+      const now = await j.now();
+      return j.commitStep(keeper.current, {
         stepId: id,
         seq,
         kind,
@@ -89,11 +90,11 @@ export class InstantSteps {
         startedAt: now,
         sideEffect: false,
         status: "completed",
-        output: encodePayload(output, `step "${id}" result`),
+        output: encoded,
         endedAt: now,
         ...effect,
-      }),
-    );
+      });
+    });
     this.scope.endedAtOnce(id, kind, { output });
     return output;
   }

@@ -4,6 +4,8 @@ import type { Logger } from "../shared/logger.js";
 import type { Journal } from "../store/journal.js";
 import type { Step } from "./step.js";
 import type { BackoffOptions } from "./backoff.js";
+import { checkBackoff } from "./backoff.js";
+import { MAX_TIMER_MS, toMs } from "../shared/duration.js";
 
 const WORKFLOW = Symbol.for("cairn.workflow");
 
@@ -54,6 +56,12 @@ export interface WorkflowOptions<I> {
   singleton?: { key(input: I): string; mode: "cancel" | "skip" | "queue" };
   /** Default step options for every `step.run` in this workflow. */
   steps?: { retries?: number; backoff?: BackoffOptions; timeout?: Duration };
+  /**
+   * How long a worker's hold on a run lasts between heartbeats, when longer than the workers'
+   * own (`leaseTtlMs`, 30 s by default): for steps that compute for long without awaiting, which
+   * keeps the heartbeat from running. E.g. "5m".
+   */
+  leaseTtl?: Duration;
 }
 
 /** A durable function: give it to `defineConfig` (or an Engine) and start runs of it by id. */
@@ -97,6 +105,15 @@ export function workflow<I = unknown, O = unknown>(
     (!Number.isInteger(options.concurrency.limit) || options.concurrency.limit < 1)
   ) {
     throw new ConfigError(`workflow "${id}": concurrency.limit must be a whole number >= 1`);
+  }
+  try {
+    checkBackoff(options.backoff, `workflow "${id}"`);
+    checkBackoff(options.steps?.backoff, `workflow "${id}" steps`);
+    if (options.steps?.timeout !== undefined)
+      toMs(options.steps.timeout, `workflow "${id}" steps.timeout`, MAX_TIMER_MS);
+    if (options.leaseTtl !== undefined) toMs(options.leaseTtl, `workflow "${id}" leaseTtl`);
+  } catch (cause) {
+    throw new ConfigError((cause as Error).message, { cause });
   }
   return Object.freeze({ id, handler, options, [WORKFLOW]: true as const });
 }

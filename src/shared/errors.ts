@@ -153,9 +153,12 @@ export class NonDeterminismError extends InputError {
 
 /** This worker no longer holds the run's lease: it must not write. */
 export class LeaseLostError extends CairnError {
-  constructor(message: string) {
+  /** True when the lease ended because the run was cancelled (not taken by another worker). */
+  readonly cancelled: boolean;
+  constructor(message: string, options: { cancelled?: boolean } = {}) {
     super(ErrorCode.LeaseLost, message);
     this.name = "LeaseLostError";
+    this.cancelled = options.cancelled === true;
   }
 }
 

@@ -549,4 +549,33 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX workspace_pins_by_seq ON workspace_pins (workspace, run_id, kind, seq)`,
     ],
   },
+  {
+    id: 7,
+    name: "run hand-backs and lease lengths",
+    // hand_backs: hand-backs in a row without progress (a run that keeps being stopped backs
+    // off). lease_ttl_ms: a longer lease the run needs (a step that starved a shorter one).
+    sqlite: [
+      `ALTER TABLE runs ADD COLUMN hand_backs INTEGER NOT NULL DEFAULT 0`,
+      `ALTER TABLE runs ADD COLUMN lease_ttl_ms INTEGER`,
+    ],
+    pg: [
+      `ALTER TABLE runs ADD COLUMN hand_backs INTEGER NOT NULL DEFAULT 0`,
+      `ALTER TABLE runs ADD COLUMN lease_ttl_ms BIGINT`,
+    ],
+  },
+  {
+    id: 8,
+    name: "forks and retention",
+    // A fork names the run and step it was made from; retention finds ended runs by their end.
+    sqlite: [
+      `ALTER TABLE runs ADD COLUMN forked_from_run TEXT`,
+      `ALTER TABLE runs ADD COLUMN forked_from_step TEXT`,
+      `CREATE INDEX runs_by_end ON runs (workspace, status, ended_at) WHERE ended_at IS NOT NULL`,
+    ],
+    pg: [
+      `ALTER TABLE runs ADD COLUMN forked_from_run TEXT`,
+      `ALTER TABLE runs ADD COLUMN forked_from_step TEXT`,
+      `CREATE INDEX runs_by_end ON runs (workspace, status, ended_at) WHERE ended_at IS NOT NULL`,
+    ],
+  },
 ];

@@ -43,11 +43,24 @@ export interface RunSummary {
   leaseEpoch: number;
   leaseExpiresAt: number | null;
   cancelRequested: boolean;
+  /**
+   * A lease longer than workers ask for, which the run's claims get: recorded when a step kept
+   * a worker's event loop busy past a shorter one. Null when none was needed.
+   */
+  leaseTtlMs: number | null;
   /** Bytes of payload this run has written (inputs, outputs, errors). */
   storedBytes: number;
   /** Why the run is waiting, needs attention, or ended as it did; for people. */
   reason: string | null;
   error: SerializedError | null;
+  /** The run and step this run was forked from (`cairn runs fork`), or null. */
+  forkedFrom: ForkOrigin | null;
+}
+
+/** Where a forked run came from: it reuses that run's journal before that step. */
+export interface ForkOrigin {
+  runId: string;
+  stepId: string;
 }
 
 /** A run with its payloads decoded. */
@@ -136,6 +149,10 @@ export interface Lease {
   owner: string;
   epoch: number;
   expiresAt: number;
+  /** Set by a claim: the run's hand-backs in a row without progress (see `HandBack`). */
+  handBacks?: number;
+  /** Set by a claim: the lease's length, longer than asked when the run needs it (`leaseTtlMs`). */
+  ttlMs?: number;
 }
 
 export interface NewRun {
@@ -156,6 +173,8 @@ export interface NewRun {
    * data fails a triggered workflow's schema): listed, never claimed, `run.ended` in its log.
    */
   failed?: SerializedError;
+  /** A fork: recorded with the run (see Journal.forkRun). */
+  forkedFrom?: ForkOrigin;
 }
 
 export interface CreateRunResult {

@@ -3,6 +3,10 @@ import { controlTests } from "./conformance/control.js";
 import type { MakeJournal } from "./conformance/context.js";
 import { useJournal } from "./conformance/context.js";
 import { fencingTests } from "./conformance/fencing.js";
+import { handBackTests } from "./conformance/hand-backs.js";
+import { leaseLengthTests } from "./conformance/lease-lengths.js";
+import { leaseLossTests } from "./conformance/lease-loss.js";
+import { lifecycleTests } from "./conformance/lifecycle.js";
 import { runTests } from "./conformance/runs.js";
 import { serviceTests } from "./conformance/service.js";
 import { stepTests } from "./conformance/steps.js";
@@ -25,5 +29,9 @@ export function journalConformance(name: string, makeJournal: MakeJournal): void
     controlTests(get);
     serviceTests(get);
     workspaceStoreTests(get);
+    handBackTests(get);
+    leaseLengthTests(get);
+    leaseLossTests(get);
+    lifecycleTests(get);
   });
 }

@@ -17,7 +17,10 @@ export async function workerCommand(args: Parsed): Promise<number> {
   }
   const print = !ctx.json;
   const stopPrinting = print ? ctx.engine.on(printProgress(stdout)) : () => {};
-  const worker = new Worker(ctx.engine, { concurrency });
+  const worker = new Worker(ctx.engine, {
+    concurrency,
+    ...(ctx.config.retention ? { retention: ctx.config.retention } : {}),
+  });
   try {
     if (args.flag("once")) {
       const result = await worker.drain();

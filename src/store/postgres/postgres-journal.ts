@@ -7,7 +7,9 @@ import type {
   AttentionAction,
   ClaimRequest,
   CommitOutcome,
+  HandBack,
   Journal,
+  LeaseStarved,
   NewEvent,
   NewWait,
   RunFilter,
@@ -31,7 +33,6 @@ import type {
   RunRecord,
   RunStatus,
   RunSummary,
-  SessionMessage,
   StepRecord,
   WaitRecord,
 } from "../records.js";
@@ -46,6 +47,7 @@ import { INLINE_LIMIT } from "./payloads.js";
 import { PgApprovals } from "./postgres-approvals.js";
 import { PgClaims } from "./postgres-claims.js";
 import { PgEvents } from "./postgres-events.js";
+import { PgLifecycle } from "./postgres-lifecycle.js";
 import { PgRuns } from "./postgres-runs.js";
 import { PgSessions } from "./postgres-sessions.js";
 import { PgSteps } from "./postgres-steps.js";
@@ -85,6 +87,7 @@ export class PostgresJournal implements Journal {
   private readonly steps: PgSteps;
   private readonly waits: PgWaits;
   private readonly service: PgService;
+  private readonly lifecycle: PgLifecycle;
   private closed: Promise<void> | undefined;
 
   private constructor(
@@ -113,6 +116,7 @@ export class PostgresJournal implements Journal {
     this.steps = new PgSteps(this.runs, this.events);
     this.waits = new PgWaits(this.runs, this.steps, this.events, this.approvals);
     this.service = new PgService(this.db);
+    this.lifecycle = new PgLifecycle(this.runs);
   }
 
   /** Connects, brings the schema up to date (once, whoever else starts at the same time) and opens. */
@@ -199,6 +203,10 @@ export class PostgresJournal implements Journal {
     return this.db.tx((t) => this.claims.renew(t, lease, ttlMs));
   }
 
+  noteLeaseStarved(workspace: string, runId: string, note: LeaseStarved): Promise<void> {
+    return this.db.tx((t) => this.claims.noteLeaseStarved(t, workspace, runId, note));
+  }
+
   // ── steps ─────────────────────────────────────────────────────────────────────────────────
 
   loadSteps(workspace: string, runId: string): Promise<StepRecord[]> {
@@ -218,7 +226,7 @@ export class PostgresJournal implements Journal {
       const outcome = await this.db.read((sql) =>
         retryRace(() => commitStepAtOnce(sql, lease, commit, this.clock?.now() ?? null, DB_NOW)),
       );
-      if (outcome === undefined) throw leaseLost(lease);
+      if (outcome === undefined) throw await this.db.read((sql) => leaseLost(sql, lease));
       return outcome;
     }
     return this.db.tx((t) => this.steps.commit(t, lease, commit));
@@ -269,8 +277,8 @@ export class PostgresJournal implements Journal {
     return this.db.tx((t) => this.runs.markNeedsAttention(t, lease, stepId, reason));
   }
 
-  releaseRun(lease: Lease): Promise<void> {
-    return this.db.tx((t) => this.runs.release(t, lease));
+  releaseRun(lease: Lease, handBack?: HandBack): Promise<void> {
+    return this.db.tx((t) => this.runs.release(t, lease, handBack));
   }
 
   // ── operator actions ──────────────────────────────────────────────────────────────────────
@@ -317,9 +325,11 @@ export class PostgresJournal implements Journal {
 
   // ── agent sessions and memory ─────────────────────────────────────────────────────────
 
-  loadSession(workspace: string, agent: string, session: string): Promise<SessionMessage[]> {
-    return this.db.read((sql) => this.sessions.load(sql, workspace, agent, session));
-  }
+  readonly loadSession: Journal["loadSession"] = (ws, agent, session, range) =>
+    this.db.read((sql) => this.sessions.load(sql, ws, agent, session, range));
+
+  readonly sessionHead: Journal["sessionHead"] = (ws, agent, session) =>
+    this.db.read((sql) => this.sessions.head(sql, ws, agent, session));
 
   appendSession(
     workspace: string,
@@ -356,6 +366,16 @@ export class PostgresJournal implements Journal {
   forgetMemory(workspace: string, scope: MemoryScope, key: string): Promise<boolean> {
     return this.db.tx((t) => this.sessions.forgetMemory(t.sql, workspace, scope, key));
   }
+
+  // ── lifecycle (see PgLifecycle) ──────────────────────────────────────────────────────────
+
+  readonly forkRun: Journal["forkRun"] = (run, outputs) =>
+    this.db.tx((t) => this.lifecycle.fork(t, run, outputs));
+  readonly deleteRun: Journal["deleteRun"] = (ws, id) => this.db.tx((t) => this.lifecycle.delete(t, ws, id));
+  readonly collectGarbage: Journal["collectGarbage"] = (ws, before) =>
+    this.db.tx((t) => this.lifecycle.collectGarbage(t, ws, before));
+  readonly scanSteps: Journal["scanSteps"] = (ws, scan) =>
+    this.db.read((sql) => this.lifecycle.scan(sql, ws, scan));
 
   // ── log ───────────────────────────────────────────────────────────────────────────────────
 

@@ -1,5 +1,5 @@
 import { Entry } from "../entry-types.js";
-import type { ClaimRequest } from "../journal.js";
+import type { ClaimRequest, LeaseStarved } from "../journal.js";
 import type { Lease } from "../records.js";
 import type { SqliteStore } from "./sqlite-store.js";
 import type { SqliteRuns } from "./sqlite-runs.js";
@@ -65,7 +65,8 @@ export class SqliteClaims {
         if (running.n >= row.concurrency_limit) continue;
       }
       const epoch = row.lease_epoch + 1;
-      const expiresAt = now + req.ttlMs;
+      const ttlMs = Math.max(req.ttlMs, row.lease_ttl_ms ?? 0);
+      const expiresAt = now + ttlMs;
       this.store
         .sql(
           `UPDATE runs SET status = 'running', lease_owner = ?, lease_epoch = ?, lease_expires_at = ?, wake_at = NULL,
@@ -79,7 +80,15 @@ export class SqliteClaims {
         epoch,
         ...(recovered ? { recoveredFrom: row.lease_owner } : {}),
       });
-      leases.push({ workspace: req.workspace, runId: row.id, owner: req.owner, epoch, expiresAt });
+      leases.push({
+        workspace: req.workspace,
+        runId: row.id,
+        owner: req.owner,
+        epoch,
+        expiresAt,
+        handBacks: row.hand_backs,
+        ttlMs,
+      });
     }
     return leases;
   }
@@ -101,6 +110,17 @@ export class SqliteClaims {
       .sql("UPDATE runs SET lease_expires_at = ? WHERE workspace = ? AND id = ?")
       .run(expiresAt, lease.workspace, lease.runId);
     return { ...lease, expiresAt };
+  }
+
+  noteLeaseStarved(workspace: string, runId: string, note: LeaseStarved): void {
+    const now = this.store.clock.now();
+    const changed = this.store
+      .sql(
+        "UPDATE runs SET lease_ttl_ms = MAX(COALESCE(lease_ttl_ms, 0), ?), updated_at = ? WHERE workspace = ? AND id = ?",
+      )
+      .run(note.leaseTtlMs, now, workspace, runId);
+    if (changed.changes === 0) return;
+    this.store.log.append(workspace, runId, Entry.RunLeaseStarved, note.stepIds[0] ?? null, now, { ...note });
   }
 
   nextWakeAt(workspace: string, workflows: readonly string[]): number | undefined {
