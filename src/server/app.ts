@@ -11,8 +11,10 @@ import type { Logger } from "../shared/logger.js";
 import { approvalRoutes } from "./approvals.js";
 import type { Authenticator } from "./auth.js";
 import { authMiddleware } from "./auth-middleware.js";
+import { catalogRoutes } from "./catalog.js";
 import { chatRoutes } from "./chat.js";
 import type { ServerEnv, Services } from "./context.js";
+import { dashboardRoutes, defaultDashboardDir } from "./dashboard.js";
 import { eventRoutes } from "./events.js";
 import { healthRoutes } from "./health.js";
 import { errorBody, errorResponse, validationResponse } from "./http-errors.js";
@@ -27,6 +29,7 @@ import { runDeleteRoutes } from "./runs-delete.js";
 import { runDiffRoutes } from "./runs-diff.js";
 import { runForkRoutes } from "./runs-fork.js";
 import { usageRoutes } from "./usage.js";
+import { sessionListRoutes } from "./session-list.js";
 import { sessionRoutes } from "./sessions.js";
 
 export interface AppOptions {
@@ -47,6 +50,8 @@ export interface AppOptions {
   corsOrigins?: string[];
   /** Longest a request may wait for a result. Default 60 s. */
   maxWaitMs?: number;
+  /** The built dashboard served at `/`: a folder, or false for none. Default the package's own. */
+  dashboard?: string | false;
 }
 
 export interface CairnApp {
@@ -122,6 +127,8 @@ export function createApp(options: AppOptions): CairnApp {
   eventRoutes(app);
   keyRoutes(app);
   chatRoutes(app);
+  catalogRoutes(app);
+  sessionListRoutes(app);
   app.doc31("/v1/openapi.json", {
     openapi: "3.1.0",
     info: {
@@ -132,6 +139,9 @@ export function createApp(options: AppOptions): CairnApp {
     },
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "http", scheme: "bearer" });
+  // Last: every path the API does not answer is the dashboard's.
+  if (options.dashboard !== false)
+    dashboardRoutes(app, options.dashboard ?? defaultDashboardDir(), options.auth);
   app.notFound((c) => c.json(errorBody(ErrorCode.NotFound, `no route ${c.req.method} ${c.req.path}`), 404));
   app.onError((err, c) => errorResponse(err, c, options.logger));
   return {

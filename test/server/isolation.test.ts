@@ -57,6 +57,8 @@ describe("workspace isolation", () => {
     expect(bulk.body).toMatchObject({ matched: 0, runIds: [] });
     expect((await s.call("GET", "/v1/usage", { key: theirs })).body.buckets).toEqual([]);
     expect((await s.call("GET", "/v1/approvals?status=all", { key: theirs })).body.approvals).toEqual([]);
+    expect((await s.call("GET", "/v1/sessions", { key: mine })).body.sessions).toHaveLength(1);
+    expect((await s.call("GET", "/v1/sessions", { key: theirs })).body.sessions).toEqual([]);
     const theirKeys = (await s.call("GET", "/v1/keys", { key: theirs })).body.keys;
     expect(theirKeys.map((k: { id: string }) => k.id)).not.toContain(keyId);
     const feed = await s.sse("/v1/events", { key: theirs });
@@ -93,6 +95,9 @@ describe("workspace isolation", () => {
       "POST /v1/runs/bulk",
       "GET /v1/usage",
       "GET /v1/approvals",
+      "GET /v1/sessions",
+      // The server's own workflows and agents (its config), the same in every workspace.
+      "GET /v1/workflows",
       "GET /v1/keys",
       "POST /v1/keys",
       "GET /v1/events",
