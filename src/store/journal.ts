@@ -21,6 +21,7 @@ import type {
   WaitKind,
   WaitRecord,
 } from "./records.js";
+import type { SecretRows } from "./secret-records.js";
 import type { ApiKeyRecord, FeedItem, NewApiKey, SchemaState, StreamChunkBatch } from "./service-records.js";
 
 /**
@@ -42,6 +43,8 @@ import type { ApiKeyRecord, FeedItem, NewApiKey, SchemaState, StreamChunkBatch }
  */
 export interface Journal {
   readonly dialect: "sqlite" | "postgres";
+  /** Sealed secrets (the vault's rows); values are encrypted before they get here. */
+  readonly secrets: SecretRows;
 
   /** The store's clock, in ms since the epoch. */
   now(): Promise<number>;

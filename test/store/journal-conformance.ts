@@ -4,6 +4,7 @@ import type { MakeJournal } from "./conformance/context.js";
 import { useJournal } from "./conformance/context.js";
 import { fencingTests } from "./conformance/fencing.js";
 import { runTests } from "./conformance/runs.js";
+import { secretTests } from "./conformance/secrets.js";
 import { serviceTests } from "./conformance/service.js";
 import { stepTests } from "./conformance/steps.js";
 import { waitTests } from "./conformance/waits.js";
@@ -23,5 +24,6 @@ export function journalConformance(name: string, makeJournal: MakeJournal): void
     waitTests(get);
     controlTests(get);
     serviceTests(get);
+    secretTests(get);
   });
 }

@@ -40,6 +40,7 @@ import { createPool, migrate } from "./database.js";
 import { redactUrl } from "../../shared/redact-url.js";
 import { commitStepAtOnce, commitsAtOnce } from "./commit-step.js";
 import { LOG_CHANNEL, RunnableListener } from "./listener.js";
+import { PgSecrets } from "./postgres-secrets.js";
 import { PgService } from "./postgres-service.js";
 import { log, readEntries } from "./log.js";
 import { INLINE_LIMIT } from "./payloads.js";
@@ -85,6 +86,7 @@ export class PostgresJournal implements Journal {
   private readonly steps: PgSteps;
   private readonly waits: PgWaits;
   private readonly service: PgService;
+  readonly secrets: PgSecrets;
   private closed: Promise<void> | undefined;
 
   private constructor(
@@ -113,6 +115,7 @@ export class PostgresJournal implements Journal {
     this.steps = new PgSteps(this.runs, this.events);
     this.waits = new PgWaits(this.runs, this.steps, this.events, this.approvals);
     this.service = new PgService(this.db);
+    this.secrets = new PgSecrets(this.db);
   }
 
   /** Connects, brings the schema up to date (once, whoever else starts at the same time) and opens. */
