@@ -82,6 +82,48 @@ const batch = {
   help: "every pending request of this batch (the tool calls of one model turn)",
 } as const;
 
+const secretUser = {
+  type: "string",
+  value: "U",
+  help: "the end user it belongs to (default: the whole workspace)",
+} as const;
+
+/** The vault's commands: values go in by stdin or a hidden prompt and never come out. */
+const SECRET_COMMANDS: CommandDef[] = [
+  {
+    name: "secrets set",
+    args: "NAME",
+    summary: "store a secret in the vault (the value from stdin or a hidden prompt, never a flag)",
+    details: `Sealed with AES-256-GCM under a data key of its own, wrapped by the master key: $CAIRN_MASTER_KEY,
+or the key file .cairn/master.key ($CAIRN_MASTER_KEY_FILE), created with mode 0600 on first use.
+Tools get it through the credential proxy, never the model. Example: printf %s "$TOKEN" | cairn secrets set github --user ada`,
+    flags: { user: secretUser, workspace: keyWorkspace },
+    load: () => import("./commands/secrets.js").then((m) => m.setSecretCommand),
+  },
+  {
+    name: "secrets ls",
+    aliases: ["secrets list"],
+    summary: "list the vault's secrets: names, users, dates (never a value)",
+    flags: { user: { ...secretUser, help: "only this user's secrets" }, workspace: keyWorkspace },
+    load: () => import("./commands/secrets.js").then((m) => m.listSecretsCommand),
+  },
+  {
+    name: "secrets rm",
+    args: "NAME",
+    summary: "remove a secret from the vault",
+    flags: { user: secretUser, workspace: keyWorkspace },
+    load: () => import("./commands/secrets.js").then((m) => m.removeSecretCommand),
+  },
+  {
+    name: "secrets rotate-key",
+    summary: "re-wrap every secret's data key under a new master key, in one transaction",
+    details: `With the key file, a new key replaces it. With $CAIRN_MASTER_KEY, the new key (32 bytes, hex or
+base64) is read from stdin or a hidden prompt; give it to every process afterwards.`,
+    flags: {},
+    load: () => import("./commands/secrets.js").then((m) => m.rotateKeyCommand),
+  },
+];
+
 export const COMMANDS: CommandDef[] = [
   {
     name: "demo",
@@ -313,6 +355,7 @@ keys). A key sees only its workspace's runs, approvals and sessions.`,
     flags: { workspace: keyWorkspace },
     load: () => import("./commands/keys.js").then((m) => m.revokeKeyCommand),
   },
+  ...SECRET_COMMANDS,
 ];
 
 /** Usage of a command in one line: `cairn runs ls [--status S] [--limit N] …`. */

@@ -8,6 +8,7 @@ import type { Clock } from "../shared/clock.js";
 import { systemClock } from "../shared/clock.js";
 import { ErrorCode } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
+import type { MasterKeySource } from "../shared/master-key.js";
 import { approvalRoutes } from "./approvals.js";
 import type { Authenticator } from "./auth.js";
 import { authMiddleware } from "./auth-middleware.js";
@@ -22,6 +23,7 @@ import { RateLimiter } from "./rate-limit.js";
 import { RunLogHub } from "./run-log-hub.js";
 import { runStreamRoutes } from "./run-stream.js";
 import { runRoutes } from "./runs.js";
+import { secretRoutes } from "./secrets.js";
 import { sessionRoutes } from "./sessions.js";
 
 export interface AppOptions {
@@ -42,6 +44,8 @@ export interface AppOptions {
   corsOrigins?: string[];
   /** Longest a request may wait for a result. Default 60 s. */
   maxWaitMs?: number;
+  /** The vault's master key for /v1/secrets. Default CAIRN_MASTER_KEY or .cairn/master.key. */
+  masterKey?: MasterKeySource;
 }
 
 export interface CairnApp {
@@ -110,6 +114,7 @@ export function createApp(options: AppOptions): CairnApp {
   sessionRoutes(app);
   eventRoutes(app);
   keyRoutes(app);
+  secretRoutes(app, options.masterKey);
   chatRoutes(app);
   app.doc31("/v1/openapi.json", {
     openapi: "3.1.0",

@@ -65,10 +65,10 @@ export function loadMasterKey(source: MasterKeySource = {}, options: { create?: 
 
 /** A new random master key written to `path` with mode 0600; an existing file is never overwritten. */
 export function createKeyFile(path: string): MasterKey {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const bytes = randomBytes(32);
   let fd: number;
   try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     fd = openSync(path, "wx", 0o600);
   } catch (err) {
     // Another process made it first: use theirs.
