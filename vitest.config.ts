@@ -27,6 +27,7 @@ export default defineConfig({
             "test/agent/*.test.ts",
             "test/agent/providers/*.test.ts",
             "test/server/*.test.ts",
+            "test/tools/*.test.ts",
           ],
           env: { CAIRN_TEST_STORE: "postgres" },
           globalSetup: ["test/postgres-setup.ts"],

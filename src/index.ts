@@ -5,5 +5,6 @@
  */
 export * from "./workflow.js";
 export * from "./agent/index.js";
+export * from "./tools/index.js";
 export { PostgresJournal } from "./store/postgres/postgres-journal.js";
 export type { PostgresJournalOptions } from "./store/postgres/postgres-journal.js";

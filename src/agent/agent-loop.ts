@@ -6,6 +6,8 @@ import { enforceBudget } from "./budget.js";
 import { checkLoop } from "./loop-detection.js";
 import type { LoopState, RunScope } from "./loop-state.js";
 import { toolsOf, userMessage } from "./loop-state.js";
+import { Vault } from "../store/vault.js";
+import { Redactor } from "./redactor.js";
 import { loadHistory, saveHistory, takeSteering } from "./session-steps.js";
 import { runTool, toolResultPart } from "./tool-execution.js";
 import { addUsage, ZERO_USAGE } from "./usage.js";
@@ -29,6 +31,8 @@ export async function runAgentLoop(
     session: input.session ?? null,
     depth: input.depth ?? 0,
     tools: toolsOf(options),
+    redactor: new Redactor(),
+    vault: new Vault(ctx.journal.secrets),
   };
   const state: LoopState = {
     run,

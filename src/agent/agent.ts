@@ -5,6 +5,8 @@ import { newId } from "../shared/ids.js";
 import type { ModelSpec } from "./models.js";
 import type { ApprovalSettings, Tool } from "./tool.js";
 import { isTool } from "./tool.js";
+import type { ToolPolicy } from "./tool-policy.js";
+import { checkToolPolicy } from "./tool-policy.js";
 import type { Price, Usage } from "./usage.js";
 
 const AGENT = Symbol.for("cairn.agent");
@@ -53,6 +55,11 @@ export interface AgentOptions {
   maxDepth?: number;
   /** Defaults for the approval gates of this agent's tools (`needsApproval`). */
   approvals?: ApprovalSettings;
+  /**
+   * Decides each tool call from the tool and its arguments: allow, deny (the model is told why) or
+   * require a person's approval. Each decision is a step in the run's journal (`policy.<tool>`).
+   */
+  toolPolicy?: ToolPolicy;
 }
 
 /** What an agent run takes. */
@@ -116,6 +123,7 @@ export function agent(options: AgentOptions): Agent {
   if (options.checkpoint !== undefined && options.checkpoint !== "calls" && options.checkpoint !== "turn") {
     throw new ConfigError(`${where}: checkpoint must be "calls" or "turn"`);
   }
+  checkToolPolicy(options.toolPolicy, where);
   if (options.checkpoint === "turn") {
     const gated = Object.entries(options.tools ?? {}).find(([, t]) => t.needsApproval);
     if (gated) {

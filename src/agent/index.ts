@@ -22,3 +22,14 @@ export { decideApproval, isToolApprovalRequest } from "./tool-approval.js";
 export type { DecisionInput, ToolApprovalRequest } from "./tool-approval.js";
 export { approvalWebhook, verifyWebhookSignature, APPROVAL_WEBHOOK } from "./approval-webhook.js";
 export type { ApprovalWebhookOptions } from "./approval-webhook.js";
+export { oauthProvider, isOAuthProvider, CredentialUnavailableError } from "./oauth.js";
+export type { OAuthProvider, OAuthProviderOptions, OAuthTokens } from "./oauth.js";
+export type { CredentialSpec } from "./credentials.js";
+export type {
+  ToolPolicy,
+  ToolPolicyRules,
+  PolicyCall,
+  PolicyDecision,
+  PolicyVerdict,
+} from "./tool-policy.js";
+export { Redactor, placeholder } from "./redactor.js";

@@ -1,8 +1,10 @@
 import type { ModelMessage } from "ai";
 import type { Journal } from "../store/journal.js";
+import type { Vault } from "../store/vault.js";
 import type { AgentOptions } from "./agent.js";
 import { delegationTool } from "./delegation-tool.js";
 import { memoryTool } from "./memory-tool.js";
+import type { Redactor } from "./redactor.js";
 import type { Tool } from "./tool.js";
 import type { Usage } from "./usage.js";
 
@@ -16,6 +18,10 @@ export interface RunScope {
   depth: number;
   /** The tools the model sees: the agent's own, memory, and one per sub-agent. */
   tools: Record<string, Tool>;
+  /** Every secret value resolved for this run, taken out of what its tools give back. */
+  redactor: Redactor;
+  /** Where tools' credentials come from (the master key is read on first use). */
+  vault: Vault;
 }
 
 /** What a tool call gave back: its output, or an error the model is told about. */

@@ -24,6 +24,14 @@ function makeProfileSchema(z: typeof Zod) {
       budget: z
         .object({ tokens: z.number().positive().optional(), costUsd: z.number().positive().optional() })
         .optional(),
+      policy: z
+        .object({
+          allow: z.array(z.string()).optional(),
+          deny: z.array(z.string()).optional(),
+          approve: z.array(z.string()).optional(),
+        })
+        .strict()
+        .optional(),
     })
     .strict()
     .refine((p) => p.instructions !== undefined || p.system_prompt !== undefined, {
@@ -45,6 +53,7 @@ export type AgentProfile = Zod.infer<ReturnType<typeof makeProfileSchema>>;
  * instructions: You write short, friendly posts.
  * model: openai:gpt-4.1-mini
  * tools: [search, memory]
+ * policy: { approve: [search] }   # optional: allow, deny, approve lists of tool names
  */
 export function loadAgentProfile(path: string, tools: Record<string, Tool> = {}): Agent {
   let text: string;
@@ -95,5 +104,10 @@ export function loadAgentProfile(path: string, tools: Record<string, Tool> = {})
     ...(p.checkpoint !== undefined ? { checkpoint: p.checkpoint } : {}),
     ...(p.session !== undefined ? { session: p.session } : {}),
     ...(p.budget !== undefined ? { budget: p.budget } : {}),
+    ...(p.policy !== undefined ? { toolPolicy: withoutUndefined(p.policy) } : {}),
   });
+}
+
+function withoutUndefined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as never;
 }

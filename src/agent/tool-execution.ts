@@ -5,9 +5,13 @@ import { AgentLimitError } from "./agent-limit-error.js";
 import { gated, requestApproval } from "./approval-gate.js";
 import { delegate } from "./delegation.js";
 import type { DelegationArgs } from "./delegation-tool.js";
-import type { LoopState, RunScope, ToolOutcome } from "./loop-state.js";
+import type { LoopState, ToolOutcome } from "./loop-state.js";
 import type { ToolCallRecord } from "./model-call.js";
-import type { Tool, ToolContext } from "./tool.js";
+import type { Tool } from "./tool.js";
+import { callTool } from "./tool-call-scope.js";
+import type { PolicyCall, PolicyDecision } from "./tool-policy.js";
+import { decide } from "./tool-policy.js";
+import { CairnError, ErrorCode } from "../shared/errors.js";
 import { live } from "./call-intent.js";
 
 /** Runs one tool call as its own step; failures and bad arguments go back to the model. */
@@ -24,7 +28,9 @@ export async function runTool(
     return delegate(options, step, state, call.name, sub, checked.output as DelegationArgs);
   const t = state.run.tools[call.name]!;
   let args = checked.output;
-  if (gated(t, args, state.run)) {
+  const verdict = await policyVerdict(options, step, state, call, args);
+  if (verdict?.decision === "deny") return denied(call, verdict);
+  if (verdict?.decision === "approve" || gated(t, args, state.run)) {
     const decision = await requestApproval(options, step, state, call, t, args);
     if (!decision.ok) return decision;
     args = decision.output;
@@ -32,20 +38,28 @@ export async function runTool(
   // A crash inside it pauses the run for a person, whose `skip-step` records its result without
   // running anything here: like a wait, it cannot stand in for the next call's intent.
   if (t.sideEffect && !t.idempotent) state.carried = false;
-  try {
-    const output = await step.run(
-      `tool.${call.name}`,
-      (ctx) => live(state, () => t.execute(args, toolContext(options, state.run, ctx))),
-      {
-        retries: t.retries ?? 2,
-        ...(t.timeout !== undefined ? { timeout: t.timeout } : {}),
-        ...(t.sideEffect ? { sideEffect: true } : {}),
-        ...(t.idempotent ? { idempotent: true } : {}),
-      },
-    );
-    return { ok: true, output };
-  } catch (err) {
-    return { ok: false, error: `tool ${call.name} failed: ${(err as Error).message}` };
+  for (;;) {
+    try {
+      const output = await step.run(
+        `tool.${call.name}`,
+        (ctx) => live(state, () => callTool(options, state.run, t, args, ctx)),
+        {
+          retries: t.retries ?? 2,
+          ...(t.timeout !== undefined ? { timeout: t.timeout } : {}),
+          ...(t.sideEffect ? { sideEffect: true } : {}),
+          ...(t.idempotent ? { idempotent: true } : {}),
+        },
+      );
+      return { ok: true, output };
+    } catch (err) {
+      // A credential a person must fix (an OAuth refresh refused): the run waits for them.
+      if (
+        CairnError.is(err, ErrorCode.CredentialUnavailable) &&
+        (await reconnected(options, step, state, call, err))
+      )
+        continue;
+      return { ok: false, error: `tool ${call.name} failed: ${(err as Error).message}` };
+    }
   }
 }
 
@@ -71,20 +85,77 @@ export async function executeInline(
     return { ok: false, error: invalidMessage(call, parsed?.error?.message) };
   }
   if (t.sideEffect && !t.idempotent) return null;
+  if (options.toolPolicy !== undefined) {
+    const verdict = await decide(options.toolPolicy, policyCall(options, state, call, parsed.data));
+    if (verdict.decision === "deny") return denied(call, verdict);
+    if (verdict.decision === "approve")
+      return {
+        ok: false,
+        error: `${call.name} needs a person's approval by policy, which checkpoint "turn" cannot wait for; it was not made`,
+      };
+  }
   try {
-    return { ok: true, output: (await t.execute(parsed.data, toolContext(options, state.run, ctx))) ?? null };
+    return { ok: true, output: await callTool(options, state.run, t, parsed.data, ctx) };
   } catch (err) {
     return { ok: false, error: `tool ${call.name} failed: ${(err as Error).message}` };
   }
 }
 
-function toolContext(options: AgentOptions, run: RunScope, ctx: StepRunContext): ToolContext {
+function policyCall(
+  options: AgentOptions,
+  state: LoopState,
+  call: ToolCallRecord,
+  args: unknown,
+): PolicyCall {
+  const { run } = state;
   return {
-    ...ctx,
-    agent: { name: options.name, user: run.user, session: run.session },
-    workspace: run.workspace,
-    journal: run.journal,
+    tool: call.name,
+    args,
+    agent: options.name,
+    user: run.user,
+    session: run.session,
+    runId: run.runId,
   };
+}
+
+/** The policy's decision for this call, recorded as a step (`policy.<tool>`); none without a policy. */
+async function policyVerdict(
+  options: AgentOptions,
+  step: Step,
+  state: LoopState,
+  call: ToolCallRecord,
+  args: unknown,
+): Promise<PolicyDecision | undefined> {
+  const policy = options.toolPolicy;
+  if (policy === undefined) return undefined;
+  return step.run(`policy.${call.name}`, () => decide(policy, policyCall(options, state, call, args)), {
+    retries: 0,
+  });
+}
+
+function denied(call: ToolCallRecord, verdict: PolicyDecision): ToolOutcome {
+  const why = verdict.reason ? `: ${verdict.reason}` : "";
+  return {
+    ok: false,
+    error: `the tool policy denied this call of ${call.name}${why}. It was not made; do not try to get around the policy.`,
+  };
+}
+
+/** Waits for a person to fix a credential; true when they approve trying the call again. */
+async function reconnected(
+  options: AgentOptions,
+  step: Step,
+  state: LoopState,
+  call: ToolCallRecord,
+  err: Error,
+): Promise<boolean> {
+  state.carried = false;
+  const decision = await step.waitForApproval(`reconnect.${call.name}`, {
+    title: `${options.name} cannot call ${call.name}: ${err.message}; approve once done to try again`,
+    details: { agent: options.name, tool: call.name, user: state.run.user, reason: err.message },
+    batch: `${state.run.runId}:turn-${state.turns}`,
+  });
+  return decision.status === "approved";
 }
 
 /** Validates a call's arguments against the tool's schema; counts consecutive bad calls. */

@@ -1,0 +1,3 @@
+/** The built-in tools; each is a `tool()` like any user's. Heavy dependencies load on first use. */
+export { httpTool } from "./http/http-tool.js";
+export type { HttpToolOptions, HttpRequest, HttpResponse, HttpMethod } from "./http/http-tool.js";
