@@ -10,6 +10,7 @@ import { Vault } from "../store/vault.js";
 import { Redactor } from "./redactor.js";
 import { loadHistory, saveHistory, takeSteering } from "./session-steps.js";
 import { runTool, toolResultPart } from "./tool-execution.js";
+import { sourceTools } from "./tool-source.js";
 import { addUsage, ZERO_USAGE } from "./usage.js";
 
 /**
@@ -50,6 +51,7 @@ export async function runAgentLoop(
     carried: false,
     live: false,
   };
+  if (options.mcp?.length) Object.assign(run.tools, await sourceTools(options, step, run));
   await loadHistory(options, step, state);
   const maxTurns = options.maxTurns ?? 20;
   for (;;) {

@@ -6,6 +6,8 @@ import type { ModelSpec } from "./models.js";
 import type { ApprovalSettings, Tool } from "./tool.js";
 import { isTool } from "./tool.js";
 import type { ToolPolicy } from "./tool-policy.js";
+import type { ToolSource } from "./tool-source.js";
+import { checkToolSources } from "./tool-source.js";
 import { checkToolPolicy } from "./tool-policy.js";
 import type { Price, Usage } from "./usage.js";
 
@@ -60,6 +62,11 @@ export interface AgentOptions {
    * require a person's approval. Each decision is a step in the run's journal (`policy.<tool>`).
    */
   toolPolicy?: ToolPolicy;
+  /**
+   * Tools from MCP servers: `mcpServer({...}).tools({ allow: [...] })`. Listed when a run starts
+   * (a step, `tools.<server>`), so a run keeps the tools it started with.
+   */
+  mcp?: ToolSource[];
 }
 
 /** What an agent run takes. */
@@ -124,8 +131,11 @@ export function agent(options: AgentOptions): Agent {
     throw new ConfigError(`${where}: checkpoint must be "calls" or "turn"`);
   }
   checkToolPolicy(options.toolPolicy, where);
+  checkToolSources(options.mcp, where);
   if (options.checkpoint === "turn") {
-    const gated = Object.entries(options.tools ?? {}).find(([, t]) => t.needsApproval);
+    const gated =
+      Object.entries(options.tools ?? {}).find(([, t]) => t.needsApproval) ??
+      options.mcp?.filter((s) => s.gated).map((s) => [s.name] as const)[0];
     if (gated) {
       throw new ConfigError(
         `${where}: tool "${gated[0]}" needs approval, which needs checkpoint "calls" (a turn cannot wait inside a step)`,

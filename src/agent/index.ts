@@ -33,3 +33,5 @@ export type {
   PolicyVerdict,
 } from "./tool-policy.js";
 export { Redactor, placeholder } from "./redactor.js";
+export { toolSource, isToolSource, listingHash } from "./tool-source.js";
+export type { ToolSource, ListedTool, ToolListing } from "./tool-source.js";
