@@ -122,6 +122,26 @@ base64) is read from stdin or a hidden prompt; give it to every process afterwar
     flags: {},
     load: () => import("./commands/secrets.js").then((m) => m.rotateKeyCommand),
   },
+  {
+    name: "connect",
+    args: "PROVIDER",
+    summary: "connect an OAuth provider for a user: authorization code with PKCE on a loopback redirect",
+    details: `Providers are declared in the config's oauth. Prints the provider's authorization URL to open in a
+browser, receives the redirect on 127.0.0.1, exchanges the code (with the PKCE verifier) and seals the tokens
+in the vault for --user. Runs acting for that user then get fresh access tokens through the proxy.`,
+    flags: {
+      user: { ...secretUser, help: "the end user the tokens belong to (required)" },
+      port: {
+        type: "int",
+        value: "N",
+        min: 0,
+        max: 65535,
+        help: "the loopback port for the redirect (default: the provider's redirectPort, or any free port)",
+      },
+      workspace: keyWorkspace,
+    },
+    load: () => import("./commands/connect.js").then((m) => m.connectCommand),
+  },
 ];
 
 export const COMMANDS: CommandDef[] = [

@@ -5,6 +5,8 @@ import type { ApprovalWebhookOptions } from "../agent/approval-webhook.js";
 import type { Tool } from "../agent/tool.js";
 import type { Price } from "../agent/usage.js";
 import { isTool } from "../agent/tool.js";
+import type { OAuthProvider } from "../agent/oauth.js";
+import { isOAuthProvider } from "../agent/oauth.js";
 import type { Workflow } from "../engine/workflow.js";
 import { isWorkflow } from "../engine/workflow.js";
 
@@ -38,6 +40,8 @@ export interface CairnConfig {
    * the built-in table lacks, or to override it. An agent's own `prices` win over these.
    */
   prices?: Record<string, Price>;
+  /** OAuth 2 providers: what `cairn connect NAME --user U` connects, and tools' credentials use. */
+  oauth?: OAuthProvider[];
 }
 
 /**
@@ -71,6 +75,7 @@ export function validateConfig(config: unknown, source: string): CairnConfig {
     "runStorageBudgetBytes",
     "leaseTtlMs",
     "prices",
+    "oauth",
   ]);
   for (const key of Object.keys(c)) {
     if (!known.has(key))
@@ -121,6 +126,8 @@ export function validateConfig(config: unknown, source: string): CairnConfig {
     }
   }
   if (c.prices !== undefined) checkPrices(c.prices, source);
+  if (c.oauth !== undefined && (!Array.isArray(c.oauth) || c.oauth.some((p) => !isOAuthProvider(p))))
+    throw new ConfigError(`${source}: "oauth" must be an array of oauthProvider({ ... }) values`);
   const connections = c.storeConnections;
   if (
     connections !== undefined &&

@@ -4,3 +4,5 @@ export type { HttpToolOptions, HttpRequest, HttpResponse, HttpMethod } from "./h
 export { mcpServer } from "./mcp/mcp-server.js";
 export type { McpServer, McpServerOptions, McpToolPolicy } from "./mcp/mcp-server.js";
 export { closeMcpSessions } from "./mcp/mcp-connection.js";
+export { connectProvider } from "./http/oauth-connect.js";
+export type { ConnectOptions } from "./http/oauth-connect.js";

@@ -1,0 +1,122 @@
+/**
+ * OAuth 2 against a local authorization server: per-user tokens in the vault, refreshed before
+ * expiry or after a 401 (retried once), client credentials, and a refused refresh that pauses the
+ * run for a person instead of failing it.
+ */
+import { describe, expect, it } from "vitest";
+import { agent } from "../../src/agent/agent.js";
+import { oauthProvider } from "../../src/agent/oauth.js";
+import { promptText, scriptedModel } from "../../src/agent/scripted-model.js";
+import { Vault } from "../../src/store/vault.js";
+import { httpTool } from "../../src/tools/http/http-tool.js";
+import { harness } from "../helpers.js";
+import type { OAuthServer } from "./oauth-server.js";
+import { startOAuthServer } from "./oauth-server.js";
+import { useMasterKey } from "./support.js";
+
+useMasterKey();
+
+function provider(s: OAuthServer, flow: "authorization-code" | "client-credentials" = "authorization-code") {
+  return oauthProvider({
+    name: "acme",
+    authorizeUrl: `${s.url}/authorize`,
+    tokenUrl: `${s.url}/token`,
+    clientId: s.clientId,
+    clientSecret: s.clientSecret,
+    flow,
+  });
+}
+
+async function setup(s: OAuthServer, flow?: "authorization-code" | "client-credentials") {
+  const prompts: string[] = [];
+  const a = agent({
+    name: "acme-agent",
+    instructions: "",
+    model: scriptedModel({
+      name: "m",
+      respond: (p) => {
+        prompts.push(promptText(p));
+        return prompts.length === 1
+          ? { toolCalls: [{ name: "http", args: { url: `${s.url}/api/me` } }] }
+          : { text: "ok" };
+      },
+    }),
+    tools: { http: httpTool({ credentials: { acme: { hosts: [s.host], oauth: provider(s, flow) } } }) },
+  });
+  const h = await harness([a.workflow]);
+  const vault = new Vault(h.journal.secrets);
+  const store = (tokens: object) =>
+    vault.set({ workspace: "default", user: "ada", name: "acme" }, JSON.stringify(tokens), "oauth");
+  const stored = async () =>
+    JSON.parse((await vault.get({ workspace: "default", user: "ada", name: "acme" }))!.value) as {
+      accessToken: string;
+      refreshToken: string;
+    };
+  return { a, h, prompts, store, stored };
+}
+
+describe("OAuth", () => {
+  it("a 401 refreshes the access token and retries once; the new token is stored", async () => {
+    const s = await startOAuthServer();
+    const { a, h, prompts, store, stored } = await setup(s);
+    const { refresh_token } = s.issue();
+    await store({ accessToken: "at-stale", refreshToken: refresh_token, expiresAt: Date.now() + 3_600_000 });
+    const { runId } = await h.engine.start(a.workflow, { message: "me", user: "ada" });
+    await h.drain();
+    expect((await h.journal.getRun("default", runId))?.status).toBe("completed");
+    expect(s.apiAuth[0]).toBe("Bearer at-stale");
+    const fresh = (await stored()).accessToken;
+    expect(s.apiAuth[1]).toBe(`Bearer ${fresh}`);
+    expect(s.grants).toEqual(["refresh_token"]);
+    expect((await stored()).refreshToken).toBe(refresh_token);
+    expect(prompts[1]).toContain('\\"login\\":\\"ada\\"');
+    expect(prompts.join()).not.toContain(fresh);
+  });
+
+  it("an access token about to expire is refreshed before the request", async () => {
+    const s = await startOAuthServer();
+    const { a, h, store, stored } = await setup(s);
+    const { access_token, refresh_token } = s.issue();
+    await store({ accessToken: access_token, refreshToken: refresh_token, expiresAt: Date.now() + 10_000 });
+    await h.engine.start(a.workflow, { message: "me", user: "ada" });
+    await h.drain();
+    expect(s.apiAuth).toEqual([`Bearer ${(await stored()).accessToken}`]);
+    expect((await stored()).accessToken).not.toBe(access_token);
+  });
+
+  it("a revoked refresh token pauses the run for a person, who reconnects and lets it go on", async () => {
+    const s = await startOAuthServer();
+    const { a, h, prompts, store } = await setup(s);
+    await store({ accessToken: "at-dead", refreshToken: "rt-revoked", expiresAt: Date.now() - 1000 });
+    const { runId } = await h.engine.start(a.workflow, { message: "me", user: "ada" });
+    await h.drain();
+    expect((await h.journal.getRun("default", runId))?.status).toBe("waiting");
+    const [pending] = await h.journal.listApprovals("default", { status: "pending" });
+    expect(pending?.title).toContain("acme refused to refresh the token of ada (invalid_grant)");
+    expect(pending?.title).toContain("run cairn connect acme --user ada");
+    expect(s.apiAuth).toEqual([]);
+    // The person reconnects (as cairn connect would store it), then approves.
+    const { access_token, refresh_token } = s.issue();
+    await store({
+      accessToken: access_token,
+      refreshToken: refresh_token,
+      expiresAt: Date.now() + 3_600_000,
+    });
+    await h.engine.decide(pending!.id, { approve: true, by: "ada" });
+    await h.drain();
+    expect((await h.journal.getRun("default", runId))?.status).toBe("completed");
+    expect(s.apiAuth).toEqual([`Bearer ${access_token}`]);
+    expect(prompts[1]).toContain("login");
+  });
+
+  it("client credentials: the app's own token, from the token endpoint", async () => {
+    const s = await startOAuthServer();
+    const { a, h, prompts } = await setup(s, "client-credentials");
+    await h.engine.start(a.workflow, { message: "me", user: "ada" });
+    await h.drain();
+    expect(s.grants).toEqual(["client_credentials"]);
+    expect(s.apiAuth[0]).toMatch(/^Bearer cc-/);
+    expect(prompts.join()).not.toContain(s.clientSecret);
+    expect(prompts.join()).not.toContain(s.apiAuth[0]!.slice(7));
+  });
+});
