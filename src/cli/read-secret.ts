@@ -25,10 +25,11 @@ async function readAll(): Promise<string> {
 
 function hiddenPrompt(prompt: string): Promise<string> {
   const stdin = process.stdin;
-  process.stderr.write(prompt);
   return new Promise((resolve, reject) => {
     let value = "";
+    // Echo off before the prompt shows: a value typed or pasted at once is not echoed either.
     stdin.setRawMode(true);
+    process.stderr.write(prompt);
     stdin.resume();
     stdin.setEncoding("utf8");
     const done = (err?: Error) => {

@@ -94,4 +94,42 @@ describe("cairn secrets", () => {
     expect(wrong.stderr).toMatch(/sealed under master key [0-9a-f]+, not the one in use/);
     expect(wrong.stderr).not.toMatch(/\n\s+at /);
   });
+
+  it("at a terminal, prompts without echoing the value", async () => {
+    const dir = tempDir();
+    // `script` gives the command a real pseudo-terminal, as a person's shell would.
+    const child = spawn("script", ["-qec", `${process.execPath} ${BIN} secrets set typed`, "/dev/null"], {
+      cwd: dir,
+      env: {
+        ...process.env,
+        CAIRN_STORE: `sqlite:${join(dir, "cairn.db")}`,
+        NO_COLOR: "1",
+        CAIRN_MASTER_KEY: "",
+      },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    const done = collect(child);
+    let seen = "";
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no prompt within 20 s: ${seen}`)), 20_000);
+      child.stdout.on("data", (d: Buffer) => {
+        seen += d.toString();
+        if (seen.includes("value of typed:")) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    child.stdin.write(`${TOKEN}\r`);
+    const result = await done;
+    expect(result.stdout).toContain("stored typed");
+    expect(result.stdout).not.toContain(TOKEN);
+    const journal = new SqliteJournal({ path: join(dir, "cairn.db") });
+    try {
+      const vault = new Vault(journal.secrets, { file: join(dir, ".cairn", "master.key"), env: {} });
+      expect((await vault.get({ workspace: "default", user: null, name: "typed" }))?.value).toBe(TOKEN);
+    } finally {
+      await journal.close();
+    }
+  });
 });
