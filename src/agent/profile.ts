@@ -7,6 +7,12 @@ import { ConfigError } from "../shared/errors.js";
 import type { Agent } from "./agent.js";
 import { agent } from "./agent.js";
 import type { Tool } from "./tool.js";
+import type { ToolSource } from "./tool-source.js";
+
+/** What a profile's `mcp` names: a server declared in the config (see mcpServer). */
+export interface McpServerLike {
+  tools(policy: { allow: string[]; approval?: string[] }): ToolSource;
+}
 
 /** Built on first use: YAML and zod load only for a project that declares agents as data. */
 function makeProfileSchema(z: typeof Zod) {
@@ -23,6 +29,12 @@ function makeProfileSchema(z: typeof Zod) {
       session: z.object({ onBusy: z.enum(["queue", "interrupt", "steer", "reject"]) }).optional(),
       budget: z
         .object({ tokens: z.number().positive().optional(), costUsd: z.number().positive().optional() })
+        .optional(),
+      mcp: z
+        .record(
+          z.string(),
+          z.object({ allow: z.array(z.string()), approval: z.array(z.string()).optional() }).strict(),
+        )
         .optional(),
       policy: z
         .object({
@@ -54,8 +66,13 @@ export type AgentProfile = Zod.infer<ReturnType<typeof makeProfileSchema>>;
  * model: openai:gpt-4.1-mini
  * tools: [search, memory]
  * policy: { approve: [search] }   # optional: allow, deny, approve lists of tool names
+ * mcp: { files: { allow: [read_file], approval: [] } }   # tools of the config's MCP servers
  */
-export function loadAgentProfile(path: string, tools: Record<string, Tool> = {}): Agent {
+export function loadAgentProfile(
+  path: string,
+  tools: Record<string, Tool> = {},
+  mcpServers: Record<string, McpServerLike> = {},
+): Agent {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -94,6 +111,17 @@ export function loadAgentProfile(path: string, tools: Record<string, Tool> = {})
     }
     chosen[name] = t;
   }
+  const mcp: ToolSource[] = [];
+  for (const [server, policy] of Object.entries(p.mcp ?? {})) {
+    const found = mcpServers[server];
+    if (found === undefined) {
+      const known = Object.keys(mcpServers);
+      throw new ConfigError(
+        `agent profile ${path}: unknown MCP server "${server}" (known: ${known.length ? known.join(", ") : "none"}); declare it in the config's \`mcp\``,
+      );
+    }
+    mcp.push(found.tools(withoutUndefined(policy)));
+  }
   return agent({
     name: p.name,
     instructions: p.instructions ?? p.system_prompt ?? "",
@@ -105,6 +133,7 @@ export function loadAgentProfile(path: string, tools: Record<string, Tool> = {})
     ...(p.session !== undefined ? { session: p.session } : {}),
     ...(p.budget !== undefined ? { budget: p.budget } : {}),
     ...(p.policy !== undefined ? { toolPolicy: withoutUndefined(p.policy) } : {}),
+    ...(mcp.length > 0 ? { mcp } : {}),
   });
 }
 

@@ -7,6 +7,8 @@ import type { Price } from "../agent/usage.js";
 import { isTool } from "../agent/tool.js";
 import type { OAuthProvider } from "../agent/oauth.js";
 import { isOAuthProvider } from "../agent/oauth.js";
+import type { McpServer } from "../tools/mcp/mcp-server.js";
+import { isMcpServer } from "../tools/mcp/mcp-server.js";
 import type { Workflow } from "../engine/workflow.js";
 import { isWorkflow } from "../engine/workflow.js";
 
@@ -42,6 +44,8 @@ export interface CairnConfig {
   prices?: Record<string, Price>;
   /** OAuth 2 providers: what `cairn connect NAME --user U` connects, and tools' credentials use. */
   oauth?: OAuthProvider[];
+  /** MCP servers (`mcpServer({...})`) that profiles name under `mcp:`. */
+  mcp?: McpServer[];
 }
 
 /**
@@ -76,6 +80,7 @@ export function validateConfig(config: unknown, source: string): CairnConfig {
     "leaseTtlMs",
     "prices",
     "oauth",
+    "mcp",
   ]);
   for (const key of Object.keys(c)) {
     if (!known.has(key))
@@ -128,6 +133,8 @@ export function validateConfig(config: unknown, source: string): CairnConfig {
   if (c.prices !== undefined) checkPrices(c.prices, source);
   if (c.oauth !== undefined && (!Array.isArray(c.oauth) || c.oauth.some((p) => !isOAuthProvider(p))))
     throw new ConfigError(`${source}: "oauth" must be an array of oauthProvider({ ... }) values`);
+  if (c.mcp !== undefined && (!Array.isArray(c.mcp) || c.mcp.some((s) => !isMcpServer(s))))
+    throw new ConfigError(`${source}: "mcp" must be an array of mcpServer({ ... }) values`);
   const connections = c.storeConnections;
   if (
     connections !== undefined &&

@@ -63,7 +63,9 @@ async function collectAgents(config: CairnConfig, base: string): Promise<Map<str
   if (config.profiles?.length) {
     // YAML and zod load only for a config that declares agents as data.
     const { loadAgentProfile } = await import("../agent/profile.js");
-    for (const p of config.profiles) add(priced(loadAgentProfile(resolve(base, p), config.tools ?? {})));
+    const servers = Object.fromEntries((config.mcp ?? []).map((s) => [s.name, s]));
+    for (const p of config.profiles)
+      add(priced(loadAgentProfile(resolve(base, p), config.tools ?? {}, servers)));
   }
   if (!found.has(DEMO_AGENT)) add((await import("./demo/poster-agent.js")).posterAgent());
   return found;

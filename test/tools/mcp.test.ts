@@ -8,6 +8,8 @@ import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { agent } from "../../src/agent/agent.js";
+import { loadAgentProfile } from "../../src/agent/profile.js";
+import { defineConfig } from "../../src/cli/define-config.js";
 import { promptText, scriptedModel } from "../../src/agent/scripted-model.js";
 import type { ScriptedReply } from "../../src/agent/scripted-model.js";
 import { tool } from "../../src/agent/tool.js";
@@ -197,5 +199,36 @@ describe("MCP tools", () => {
     } finally {
       await remote.close();
     }
+  });
+
+  it("a profile takes the tools of an MCP server declared in the config", async () => {
+    const dir = tempDir();
+    const { server, lines } = stdioServer(dir);
+    const config = defineConfig({ mcp: [server] });
+    const path = join(dir, "calc.yaml");
+    writeFileSync(
+      path,
+      "name: calc-profile\ninstructions: x\nmodel: openai:gpt-4.1-mini\nmcp: { calc: { allow: [add] } }\n",
+    );
+    const a = loadAgentProfile(path, {}, Object.fromEntries((config.mcp ?? []).map((m) => [m.name, m])));
+    const prompts: string[] = [];
+    const scripted = agent({
+      ...a.options,
+      model: model([{ toolCalls: [{ name: "calc_add", args: { a: 4, b: 5 } }] }], prompts),
+    });
+    const h = await harness([scripted.workflow]);
+    await h.engine.start(scripted.workflow, { message: "go" });
+    await h.drain();
+    expect(lines()).toContain("add 4 5");
+    writeFileSync(
+      path,
+      "name: p\ninstructions: x\nmodel: openai:gpt-4.1-mini\nmcp: { nope: { allow: [add] } }\n",
+    );
+    expect(() => loadAgentProfile(path, {}, { calc: server })).toThrow(
+      /unknown MCP server "nope" \(known: calc\)/,
+    );
+    expect(() => defineConfig({ mcp: [{ name: "x" }] as never })).toThrow(
+      /"mcp" must be an array of mcpServer/,
+    );
   });
 });

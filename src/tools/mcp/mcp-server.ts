@@ -32,7 +32,10 @@ export interface McpToolPolicy {
   retries?: number;
 }
 
+const SERVER = Symbol.for("cairn.mcp-server");
+
 export interface McpServer {
+  readonly [SERVER]: true;
   readonly name: string;
   readonly options: McpServerOptions;
   /** The server's allowed tools, as agent tools: give the result to `agent({ mcp: [...] })`. */
@@ -64,10 +67,15 @@ export function mcpServer(options: McpServerOptions): McpServer {
     throw new ConfigError(`${where}: credentials go with an HTTP server (url); a stdio server gets env`);
   const server = Object.freeze({ ...options });
   return Object.freeze({
+    [SERVER]: true as const,
     name: server.name,
     options: server,
     tools: (policy: McpToolPolicy) => serverTools(server, policy, where),
   });
+}
+
+export function isMcpServer(value: unknown): value is McpServer {
+  return typeof value === "object" && value !== null && SERVER in value;
 }
 
 function serverTools(server: McpServerOptions, policy: McpToolPolicy, where: string): ToolSource {
