@@ -132,6 +132,30 @@ export async function accessToken(
     throw new CredentialUnavailableError(
       `the ${provider.name} access token of ${who} expired and there is no refresh token: run ${fix}`,
     );
+  // Parallel calls of one run (or of several) refresh once: a provider that rotates refresh
+  // tokens would refuse the second refresh with the first's spent token.
+  const key = JSON.stringify([provider.name, provider.tokenUrl, scope.workspace, scope.user]);
+  let pending = refreshing.get(key);
+  if (pending === undefined) {
+    const refreshToken = tokens.refreshToken;
+    pending = refresh(vault, provider, scope, { ...tokens, refreshToken }, who, fix).finally(() =>
+      refreshing.delete(key),
+    );
+    refreshing.set(key, pending);
+  }
+  return seen(await pending).accessToken;
+}
+
+const refreshing = new Map<string, Promise<OAuthTokens>>();
+
+async function refresh(
+  vault: Vault,
+  provider: OAuthProvider,
+  scope: TokenScope,
+  tokens: OAuthTokens & { refreshToken: string },
+  who: string,
+  fix: string,
+): Promise<OAuthTokens> {
   let next: OAuthTokens;
   try {
     next = await tokenRequest(provider, { grant_type: "refresh_token", refresh_token: tokens.refreshToken });
@@ -142,14 +166,13 @@ export async function accessToken(
       );
     throw err;
   }
-  seen(next);
   const kept: OAuthTokens = { ...next, refreshToken: next.refreshToken ?? tokens.refreshToken };
   await vault.set(
     { workspace: scope.workspace, user: scope.user, name: provider.name },
     JSON.stringify(kept),
     "oauth",
   );
-  return kept.accessToken;
+  return kept;
 }
 
 /** The token endpoint said no (4xx): retrying will not help. */

@@ -27,8 +27,9 @@ function provider(s: OAuthServer, flow: "authorization-code" | "client-credentia
   });
 }
 
-async function setup(s: OAuthServer, flow?: "authorization-code" | "client-credentials") {
+async function setup(s: OAuthServer, flow?: "authorization-code" | "client-credentials", calls = 1) {
   const prompts: string[] = [];
+  const call = (i: number) => ({ name: "http", args: { url: `${s.url}/api/me${i > 0 ? `?n=${i}` : ""}` } });
   const a = agent({
     name: "acme-agent",
     instructions: "",
@@ -37,7 +38,7 @@ async function setup(s: OAuthServer, flow?: "authorization-code" | "client-crede
       respond: (p) => {
         prompts.push(promptText(p));
         return prompts.length === 1
-          ? { toolCalls: [{ name: "http", args: { url: `${s.url}/api/me` } }] }
+          ? { toolCalls: Array.from({ length: calls }, (_, i) => call(i)) }
           : { text: "ok" };
       },
     }),
@@ -82,6 +83,18 @@ describe("OAuth", () => {
     await h.drain();
     expect(s.apiAuth).toEqual([`Bearer ${(await stored()).accessToken}`]);
     expect((await stored()).accessToken).not.toBe(access_token);
+  });
+
+  it("parallel calls with an expired token refresh it once", async () => {
+    const s = await startOAuthServer();
+    const { a, h, store, stored } = await setup(s, undefined, 3);
+    const { access_token, refresh_token } = s.issue();
+    await store({ accessToken: access_token, refreshToken: refresh_token, expiresAt: Date.now() - 1 });
+    await h.engine.start(a.workflow, { message: "me", user: "ada" });
+    await h.drain();
+    expect(s.grants).toEqual(["refresh_token"]);
+    const fresh = (await stored()).accessToken;
+    expect(s.apiAuth).toEqual([1, 2, 3].map(() => `Bearer ${fresh}`));
   });
 
   it("a revoked refresh token pauses the run for a person, who reconnects and lets it go on", async () => {
