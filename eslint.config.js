@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "dist-bench/**", "node_modules/**", "coverage/**", ".cairn/**"] },
+  { ignores: ["dist/**", "dist-bench/**", "node_modules/**", "coverage/**", "**/.cairn/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

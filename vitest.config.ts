@@ -27,7 +27,9 @@ export default defineConfig({
             "test/agent/*.test.ts",
             "test/agent/providers/*.test.ts",
             "test/server/*.test.ts",
-            "test/tools/*.test.ts",
+            // The credential tests that run agents on the store: the canary searches both.
+            "test/tools/{canary,credential-proxy,mcp,oauth,tool-policy}.test.ts",
+            "test/tools/workspace/*.test.ts",
           ],
           env: { CAIRN_TEST_STORE: "postgres" },
           globalSetup: ["test/postgres-setup.ts"],

@@ -10,6 +10,7 @@ import { Vault } from "../store/vault.js";
 import { Redactor } from "./redactor.js";
 import { loadHistory, saveHistory, takeSteering } from "./session-steps.js";
 import { runTool, toolResultPart } from "./tool-execution.js";
+import { prepareTools } from "./tool-preparation.js";
 import { sourceTools } from "./tool-source.js";
 import { addUsage, ZERO_USAGE } from "./usage.js";
 
@@ -34,6 +35,7 @@ export async function runAgentLoop(
     tools: toolsOf(options),
     redactor: new Redactor(),
     vault: new Vault(ctx.journal.secrets),
+    instructions: options.instructions,
   };
   const state: LoopState = {
     run,
@@ -52,6 +54,7 @@ export async function runAgentLoop(
     live: false,
   };
   if (options.mcp?.length) Object.assign(run.tools, await sourceTools(options, step, run));
+  await prepareTools(options, step, state);
   await loadHistory(options, step, state);
   const maxTurns = options.maxTurns ?? 20;
   for (;;) {

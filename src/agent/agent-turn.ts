@@ -75,7 +75,7 @@ async function modelCall(
   const model = await resolveModel(options.model);
   return callModel({
     model,
-    system: options.instructions,
+    system: state.run.instructions,
     messages: state.messages,
     tools: state.run.tools,
     price: options.prices?.[model.key] ?? DEFAULT_PRICES[model.key],

@@ -64,7 +64,7 @@ export interface AgentOptions {
   toolPolicy?: ToolPolicy;
   /**
    * Tools from MCP servers: `mcpServer({...}).tools({ allow: [...] })`. Listed when a run starts
-   * (a step, `tools.<server>`), so a run keeps the tools it started with.
+   * (a step, `mcp.<server>`), so a run keeps the tools it started with.
    */
   mcp?: ToolSource[];
 }

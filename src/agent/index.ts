@@ -1,7 +1,7 @@
 export { agent, isAgent } from "./agent.js";
 export type { Agent, AgentOptions, AgentInput, AgentResult } from "./agent.js";
 export { tool, isTool } from "./tool.js";
-export type { Tool, ToolOptions, ToolContext } from "./tool.js";
+export type { Tool, ToolOptions, ToolContext, ToolPreparation } from "./tool.js";
 export { AgentLimitError } from "./agent-limit-error.js";
 export type { AgentLimit } from "./agent-limit-error.js";
 export { resolveModel } from "./models.js";
@@ -17,7 +17,7 @@ export { sendToAgent } from "./send-to-agent.js";
 export type { SendToAgentResult } from "./send-to-agent.js";
 export { memoryTool } from "./memory-tool.js";
 export { loadAgentProfile } from "./profile.js";
-export type { AgentProfile } from "./profile.js";
+export type { AgentProfile, BuiltinTools } from "./profile.js";
 export { decideApproval, isToolApprovalRequest } from "./tool-approval.js";
 export type { DecisionInput, ToolApprovalRequest } from "./tool-approval.js";
 export { approvalWebhook, verifyWebhookSignature, APPROVAL_WEBHOOK } from "./approval-webhook.js";

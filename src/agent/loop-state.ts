@@ -22,6 +22,8 @@ export interface RunScope {
   redactor: Redactor;
   /** Where tools' credentials come from (the master key is read on first use). */
   vault: Vault;
+  /** The system prompt: the agent's instructions and what its tools' `prepare` added. */
+  instructions: string;
 }
 
 /** What a tool call gave back: its output, or an error the model is told about. */

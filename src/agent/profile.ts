@@ -44,6 +44,8 @@ function makeProfileSchema(z: typeof Zod) {
         })
         .strict()
         .optional(),
+      /** Settings of the built-in workspace tools (exec, files, skills); checked by their provider. */
+      workspace: z.record(z.string(), z.unknown()).optional(),
     })
     .strict()
     .refine((p) => p.instructions !== undefined || p.system_prompt !== undefined, {
@@ -56,8 +58,21 @@ let profileSchema: ReturnType<typeof makeProfileSchema> | undefined;
 export type AgentProfile = Zod.infer<ReturnType<typeof makeProfileSchema>>;
 
 /**
+ * Tools a profile may name without registering them: the built-in workspace tools, made by a
+ * layer above this one (src/tools) from the profile's `workspace` settings.
+ */
+export interface BuiltinTools {
+  /** The tool names (and group names) it makes. */
+  readonly names: readonly string[];
+  /** Makes the tools a profile named (some of `names`); errors name `where`. */
+  create(names: string[], settings: Record<string, unknown>, where: string): Record<string, Tool>;
+}
+
+/**
  * Loads an agent declared as data (JSON or YAML): name, instructions, model, and the names of
- * the tools it may use, looked up in `tools`. The tool name "memory" turns on the memory tool.
+ * the tools it may use, looked up in `tools`. The tool name "memory" turns on the memory tool;
+ * the names `builtins` knows (exec, files, skills, …) make built-in tools from the profile's
+ * `workspace` settings.
  *
  * @example
  * # agents/writer.yaml
@@ -71,6 +86,7 @@ export type AgentProfile = Zod.infer<ReturnType<typeof makeProfileSchema>>;
 export function loadAgentProfile(
   path: string,
   tools: Record<string, Tool> = {},
+  builtins?: BuiltinTools,
   mcpServers: Record<string, McpServerLike> = {},
 ): Agent {
   let text: string;
@@ -100,17 +116,28 @@ export function loadAgentProfile(
   }
   const p = parsed.data;
   const chosen: Record<string, Tool> = {};
+  const builtin: string[] = [];
   for (const name of p.tools) {
     if (name === "memory") continue;
     const t = tools[name];
-    if (t === undefined) {
-      const known = Object.keys(tools);
+    if (t !== undefined) {
+      chosen[name] = t;
+    } else if (builtins?.names.includes(name)) {
+      builtin.push(name);
+    } else {
+      const known = [...Object.keys(tools), ...(builtins?.names ?? [])];
       throw new ConfigError(
         `agent profile ${path}: unknown tool "${name}" (known: ${known.length ? known.join(", ") : "none"}, and memory); register tools in the config's \`tools\``,
       );
     }
-    chosen[name] = t;
   }
+  if (p.workspace !== undefined && builtin.length === 0) {
+    throw new ConfigError(
+      `agent profile ${path}: workspace settings need a workspace tool in \`tools\` (${builtins?.names.join(", ") ?? "exec, files, skills"})`,
+    );
+  }
+  if (builtin.length > 0)
+    Object.assign(chosen, builtins!.create(builtin, p.workspace ?? {}, `agent profile ${path}`));
   const mcp: ToolSource[] = [];
   for (const [server, policy] of Object.entries(p.mcp ?? {})) {
     const found = mcpServers[server];

@@ -2,6 +2,7 @@ import type { StepRunContext } from "../engine/step.js";
 import type { Logger } from "../shared/logger.js";
 import type { AgentOptions } from "./agent.js";
 import { proxyFetch } from "./credential-proxy.js";
+import type { CredentialSpec } from "./credentials.js";
 import { proxyCredentials } from "./credentials.js";
 import type { RunScope } from "./loop-state.js";
 import type { Redactor } from "./redactor.js";
@@ -20,24 +21,9 @@ export async function callTool(
   args: unknown,
   step: StepRunContext,
 ): Promise<unknown> {
-  const { redactor } = run;
   const notices = new Set<string>();
-  const credentials = proxyCredentials(t.credentials, {
-    workspace: run.workspace,
-    user: run.user,
-    vault: run.vault,
-    redactor,
-  });
-  const ctx: ToolContext = {
-    ...step,
-    logger: redactingLogger(step.logger, redactor),
-    progress: (data) => step.progress(redactor.value(data)),
-    agent: { name: options.name, user: run.user, session: run.session },
-    workspace: run.workspace,
-    journal: run.journal,
-    fetch: proxyFetch(credentials, redactor, notices),
-    credentials: Object.fromEntries(credentials.map((c) => [c.name, c.placeholder])),
-  };
+  const ctx = toolContextFor(options, run, t.credentials, step, notices);
+  const { redactor } = run;
   let output: unknown;
   try {
     output = await t.execute(args, ctx);
@@ -50,6 +36,33 @@ export async function callTool(
   return typeof clean === "object" && clean !== null && !Array.isArray(clean)
     ? { ...clean, credentialNotice }
     : { result: clean, credentialNotice };
+}
+
+/** A tool's context: `fetch` through the proxy with these credentials; reports redacted. */
+export function toolContextFor(
+  options: AgentOptions,
+  run: RunScope,
+  specs: Record<string, CredentialSpec> | undefined,
+  step: StepRunContext,
+  notices: Set<string>,
+): ToolContext {
+  const { redactor } = run;
+  const credentials = proxyCredentials(specs, {
+    workspace: run.workspace,
+    user: run.user,
+    vault: run.vault,
+    redactor,
+  });
+  return {
+    ...step,
+    logger: redactingLogger(step.logger, redactor),
+    progress: (data) => step.progress(redactor.value(data)),
+    agent: { name: options.name, user: run.user, session: run.session },
+    workspace: run.workspace,
+    journal: run.journal,
+    fetch: proxyFetch(credentials, redactor, notices),
+    credentials: Object.fromEntries(credentials.map((c) => [c.name, c.placeholder])),
+  };
 }
 
 function redactingLogger(logger: Logger, redactor: Redactor): Logger {

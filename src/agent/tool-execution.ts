@@ -5,10 +5,10 @@ import { AgentLimitError } from "./agent-limit-error.js";
 import { gated, requestApproval } from "./approval-gate.js";
 import { delegate } from "./delegation.js";
 import type { DelegationArgs } from "./delegation-tool.js";
-import type { LoopState, ToolOutcome } from "./loop-state.js";
+import type { LoopState, RunScope, ToolOutcome } from "./loop-state.js";
 import type { ToolCallRecord } from "./model-call.js";
-import type { Tool } from "./tool.js";
-import { callTool } from "./tool-call-scope.js";
+import type { Tool, ToolContext } from "./tool.js";
+import { callTool, toolContextFor } from "./tool-call-scope.js";
 import type { PolicyCall, PolicyDecision } from "./tool-policy.js";
 import { decide } from "./tool-policy.js";
 import { CairnError, ErrorCode } from "../shared/errors.js";
@@ -99,6 +99,14 @@ export async function executeInline(
   } catch (err) {
     return { ok: false, error: `tool ${call.name} failed: ${(err as Error).message}` };
   }
+}
+
+/**
+ * The context of tool code that runs outside a call (a tool's `prepare`): the run's redactor on
+ * what it reports, and a `fetch` through the proxy that carries no credentials.
+ */
+export function toolContext(options: AgentOptions, run: RunScope, ctx: StepRunContext): ToolContext {
+  return toolContextFor(options, run, undefined, ctx, new Set());
 }
 
 function policyCall(

@@ -30,7 +30,7 @@ export interface ToolListing {
  */
 export interface ToolSource {
   readonly [SOURCE]: true;
-  /** Names the listing step (`tools.<name>`). */
+  /** Names the listing step (`mcp.<name>`). */
   readonly name: string;
   /** Some of its tools need a person's approval (which checkpoint "turn" cannot wait for). */
   readonly gated?: boolean;
@@ -62,7 +62,7 @@ export function checkToolSources(sources: unknown, where: string): void {
 }
 
 /**
- * Lists each source's tools in a step of its own (`tools.<name>`), so the listing and its hash
+ * Lists each source's tools in a step of its own (`mcp.<name>`), so the listing and its hash
  * are in the journal and a replay sees the tools the run started with.
  */
 export async function sourceTools(
@@ -81,13 +81,9 @@ export async function sourceTools(
         return { tools, hash: listingHash(tools) };
       },
     });
-    const listing = (await step.run(
-      `tools.${source.name}`,
-      (ctx) => callTool(options, run, lister, {}, ctx),
-      {
-        retries: 3,
-      },
-    )) as ToolListing;
+    const listing = (await step.run(`mcp.${source.name}`, (ctx) => callTool(options, run, lister, {}, ctx), {
+      retries: 3,
+    })) as ToolListing;
     for (const [name, t] of Object.entries(source.tools(listing))) {
       if (run.tools[name] !== undefined || out[name] !== undefined)
         throw new ConfigError(

@@ -51,6 +51,18 @@ export interface ToolOptions<I, O> {
    * for the run's user and never reaches the tool, the model, the journal or the logs.
    */
   credentials?: Record<string, CredentialSpec>;
+  /**
+   * Runs once as a run of an agent with this tool starts, in one step (`tools.prepare`) shared by
+   * every such tool: what it returns is recorded, so a resumed run sees the same. Its
+   * `instructions` are added to the agent's (e.g. the skills the run may load).
+   */
+  prepare?(ctx: ToolContext): Promise<ToolPreparation | undefined>;
+}
+
+/** What a tool's `prepare` adds to a run. */
+export interface ToolPreparation {
+  /** Appended to the agent's instructions for this run. */
+  instructions?: string;
 }
 
 /** Who decides a gated tool call, and what happens if nobody does in time. */
@@ -88,6 +100,8 @@ export function tool<I, O>(options: ToolOptions<I, O>): Tool<I, O> {
   }
   if (typeof options.execute !== "function") throw new ConfigError("tool(): `execute` must be a function");
   checkCredentials(options.credentials, "tool()");
+  if (options.prepare !== undefined && typeof options.prepare !== "function")
+    throw new ConfigError("tool(): `prepare` must be a function");
   return Object.freeze({ ...options, [TOOL]: true as const });
 }
 

@@ -46,6 +46,12 @@ export const ErrorCode = {
   ToolDenied: "CAIRN_TOOL_DENIED",
   /** An MCP server could not be reached, or its tools changed under a run. */
   McpServer: "CAIRN_MCP_SERVER",
+  /** bubblewrap is missing or cannot create namespaces here: commands are never run on the host instead. */
+  SandboxUnavailable: "CAIRN_SANDBOX_UNAVAILABLE",
+  /** A file tool was given a path that leads outside the run's workspace (or writes to /skills). */
+  OutsideWorkspace: "CAIRN_OUTSIDE_WORKSPACE",
+  /** A run's workspace grew past its limits (files or bytes): the step's changes are dropped. */
+  WorkspaceLimit: "CAIRN_WORKSPACE_LIMIT",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -24,7 +24,7 @@ async function shortChaos(store: ChaosOptions["store"]) {
   expect(report.runs.byStatus, summary).toEqual({ completed: report.runs.total });
   // The faults really happened, and the workload really went through them.
   expect(report.faults.kills, summary).toBeGreaterThanOrEqual(3);
-  expect(report.faults.zombies, summary).toBe(1);
+  expect(report.faults.zombies, summary).toBeGreaterThanOrEqual(1);
   expect(report.timers.fired + report.events.delivered + report.approvals.decided, summary).toBe(36);
   expect(report.claimRace.oneWinner, summary).toBe(300);
   // The frozen worker held a step that another took over: its late result was refused.

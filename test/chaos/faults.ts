@@ -60,7 +60,11 @@ export async function killer(workers: WorkerProcess[], everyMs: number, until: n
   }
 }
 
-/** Freezes the worker that has just begun a step (so it holds a step in flight) past its lease. */
+/**
+ * Freezes the worker that has just begun a step (so it holds a step in flight) past its lease,
+ * until another worker has taken one of its steps over; on a busy machine the first freeze may
+ * land between steps, so it tries up to three times.
+ */
 export async function zombie(
   workers: WorkerProcess[],
   execLog: string,
@@ -69,6 +73,21 @@ export async function zombie(
   faults: Faults,
 ) {
   await sleep(Math.max(0, at - Date.now()));
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const record = await freezeOnce(workers, execLog, frozenMs, faults);
+    faults.zombie = record;
+    faults.counts.zombies++;
+    if (takenOver(execLog, record)) return;
+    faults.say(`zombie: none of worker ${record.pid}'s steps was taken over; freezing one again`);
+  }
+}
+
+async function freezeOnce(
+  workers: WorkerProcess[],
+  execLog: string,
+  frozenMs: number,
+  faults: Faults,
+): Promise<ZombieRecord> {
   let victim: WorkerProcess | undefined;
   const lookUntil = Date.now() + 20_000;
   let seen = statSync(execLog).size;
@@ -92,6 +111,17 @@ export async function zombie(
   const continuedAt = Date.now();
   victim.signal("SIGCONT");
   victim.frozen = false;
-  faults.zombie = { pid, stoppedAt, continuedAt };
-  faults.counts.zombies++;
+  return { pid, stoppedAt, continuedAt };
+}
+
+/** Whether another worker ran, while the zombie was frozen, a step the zombie had begun. */
+function takenOver(execLog: string, z: ZombieRecord): boolean {
+  const lines = readFileSync(execLog, "utf8")
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => JSON.parse(l) as { r: string; s: string; p: number; at: number });
+  const began = new Set(lines.filter((e) => e.p === z.pid && e.at < z.stoppedAt).map((e) => `${e.r}/${e.s}`));
+  return lines.some(
+    (e) => e.p !== z.pid && e.at >= z.stoppedAt && e.at < z.continuedAt && began.has(`${e.r}/${e.s}`),
+  );
 }

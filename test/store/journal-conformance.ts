@@ -8,6 +8,7 @@ import { secretTests } from "./conformance/secrets.js";
 import { serviceTests } from "./conformance/service.js";
 import { stepTests } from "./conformance/steps.js";
 import { waitTests } from "./conformance/waits.js";
+import { workspaceStoreTests } from "./conformance/workspace.js";
 
 export type { MakeJournal } from "./conformance/context.js";
 
@@ -25,5 +26,6 @@ export function journalConformance(name: string, makeJournal: MakeJournal): void
     controlTests(get);
     serviceTests(get);
     secretTests(get);
+    workspaceStoreTests(get);
   });
 }

@@ -25,7 +25,7 @@ import { closeMcpSessions } from "../../src/tools/mcp/mcp-connection.js";
 import { mcpServer } from "../../src/tools/mcp/mcp-server.js";
 import { harness, tempDir } from "../helpers.js";
 import { startFakeModelServer } from "../support/fake-model-server.js";
-import { localServer, useMasterKey } from "./support.js";
+import { localServer, useMasterKey } from "./net-support.js";
 
 useMasterKey();
 afterEach(() => closeMcpSessions());

@@ -11,7 +11,7 @@ import { tool } from "../../src/agent/tool.js";
 import { Vault } from "../../src/store/vault.js";
 import { httpTool } from "../../src/tools/http/http-tool.js";
 import { harness } from "../helpers.js";
-import { localServer, useMasterKey } from "./support.js";
+import { localServer, useMasterKey } from "./net-support.js";
 
 useMasterKey();
 const TOKEN = "ghp_proxy_secret_5f3c9a";

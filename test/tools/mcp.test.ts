@@ -18,7 +18,7 @@ import { closeMcpSessions } from "../../src/tools/mcp/mcp-connection.js";
 import { mcpServer } from "../../src/tools/mcp/mcp-server.js";
 import { harness, tempDir } from "../helpers.js";
 import { startHttpMcpServer } from "./mcp-fixture-server.js";
-import { useMasterKey } from "./support.js";
+import { useMasterKey } from "./net-support.js";
 
 useMasterKey();
 afterEach(() => closeMcpSessions());
@@ -85,7 +85,7 @@ describe("MCP tools", () => {
     expect(lines().filter((l) => l.startsWith("add"))).toEqual(["add 2 3"]);
     expect(prompts[1]).toContain('"5"');
     const steps = await h.journal.loadSteps("default", runId);
-    const listing = steps.find((s) => s.stepId === "tools.calc")!.output as {
+    const listing = steps.find((s) => s.stepId === "mcp.calc")!.output as {
       hash: string;
       tools: { name: string }[];
     };
@@ -188,7 +188,7 @@ describe("MCP tools", () => {
       expect(prompts[1]).toContain("42");
       expect(remote.auth.length).toBeGreaterThan(1);
       expect(remote.auth.every((x) => x === `Bearer ${TOKEN}`)).toBe(true);
-      const listing = (await h.journal.loadSteps("default", runId)).find((s) => s.stepId === "tools.remote")!;
+      const listing = (await h.journal.loadSteps("default", runId)).find((s) => s.stepId === "mcp.remote")!;
       seenTools.push((listing.output as { tools: { name: string }[] }).tools.map((t) => t.name));
       expect(seenTools).toEqual([["add"]]);
       const all = JSON.stringify([
@@ -210,7 +210,12 @@ describe("MCP tools", () => {
       path,
       "name: calc-profile\ninstructions: x\nmodel: openai:gpt-4.1-mini\nmcp: { calc: { allow: [add] } }\n",
     );
-    const a = loadAgentProfile(path, {}, Object.fromEntries((config.mcp ?? []).map((m) => [m.name, m])));
+    const a = loadAgentProfile(
+      path,
+      {},
+      undefined,
+      Object.fromEntries((config.mcp ?? []).map((m) => [m.name, m])),
+    );
     const prompts: string[] = [];
     const scripted = agent({
       ...a.options,
@@ -224,7 +229,7 @@ describe("MCP tools", () => {
       path,
       "name: p\ninstructions: x\nmodel: openai:gpt-4.1-mini\nmcp: { nope: { allow: [add] } }\n",
     );
-    expect(() => loadAgentProfile(path, {}, { calc: server })).toThrow(
+    expect(() => loadAgentProfile(path, {}, undefined, { calc: server })).toThrow(
       /unknown MCP server "nope" \(known: calc\)/,
     );
     expect(() => defineConfig({ mcp: [{ name: "x" }] as never })).toThrow(

@@ -12,7 +12,7 @@ import { httpTool } from "../../src/tools/http/http-tool.js";
 import { harness } from "../helpers.js";
 import type { OAuthServer } from "./oauth-server.js";
 import { startOAuthServer } from "./oauth-server.js";
-import { useMasterKey } from "./support.js";
+import { useMasterKey } from "./net-support.js";
 
 useMasterKey();
 

@@ -1,74 +1,104 @@
-import { randomBytes } from "node:crypto";
-import { createServer } from "node:http";
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { afterEach } from "vitest";
+/**
+ * Shared setup of the sandbox and workspace tests: a workspace root every user can reach (the
+ * sandbox runs as nobody when the tests run as root), and a model that follows a script of tool
+ * calls so the real agent loop drives the real tools.
+ */
+import { chmodSync, chownSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { ScriptedReply } from "../../src/agent/scripted-model.js";
+import type { Tool } from "../../src/agent/tool.js";
+import type { WorkflowContext } from "../../src/engine/workflow.js";
+import { workflow } from "../../src/engine/workflow.js";
+import { promptText, scriptedModel } from "../../src/agent/scripted-model.js";
+import { tempDir } from "../helpers.js";
 
-const stops: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (stops.length > 0) await stops.pop()!();
-});
-
-/** One request a local server received. */
-export interface Received {
-  method: string;
-  path: string;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
+/** A temporary folder the sandbox's user can reach (mkdtemp makes it 0700). */
+export function reachableDir(prefix = "cairn-ws-"): string {
+  const dir = tempDir(prefix);
+  chmodSync(dir, 0o755);
+  return dir;
 }
 
-export interface LocalServer {
-  url: string;
-  /** host:port, what a credential's `hosts` names. */
-  host: string;
-  received: Received[];
+export function workspaceRoot(): string {
+  return join(reachableDir(), "workspaces");
+}
+
+/** A scripted model that answers with `replies` in order and records every prompt it saw. */
+export function listModel(replies: ScriptedReply[]) {
+  let i = 0;
+  const prompts: string[] = [];
+  const systems: string[] = [];
+  const model = scriptedModel({
+    name: "list",
+    respond: (prompt) => {
+      prompts.push(promptText(prompt));
+      const system = prompt.find((m) => m.role === "system");
+      systems.push(system && typeof system.content === "string" ? system.content : "");
+      const r = replies[i++];
+      if (!r) throw new Error("the script ran out of replies");
+      return r;
+    },
+  });
+  return { model, calls: () => i, prompts, systems };
+}
+
+/** A tool call of a scripted reply. */
+export function call(name: string, args: unknown): ScriptedReply {
+  return { text: "", toolCalls: [{ name, args }] };
+}
+
+/** A workspace folder for runSandboxed: reachable, and owned by the sandbox's user when we are root. */
+export function sandboxDir(): string {
+  const dir = join(reachableDir("cairn-sbx-"), "ws");
+  mkdirSync(dir);
+  if (process.getuid?.() === 0) chownSync(dir, 65534, 65534);
+  return dir;
+}
+
+export interface CallResult {
+  ok?: unknown;
+  error?: string;
+  code?: string;
 }
 
 /**
- * A real HTTP server on loopback; `handle` answers each request (default: echo what came in,
- * headers included, as a remote that reflects a token would). Closed after the test.
+ * A workflow that makes tool calls as the agent loop does, each its own step with the tool's
+ * context, and returns what each gave back or the error it threw. A `plant` entry runs a function
+ * as a step instead (to change the folder between calls, as something outside might).
  */
-export async function localServer(
-  handle?: (req: Received, res: ServerResponse) => void | Promise<void>,
-): Promise<LocalServer> {
-  const received: Received[] = [];
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const r: Received = {
-        method: req.method ?? "GET",
-        path: req.url ?? "/",
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString("utf8"),
-      };
-      received.push(r);
-      if (handle) {
-        Promise.resolve(handle(r, res)).catch((err: unknown) => {
-          res.statusCode = 500;
-          res.end(String(err));
-        });
-        return;
+export function callsWorkflow(
+  tools: Record<string, Tool>,
+  plants: Record<string, (runId: string) => void> = {},
+) {
+  return workflow("calls", async (ctx: WorkflowContext<{ tool: string; args?: unknown }[]>) => {
+    const results: CallResult[] = [];
+    for (const c of ctx.input) {
+      const plant = plants[c.tool];
+      if (plant) {
+        await ctx.step.run(`plant.${c.tool}`, () => plant(ctx.runId));
+        continue;
       }
-      res.setHeader("content-type", "application/json");
-      res.end(JSON.stringify({ echo: r }));
-    });
+      const t = tools[c.tool];
+      if (!t) throw new Error(`no tool ${c.tool}`);
+      try {
+        const ok = await ctx.step.run(
+          `tool.${c.tool}`,
+          (s) =>
+            t.execute(t.input.parse(c.args ?? {}), {
+              ...s,
+              agent: { name: "test", user: "default", session: null },
+              workspace: ctx.workspace,
+              journal: ctx.journal,
+              fetch: globalThis.fetch,
+              credentials: {},
+            }),
+          { retries: 0 },
+        );
+        results.push({ ok });
+      } catch (err) {
+        results.push({ error: (err as Error).message, code: (err as { code?: string }).code });
+      }
+    }
+    return results;
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  stops.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return { url: `http://127.0.0.1:${port}`, host: `127.0.0.1:${port}`, received };
-}
-
-/** A fresh master key for this test process, as an operator would set CAIRN_MASTER_KEY. */
-export function useMasterKey(): string {
-  const key = randomBytes(32).toString("base64");
-  process.env.CAIRN_MASTER_KEY = key;
-  return key;
 }
