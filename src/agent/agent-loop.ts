@@ -9,7 +9,8 @@ import { toolsOf, userMessage } from "./loop-state.js";
 import { Vault } from "../store/vault.js";
 import { Redactor } from "./redactor.js";
 import { loadHistory, saveHistory, takeSteering } from "./session-steps.js";
-import { runTool, toolResultPart } from "./tool-execution.js";
+import { runToolCalls } from "./tool-calls.js";
+import { toolResultPart } from "./tool-execution.js";
 import { prepareTools } from "./tool-preparation.js";
 import { sourceTools } from "./tool-source.js";
 import { addUsage, ZERO_USAGE } from "./usage.js";
@@ -79,12 +80,7 @@ export async function runAgentLoop(
     }
     checkLoop(state, turn.toolCalls, options.loopLimit);
     // Tool calls the turn did not settle (all of them with checkpoint "calls") run as steps.
-    const results = await Promise.all(
-      turn.toolCalls.map((call, i) => {
-        const settled = outcomes?.[i];
-        return settled ? Promise.resolve(settled) : runTool(options, step, state, call);
-      }),
-    );
+    const results = await runToolCalls(options, step, state, turn.toolCalls, outcomes);
     state.messages.push({
       role: "tool",
       content: turn.toolCalls.map((call, i) => toolResultPart(call, results[i]!)),

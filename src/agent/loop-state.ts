@@ -27,7 +27,10 @@ export interface RunScope {
 }
 
 /** What a tool call gave back: its output, or an error the model is told about. */
-export type ToolOutcome = { ok: true; output: unknown } | { ok: false; error: string };
+export type ToolOutcome =
+  | { ok: true; output: unknown }
+  /** `reconnect`: a credential a person must fix first; the call may be made again with `args`. */
+  | { ok: false; error: string; reconnect?: { reason: string; args: unknown } };
 
 /** The loop's state, rebuilt by every replay from the journal's recorded step results. */
 export interface LoopState {

@@ -14,12 +14,17 @@ import { decide } from "./tool-policy.js";
 import { CairnError, ErrorCode } from "../shared/errors.js";
 import { live } from "./call-intent.js";
 
-/** Runs one tool call as its own step; failures and bad arguments go back to the model. */
+/**
+ * Runs one tool call as its own step; failures and bad arguments go back to the model. `verdict`
+ * is the tool policy's decision for it (see decidePolicies). A credential a person must fix comes
+ * back as `reconnect`, for runToolCalls to wait on in call order.
+ */
 export async function runTool(
   options: AgentOptions,
   step: Step,
   state: LoopState,
   call: ToolCallRecord,
+  verdict?: PolicyDecision,
 ): Promise<ToolOutcome> {
   const checked = checkArguments(options, state, call);
   if (!checked.ok) return checked;
@@ -28,39 +33,76 @@ export async function runTool(
     return delegate(options, step, state, call.name, sub, checked.output as DelegationArgs);
   const t = state.run.tools[call.name]!;
   let args = checked.output;
-  const verdict = await policyVerdict(options, step, state, call, args);
   if (verdict?.decision === "deny") return denied(call, verdict);
   if (verdict?.decision === "approve" || gated(t, args, state.run)) {
     const decision = await requestApproval(options, step, state, call, t, args);
     if (!decision.ok) return decision;
     args = decision.output;
   }
+  return runToolStep(options, step, state, call, args);
+}
+
+/** The tool's own step (`tool.<name>`), with arguments already checked and approved. */
+export async function runToolStep(
+  options: AgentOptions,
+  step: Step,
+  state: LoopState,
+  call: ToolCallRecord,
+  args: unknown,
+): Promise<ToolOutcome> {
+  const t = state.run.tools[call.name]!;
   // A crash inside it pauses the run for a person, whose `skip-step` records its result without
   // running anything here: like a wait, it cannot stand in for the next call's intent.
   if (t.sideEffect && !t.idempotent) state.carried = false;
-  for (;;) {
-    try {
-      const output = await step.run(
-        `tool.${call.name}`,
-        (ctx) => live(state, () => callTool(options, state.run, t, args, ctx)),
-        {
-          retries: t.retries ?? 2,
-          ...(t.timeout !== undefined ? { timeout: t.timeout } : {}),
-          ...(t.sideEffect ? { sideEffect: true } : {}),
-          ...(t.idempotent ? { idempotent: true } : {}),
-        },
-      );
-      return { ok: true, output };
-    } catch (err) {
-      // A credential a person must fix (an OAuth refresh refused): the run waits for them.
-      if (
-        CairnError.is(err, ErrorCode.CredentialUnavailable) &&
-        (await reconnected(options, step, state, call, err))
-      )
-        continue;
-      return { ok: false, error: `tool ${call.name} failed: ${(err as Error).message}` };
-    }
+  try {
+    const output = await step.run(
+      `tool.${call.name}`,
+      (ctx) => live(state, () => callTool(options, state.run, t, args, ctx)),
+      {
+        retries: t.retries ?? 2,
+        ...(t.timeout !== undefined ? { timeout: t.timeout } : {}),
+        ...(t.sideEffect ? { sideEffect: true } : {}),
+        ...(t.idempotent ? { idempotent: true } : {}),
+      },
+    );
+    return { ok: true, output };
+  } catch (err) {
+    const error = `tool ${call.name} failed: ${(err as Error).message}`;
+    // A credential a person must fix (an OAuth refresh refused): the run will wait for them.
+    if (CairnError.is(err, ErrorCode.CredentialUnavailable))
+      return { ok: false, error, reconnect: { reason: err.message, args } };
+    return { ok: false, error };
   }
+}
+
+/**
+ * The tool policy's decisions for a turn's calls, one step each (`policy.<tool>`), in call order:
+ * taken one after another before any call runs, so a replay places every step where it was.
+ */
+export async function decidePolicies(
+  options: AgentOptions,
+  step: Step,
+  state: LoopState,
+  calls: ToolCallRecord[],
+  settled: (ToolOutcome | null)[] | undefined,
+): Promise<(PolicyDecision | undefined)[]> {
+  const policy = options.toolPolicy;
+  const verdicts: (PolicyDecision | undefined)[] = [];
+  for (const [i, call] of calls.entries()) {
+    const t = state.run.tools[call.name];
+    const parsed = t?.input.safeParse(call.input);
+    const runs = policy !== undefined && !settled?.[i] && options.agents?.[call.name] === undefined;
+    verdicts.push(
+      runs && t !== undefined && call.invalid === undefined && parsed?.success
+        ? await step.run(
+            `policy.${call.name}`,
+            () => decide(policy, policyCall(options, state, call, parsed.data)),
+            { retries: 0 },
+          )
+        : undefined,
+    );
+  }
+  return verdicts;
 }
 
 /**
@@ -126,21 +168,6 @@ function policyCall(
   };
 }
 
-/** The policy's decision for this call, recorded as a step (`policy.<tool>`); none without a policy. */
-async function policyVerdict(
-  options: AgentOptions,
-  step: Step,
-  state: LoopState,
-  call: ToolCallRecord,
-  args: unknown,
-): Promise<PolicyDecision | undefined> {
-  const policy = options.toolPolicy;
-  if (policy === undefined) return undefined;
-  return step.run(`policy.${call.name}`, () => decide(policy, policyCall(options, state, call, args)), {
-    retries: 0,
-  });
-}
-
 function denied(call: ToolCallRecord, verdict: PolicyDecision): ToolOutcome {
   const why = verdict.reason ? `: ${verdict.reason}` : "";
   return {
@@ -150,17 +177,17 @@ function denied(call: ToolCallRecord, verdict: PolicyDecision): ToolOutcome {
 }
 
 /** Waits for a person to fix a credential; true when they approve trying the call again. */
-async function reconnected(
+export async function reconnected(
   options: AgentOptions,
   step: Step,
   state: LoopState,
   call: ToolCallRecord,
-  err: Error,
+  reason: string,
 ): Promise<boolean> {
   state.carried = false;
   const decision = await step.waitForApproval(`reconnect.${call.name}`, {
-    title: `${options.name} cannot call ${call.name}: ${err.message}; approve once done to try again`,
-    details: { agent: options.name, tool: call.name, user: state.run.user, reason: err.message },
+    title: `${options.name} cannot call ${call.name}: ${reason}; approve once done to try again`,
+    details: { agent: options.name, tool: call.name, user: state.run.user, reason },
     batch: `${state.run.runId}:turn-${state.turns}`,
   });
   return decision.status === "approved";
