@@ -122,6 +122,28 @@ describe("OAuth", () => {
     expect(prompts[1]).toContain("login");
   });
 
+  it("parallel calls that need reconnecting wait one after another, and a replay agrees", async () => {
+    const s = await startOAuthServer();
+    const { a, h, store } = await setup(s, undefined, 2);
+    await store({ accessToken: "at-dead", refreshToken: "rt-revoked", expiresAt: Date.now() - 1000 });
+    const { runId } = await h.engine.start(a.workflow, { message: "me", user: "ada" });
+    await h.drain();
+    const { access_token, refresh_token } = s.issue();
+    await store({
+      accessToken: access_token,
+      refreshToken: refresh_token,
+      expiresAt: Date.now() + 3_600_000,
+    });
+    for (let i = 0; i < 2; i++) {
+      const pending = await h.journal.listApprovals("default", { status: "pending" });
+      expect(pending.map((p) => p.title.split(":")[0])).toEqual(["acme-agent cannot call http"]);
+      await h.engine.decide(pending[0]!.id, { approve: true, by: "ada" });
+      await h.drain();
+    }
+    expect((await h.journal.getRun("default", runId))?.status).toBe("completed");
+    expect(s.apiAuth).toEqual([`Bearer ${access_token}`, `Bearer ${access_token}`]);
+  });
+
   it("client credentials: the app's own token, from the token endpoint", async () => {
     const s = await startOAuthServer();
     const { a, h, prompts } = await setup(s, "client-credentials");
