@@ -1,8 +1,9 @@
 /** `cairn secrets …`: values in by stdin only, never out; a key file made 0600; rotation. */
 import { spawn } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { createKeyFile } from "../../src/shared/master-key.js";
 import { SqliteJournal } from "../../src/store/sqlite/sqlite-journal.js";
 import { Vault } from "../../src/store/vault.js";
 import type { CliResult } from "../cli/project.js";
@@ -93,6 +94,31 @@ describe("cairn secrets", () => {
     expect(wrong.code).not.toBe(0);
     expect(wrong.stderr).toMatch(/sealed under master key [0-9a-f]+, not the one in use/);
     expect(wrong.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("rotate-key finishes a rotation that was cut short between the commit and the key file", async () => {
+    const dir = tempDir();
+    await cairn(dir, ["secrets", "set", "github"], TOKEN);
+    const keyFile = join(dir, ".cairn", "master.key");
+    // A rotation that committed the re-wrapped keys, then died before replacing the key file.
+    const journal = new SqliteJournal({ path: join(dir, "cairn.db") });
+    try {
+      const next = createKeyFile(`${keyFile}.next`);
+      await new Vault(journal.secrets, { file: keyFile, env: {} }).rotate(next);
+    } finally {
+      await journal.close();
+    }
+    const rotated = await cairn(dir, ["secrets", "rotate-key"]);
+    expect(rotated.stderr).toBe("");
+    expect(rotated.stdout).toContain("re-wrapped 1 secret under master key");
+    expect(existsSync(`${keyFile}.next`)).toBe(false);
+    const again = new SqliteJournal({ path: join(dir, "cairn.db") });
+    try {
+      const vault = new Vault(again.secrets, { file: keyFile, env: {} });
+      expect((await vault.get({ workspace: "default", user: null, name: "github" }))?.value).toBe(TOKEN);
+    } finally {
+      await again.close();
+    }
   });
 
   it("at a terminal, prompts without echoing the value", async () => {
