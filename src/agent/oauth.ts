@@ -164,7 +164,11 @@ async function refresh(
       throw new CredentialUnavailableError(
         `${provider.name} refused to refresh the token of ${who} (${err.message}); it was revoked or expired: run ${fix}`,
       );
-    throw err;
+    // Down or failing: retried with the step; if it keeps failing, a person decides when to try again.
+    throw new CairnError(
+      ErrorCode.CredentialUnavailable,
+      `${provider.name} could not refresh the token of ${who}: ${(err as Error)?.message ?? String(err)}`,
+    );
   }
   const kept: OAuthTokens = { ...next, refreshToken: next.refreshToken ?? tokens.refreshToken };
   await vault.set(

@@ -21,6 +21,8 @@ export interface OAuthServer {
   grants: string[];
   /** Authorization headers the API received. */
   apiAuth: (string | undefined)[];
+  /** While true, the token endpoint answers 503 to refreshes. */
+  failRefresh: boolean;
   /** Issues a token pair as the code flow would (for tests that skip the browser). */
   issue(): { access_token: string; refresh_token: string };
 }
@@ -49,6 +51,7 @@ export async function startOAuthServer(): Promise<OAuthServer> {
     refreshTokens.add(pair.refresh_token);
     return pair;
   };
+  const state = { failRefresh: false };
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://x");
     const chunks: Buffer[] = [];
@@ -87,6 +90,8 @@ export async function startOAuthServer(): Promise<OAuthServer> {
           codes.delete(form.get("code")!);
           return json(200, { ...issue(), expires_in: 3600, token_type: "Bearer", scope: "read" });
         }
+        if (grant === "refresh_token" && state.failRefresh)
+          return json(503, { error: "temporarily_unavailable" });
         if (grant === "refresh_token") {
           if (!refreshTokens.has(form.get("refresh_token") ?? ""))
             return json(400, { error: "invalid_grant" });
@@ -123,6 +128,12 @@ export async function startOAuthServer(): Promise<OAuthServer> {
       }),
   );
   return {
+    get failRefresh() {
+      return state.failRefresh;
+    },
+    set failRefresh(v: boolean) {
+      state.failRefresh = v;
+    },
     url: `http://127.0.0.1:${port}`,
     host: `127.0.0.1:${port}`,
     clientId,

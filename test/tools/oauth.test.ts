@@ -122,6 +122,31 @@ describe("OAuth", () => {
     expect(prompts[1]).toContain("login");
   });
 
+  it("a token endpoint that keeps failing is retried, then the run waits for a person instead of failing", async () => {
+    const s = await startOAuthServer();
+    const { a, h, store } = await setup(s);
+    const { refresh_token } = s.issue();
+    await store({ accessToken: "at-old", refreshToken: refresh_token, expiresAt: Date.now() - 1000 });
+    s.failRefresh = true;
+    const { runId } = await h.engine.start(a.workflow, { message: "me", user: "ada" });
+    await h.drain();
+    for (
+      let i = 0;
+      i < 5 && (await h.journal.listApprovals("default", { status: "pending" })).length === 0;
+      i++
+    )
+      await h.advance(120_000);
+    expect(s.grants).toEqual(["refresh_token", "refresh_token", "refresh_token"]);
+    const [pending] = await h.journal.listApprovals("default", { status: "pending" });
+    expect(pending?.title).toContain("acme could not refresh the token of ada");
+    expect((await h.journal.getRun("default", runId))?.status).toBe("waiting");
+    s.failRefresh = false;
+    await h.engine.decide(pending!.id, { approve: true, by: "ops" });
+    await h.drain();
+    expect((await h.journal.getRun("default", runId))?.status).toBe("completed");
+    expect(s.apiAuth).toHaveLength(1);
+  });
+
   it("parallel calls that need reconnecting wait one after another, and a replay agrees", async () => {
     const s = await startOAuthServer();
     const { a, h, store } = await setup(s, undefined, 2);
