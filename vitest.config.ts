@@ -14,7 +14,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "sqlite",
-          include: ["test/**/*.test.ts"],
+          include: ["test/**/*.test.ts", "docs/examples/**/*.test.ts"],
           globalSetup: ["test/global-setup.ts"],
         },
       },
@@ -30,6 +30,9 @@ export default defineConfig({
             // The credential tests that run agents on the store: the canary searches both.
             "test/tools/{canary,credential-proxy,mcp,oauth,tool-policy}.test.ts",
             "test/tools/workspace/*.test.ts",
+            "test/observe/*.test.ts",
+            "test/testing/test-env.test.ts",
+            "test/testing/versions.test.ts",
           ],
           env: { CAIRN_TEST_STORE: "postgres" },
           globalSetup: ["test/postgres-setup.ts"],

@@ -12,6 +12,8 @@ import type { Journal } from "../src/store/journal.js";
 import { PostgresJournal } from "../src/store/postgres/postgres-journal.js";
 import { SqliteJournal } from "../src/store/sqlite/sqlite-journal.js";
 
+export { closeServer, listenOnLoopback, within } from "./support/deadlines.js";
+
 const cleanups: (() => void | Promise<void>)[] = [];
 
 afterEach(async () => {
@@ -113,8 +115,11 @@ function sqliteStore(dir: string, clock: ManualClock): TestStore {
 
 let databases = 0;
 
-/** A new database on the suite's PostgreSQL server, copied from the migrated template. */
-async function postgresStore(clock: ManualClock): Promise<TestStore> {
+/**
+ * A new database on the postgres project's server, copied from the migrated template; returns
+ * its URL.
+ */
+export async function freshPostgresDatabase(): Promise<string> {
   const server = inject("postgresUrl");
   const name = `cairn_${process.pid}_${++databases}`;
   const admin = new pg.Client({ connectionString: `${server}/postgres` });
@@ -124,7 +129,12 @@ async function postgresStore(clock: ManualClock): Promise<TestStore> {
   } finally {
     await admin.end();
   }
-  const url = `${server}/${name}`;
+  return `${server}/${name}`;
+}
+
+/** A new database on the suite's PostgreSQL server, copied from the migrated template. */
+async function postgresStore(clock: ManualClock): Promise<TestStore> {
+  const url = await freshPostgresDatabase();
   const open = () => PostgresJournal.open({ url, clock, max: 4 });
   const journal = await open();
   return {
@@ -146,6 +156,29 @@ async function postgresStore(clock: ManualClock): Promise<TestStore> {
       }
     },
   };
+}
+
+/** Runs `cleanup` after the current test (after its own afterEach hooks, last added first). */
+export function onCleanup(cleanup: () => void | Promise<void>): void {
+  cleanups.push(cleanup);
+}
+
+/**
+ * Waits until `ready()` is true, polling every `everyMs`; throws naming `what` once `ms` have
+ * passed. Every wait in the tests goes through a deadline like this one, so a loaded machine
+ * gives a clear failure, never a hung test.
+ */
+export async function until(
+  what: string,
+  ready: () => boolean | Promise<boolean>,
+  ms = 20_000,
+  everyMs = 20,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await ready())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
 }
 
 /** Counts calls per key, to prove a step body ran once. */

@@ -13,12 +13,27 @@ const PKG = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
 
 /** The npm packages a fresh process loads when it imports `specifier` (from this checkout). */
 function packagesLoadedBy(specifier: string): string[] {
+  const names = [
+    ...modulesLoadedBy(specifier).matchAll(/^LOADED .*\/node_modules\/((?:@[^/]+\/)?[^/]+)\//gm),
+  ].map((m) => m[1]!);
+  return [...new Set(names)].sort();
+}
+
+/** This package's own files (under dist/) a fresh process loads when it imports `specifier`. */
+function ownFilesLoadedBy(specifier: string): string[] {
+  return [
+    ...modulesLoadedBy(specifier).matchAll(/^LOADED file:\/\/(?!\S*node_modules)\S*?\/dist\/(\S+)$/gm),
+  ].map((m) => m[1]!);
+}
+
+/** One line `LOADED <url>` per module a fresh process loads when it imports `specifier`. */
+function modulesLoadedBy(specifier: string): string {
   const dir = tempDir("cairn-loads-");
   // A module hook that reports every file the process loads, as the loader sees it.
   writeFileSync(
     join(dir, "hooks.mjs"),
     `export async function load(url, context, next) {
-  if (url.includes("/node_modules/")) process.stderr.write("LOADED " + url + "\\n");
+  if (url.startsWith("file:")) process.stderr.write("LOADED " + url + "\\n");
   return next(url, context);
 }`,
   );
@@ -38,10 +53,7 @@ function packagesLoadedBy(specifier: string): string[] {
     { cwd: ROOT, encoding: "utf8" },
   );
   expect(child.status, child.stderr).toBe(0);
-  const names = [...child.stderr.matchAll(/^LOADED .*\/node_modules\/((?:@[^/]+\/)?[^/]+)\//gm)].map(
-    (m) => m[1]!,
-  );
-  return [...new Set(names)].sort();
+  return child.stderr;
 }
 
 const AI_SDK = [
@@ -107,5 +119,17 @@ describe("the published package", () => {
       expect(typeof wf[name], name).toBe("function");
     expect(wf.agent).toBeUndefined();
     expect(packagesLoadedBy("cairn-runtime/workflow")).toEqual(["better-sqlite3"]);
+  });
+
+  it("cairn-runtime/testing: the test kit, loading only the SQLite driver, and never loaded by the main entry", async () => {
+    const testing = (await import("cairn-runtime/testing")) as Record<string, unknown>;
+    for (const name of ["createTestEnv", "TestEnv", "TestRun"])
+      expect(typeof testing[name], name).toBe("function");
+    const main = ownFilesLoadedBy("cairn-runtime");
+    expect(main.length).toBeGreaterThan(0);
+    expect(main.filter((f) => f.startsWith("testing/"))).toEqual([]);
+    expect(ownFilesLoadedBy("cairn-runtime/testing")).toContain("testing/index.js");
+    // Cheap to import too: providers, the AI SDK and pg load only when a test uses them.
+    expect(packagesLoadedBy("cairn-runtime/testing")).toEqual(["better-sqlite3"]);
   });
 });

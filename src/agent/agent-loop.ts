@@ -37,6 +37,7 @@ export async function runAgentLoop(
     redactor: new Redactor(),
     vault: new Vault(ctx.journal.secrets),
     instructions: options.instructions,
+    ...(input.override ? { override: input.override } : {}),
   };
   const state: LoopState = {
     run,

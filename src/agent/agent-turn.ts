@@ -72,10 +72,12 @@ async function modelCall(
   carried: boolean,
 ): Promise<ModelTurn> {
   const resent = resending(state, ctx, carried);
-  const model = await resolveModel(options.model);
+  // A fork may run the agent on another model or with other instructions (AgentInput.override).
+  const override = state.run.override;
+  const model = await resolveModel(override?.model ?? options.model);
   return callModel({
     model,
-    system: state.run.instructions,
+    system: override?.instructions ?? state.run.instructions,
     messages: state.messages,
     tools: state.run.tools,
     price: options.prices?.[model.key] ?? DEFAULT_PRICES[model.key],

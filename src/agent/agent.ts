@@ -48,7 +48,15 @@ export interface AgentOptions {
    * new run answers both messages), steers it (it sees the message before its next model call),
    * or is rejected.
    */
-  session?: { onBusy?: "queue" | "interrupt" | "steer" | "reject" };
+  session?: {
+    onBusy?: "queue" | "interrupt" | "steer" | "reject";
+    /**
+     * How much of the session a run sends the model: with `maxMessages`, only the latest that
+     * many (from a user message on), so a long session stays within the model's context.
+     * Default: all of it.
+     */
+    history?: { maxMessages?: number };
+  };
   /** Give the agent a `memory` tool: notes saved per agent and user, across runs. */
   memory?: boolean;
   /** Agents this one can delegate to; each becomes a tool named by its key. */
@@ -67,6 +75,11 @@ export interface AgentOptions {
    * (a step, `mcp.<server>`), so a run keeps the tools it started with.
    */
   mcp?: ToolSource[];
+  /**
+   * The version of this agent's definition, recorded on its runs (see the workflow option
+   * `version` and docs/versioning.md). Unset, it is a hash of the definition.
+   */
+  version?: string;
 }
 
 /** What an agent run takes. */
@@ -80,6 +93,11 @@ export interface AgentInput {
   earlier?: string[];
   /** Delegation depth: 0 for a run started by a person or an app. */
   depth?: number;
+  /**
+   * Another model (a spec string) or instructions for this run's model calls: how a fork
+   * (`cairn runs fork --model/--instructions`) changes an agent from its fork point on.
+   */
+  override?: { model?: string; instructions?: string };
 }
 
 export interface AgentResult {
@@ -132,6 +150,9 @@ export function agent(options: AgentOptions): Agent {
   }
   checkToolPolicy(options.toolPolicy, where);
   checkToolSources(options.mcp, where);
+  const maxMessages = options.session?.history?.maxMessages;
+  if (maxMessages !== undefined && (!Number.isInteger(maxMessages) || maxMessages < 1))
+    throw new ConfigError(`${where}: session.history.maxMessages must be a whole number >= 1`);
   if (options.checkpoint === "turn") {
     const gated =
       Object.entries(options.tools ?? {}).find(([, t]) => t.needsApproval) ??
@@ -155,9 +176,30 @@ export function agent(options: AgentOptions): Agent {
     {
       input: { parse: (value) => parseAgentInput(value, where) },
       ...sessionPolicy(options),
+      ...(options.version !== undefined ? { version: options.version } : {}),
+      fingerprint: fingerprint(options),
     },
   );
   return Object.freeze({ name: options.name, options, workflow: wf, [AGENT]: true as const });
+}
+
+/** What decides an agent's path, for its version hash: every handler of every agent is the same loop. */
+function fingerprint(options: AgentOptions): unknown {
+  const { tools, agents, model, ...rest } = options;
+  return {
+    ...rest,
+    model: typeof model === "string" ? model : `${model.provider}:${model.modelId}`,
+    tools: Object.entries(tools ?? {}).map(([name, t]) => ({
+      name,
+      description: t.description,
+      execute: String((t as { execute: unknown }).execute),
+      retries: t.retries,
+      sideEffect: t.sideEffect,
+      idempotent: t.idempotent,
+      needsApproval: typeof t.needsApproval === "function" ? String(t.needsApproval) : t.needsApproval,
+    })),
+    agents: Object.keys(agents ?? {}),
+  };
 }
 
 export function isAgent(value: unknown): value is Agent {
@@ -185,6 +227,16 @@ function parseAgentInput(value: unknown, where: string): AgentInput {
       issues.push("earlier: expected an array of strings");
     if (i.depth !== undefined && (typeof i.depth !== "number" || !Number.isInteger(i.depth) || i.depth < 0))
       issues.push("depth: expected a whole number >= 0");
+    const o = i.override as Record<string, unknown> | undefined;
+    if (
+      o !== undefined &&
+      (typeof o !== "object" ||
+        o === null ||
+        Object.keys(o).some((k) => k !== "model" && k !== "instructions") ||
+        (o.model !== undefined && (typeof o.model !== "string" || o.model === "")) ||
+        (o.instructions !== undefined && typeof o.instructions !== "string"))
+    )
+      issues.push("override: expected { model?: a model spec, instructions?: a string }");
     if (issues.length === 0) {
       // Only the known fields, as the schema this replaces returned them.
       const parsed: AgentInput = { message: i.message as string };
@@ -192,6 +244,7 @@ function parseAgentInput(value: unknown, where: string): AgentInput {
       if (i.user !== undefined) parsed.user = i.user as string;
       if (i.earlier !== undefined) parsed.earlier = i.earlier as string[];
       if (i.depth !== undefined) parsed.depth = i.depth as number;
+      if (o !== undefined) parsed.override = o;
       return parsed;
     }
   }

@@ -35,3 +35,7 @@ export type {
 export { Redactor, placeholder } from "./redactor.js";
 export { toolSource, isToolSource, listingHash } from "./tool-source.js";
 export type { ToolSource, ListedTool, ToolListing } from "./tool-source.js";
+export { forkWithChanges } from "./fork-agent-run.js";
+export type { ForkRequest } from "./fork-agent-run.js";
+export { usageReport, modelStepMeasure } from "./usage-report.js";
+export type { UsageBucket, UsageQuery } from "./usage-report.js";

@@ -24,6 +24,8 @@ export interface RunScope {
   vault: Vault;
   /** The system prompt: the agent's instructions and what its tools' `prepare` added. */
   instructions: string;
+  /** Another model or instructions for this run (a fork's); see AgentInput.override. */
+  override?: { model?: string; instructions?: string };
 }
 
 /** What a tool call gave back: its output, or an error the model is told about. */

@@ -26,7 +26,13 @@ function makeProfileSchema(z: typeof Zod) {
       maxTurns: z.number().int().positive().optional(),
       checkpoint: z.enum(["calls", "turn"]).optional(),
       memory: z.boolean().optional(),
-      session: z.object({ onBusy: z.enum(["queue", "interrupt", "steer", "reject"]) }).optional(),
+      session: z
+        .object({
+          onBusy: z.enum(["queue", "interrupt", "steer", "reject"]).optional(),
+          history: z.object({ maxMessages: z.number().int().positive().optional() }).strict().optional(),
+        })
+        .strict()
+        .optional(),
       budget: z
         .object({ tokens: z.number().positive().optional(), costUsd: z.number().positive().optional() })
         .optional(),

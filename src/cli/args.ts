@@ -8,7 +8,8 @@ import { ErrorCode, InputError } from "../shared/errors.js";
  */
 export type FlagDef = { help: string } & (
   | { type: "boolean"; short?: string }
-  | { type: "string"; value: string }
+  /** `multiple`: the flag may be given several times (`--output a=1 --output b=2`). */
+  | { type: "string"; value: string; multiple?: true }
   | { type: "int"; value: string; min: number; max: number }
   /** A bare number is seconds; "500ms", "30s", "5m", "1h" also do. */
   | { type: "duration"; value: string; maxMs: number }
@@ -46,7 +47,7 @@ export interface JsonValue {
 export class Parsed {
   constructor(
     readonly positionals: string[],
-    private readonly values: Map<string, string | boolean | number | JsonValue>,
+    private readonly values: Map<string, string | boolean | number | JsonValue | string[]>,
   ) {}
 
   has(name: string): boolean {
@@ -66,7 +67,12 @@ export class Parsed {
   }
   json(name: string): JsonValue | undefined {
     const v = this.values.get(name);
-    return typeof v === "object" ? v : undefined;
+    return typeof v === "object" && !Array.isArray(v) ? v : undefined;
+  }
+  /** Every value of a `multiple` flag, in the order given. */
+  list(name: string): string[] {
+    const v = this.values.get(name);
+    return Array.isArray(v) ? v : [];
   }
 }
 
@@ -76,11 +82,12 @@ export class Parsed {
  */
 export function parse(command: string, argv: string[], flags: FlagDefs): Parsed {
   const all = { ...GLOBAL_FLAGS, ...flags };
-  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {};
+  const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {};
   for (const [name, def] of Object.entries(all)) {
     options[name] = {
       type: def.type === "boolean" ? "boolean" : "string",
       ...(def.type === "boolean" && def.short ? { short: def.short } : {}),
+      ...(def.type === "string" && def.multiple ? { multiple: true } : {}),
     };
   }
   let raw: ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true; strict: true }>>;
@@ -91,10 +98,10 @@ export function parse(command: string, argv: string[], flags: FlagDefs): Parsed 
       `cairn ${command}: ${(err as Error).message.replace(/\. To specify a positional.*$/s, "").replace(/\s*\n\s*/g, " ")}`,
     );
   }
-  const values = new Map<string, string | boolean | number | JsonValue>();
+  const values = new Map<string, string | boolean | number | JsonValue | string[]>();
   for (const [name, v] of Object.entries(raw.values)) {
     if (v === undefined) continue;
-    values.set(name, check(`--${name}`, all[name]!, v));
+    values.set(name, Array.isArray(v) ? v.map(String) : check(`--${name}`, all[name]!, v));
   }
   return new Parsed(raw.positionals, values);
 }

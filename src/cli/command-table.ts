@@ -1,6 +1,7 @@
 import { RUN_STATUSES } from "../store/records.js";
 import type { ApprovalStatus } from "../store/records.js";
 import type { FlagDefs, Parsed } from "./args.js";
+import { RUN_LIFECYCLE_COMMANDS } from "./run-lifecycle-commands.js";
 
 /** What a command does once its arguments are parsed; resolves to the exit code. */
 export type CommandHandler = (args: Parsed) => Promise<number>;
@@ -210,6 +211,10 @@ otherwise when its lease expires. SIGTERM or Ctrl-C stops claiming and lets the 
 finish their current step.`,
     flags: {
       once: { type: "boolean", help: "do all work runnable now, then exit" },
+      "fail-unrunnable": {
+        type: "boolean",
+        help: "fail the runs this worker cannot execute (a workflow or version it lacks), saying why, instead of leaving them for a worker that has it",
+      },
       concurrency: { type: "int", value: "N", min: 1, max: 1000, help: "runs executed at once (default 10)" },
     },
     load: () => import("./commands/worker.js").then((m) => m.workerCommand),
@@ -254,13 +259,7 @@ once (listed as "failed:"); the event is delivered all the same. Cairn's own eve
     },
     load: () => import("./commands/runs-show.js").then((m) => m.runsShowCommand),
   },
-  {
-    name: "runs cancel",
-    args: "ID",
-    summary: "cancel a run (and its child runs); a running one stops at its next step",
-    flags: { reason: { type: "string", value: "TEXT", help: "why (shown with the run)" } },
-    load: () => import("./commands/runs.js").then((m) => m.runsCancelCommand),
-  },
+  ...RUN_LIFECYCLE_COMMANDS,
   {
     name: "runs retry-step",
     args: "ID STEP",
@@ -274,6 +273,59 @@ once (listed as "failed:"); the event is delivered all the same. Cairn's own eve
     summary: "for a needs-attention run: record the step's result by hand and go on",
     flags: { output: { type: "json", value: "JSON", help: "the step's result (default null)" } },
     load: () => import("./commands/runs.js").then((m) => m.runsSkipStepCommand),
+  },
+  {
+    name: "runs export",
+    args: "ID",
+    summary: "a run's journal (with its child runs) as one JSON file, for runs import or check-replay --file",
+    details: `Steps, attempts, waits, log entries, approvals, the events its waits received and its large
+payloads, as the store holds them: an export from SQLite imports into PostgreSQL and back.`,
+    flags: { out: { type: "string", value: "FILE", help: "write to FILE (default: standard output)" } },
+    load: () => import("./commands/runs-transfer.js").then((m) => m.runsExportCommand),
+  },
+  {
+    name: "runs import",
+    args: "FILE",
+    summary: "store an exported run (and its child runs) here, as it was; - reads standard input",
+    details: `Refused if one of its runs is already here. A run that has not ended goes on with a worker here.`,
+    flags: {},
+    load: () => import("./commands/runs-transfer.js").then((m) => m.runsImportCommand),
+  },
+  {
+    name: "runs migrate",
+    args: "ID",
+    summary: "move a run that has not ended to another version of its workflow's code",
+    details: `The run's journal is first replayed on that version's code (nothing runs): if it diverges the run
+is not moved unless --force. --to-version current names the config's code of the workflow.
+See docs/versioning.md.`,
+    flags: {
+      "to-version": { type: "string", value: "V", help: "the version to move to (required), or current" },
+      force: { type: "boolean", help: "move it even if its journal does not replay on that version" },
+    },
+    load: () => import("./commands/runs-migrate.js").then((m) => m.runsMigrateCommand),
+  },
+  {
+    name: "check-replay",
+    summary: "replay stored runs against the current code, executing nothing; exit 1 if any diverges",
+    details: `Each run's handler runs with steps answered from its journal: a reordered, renamed, inserted or
+removed step shows where code and journal part ways (expected, found). Completed runs and runs
+in flight alike; in CI, against runs exported from production (cairn runs export).`,
+    flags: {
+      run: { type: "string", value: "ID", help: "check this run" },
+      runs: {
+        type: "int",
+        value: "N",
+        min: 1,
+        max: 100_000,
+        help: "check the N most recent runs (default 100)",
+      },
+      file: {
+        type: "string",
+        value: "EXPORT",
+        help: "check the runs of an export (cairn runs export), not this store's",
+      },
+    },
+    load: () => import("./commands/check-replay.js").then((m) => m.checkReplayCommand),
   },
   {
     name: "approvals ls",
@@ -381,7 +433,9 @@ keys). A key sees only its workspace's runs, approvals and sessions.`,
 /** Usage of a command in one line: `cairn runs ls [--status S] [--limit N] …`. */
 export function usageLine(c: CommandDef): string {
   const flags = Object.entries(c.flags).map(([name, f]) =>
-    f.type === "boolean" ? `[--${name}]` : `[--${name} ${f.value}]`,
+    f.type === "boolean"
+      ? `[--${name}]`
+      : `[--${name} ${f.value}]${f.type === "string" && f.multiple ? "…" : ""}`,
   );
   return ["cairn", c.name, c.args ?? "", ...flags].filter((p) => p !== "").join(" ");
 }

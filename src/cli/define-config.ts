@@ -9,6 +9,8 @@ import type { OAuthProvider } from "../agent/oauth.js";
 import { isOAuthProvider } from "../agent/oauth.js";
 import type { McpServer } from "../tools/mcp/mcp-server.js";
 import { isMcpServer } from "../tools/mcp/mcp-server.js";
+import type { RetentionPolicy } from "../engine/retention.js";
+import { retentionMs } from "../engine/retention.js";
 import type { Workflow } from "../engine/workflow.js";
 import { isWorkflow } from "../engine/workflow.js";
 
@@ -46,6 +48,12 @@ export interface CairnConfig {
   oauth?: OAuthProvider[];
   /** MCP servers (`mcpServer({...})`) that profiles name under `mcp:`. */
   mcp?: McpServer[];
+  /**
+   * How long workers keep ended runs, by how they ended, e.g. `{ completed: "30d", failed: "90d" }`;
+   * a status left out is kept forever. Workers delete older ones (with their child runs) hourly,
+   * and the payloads no run refers to any more.
+   */
+  retention?: RetentionPolicy;
 }
 
 /**
@@ -81,6 +89,7 @@ export function validateConfig(config: unknown, source: string): CairnConfig {
     "prices",
     "oauth",
     "mcp",
+    "retention",
   ]);
   for (const key of Object.keys(c)) {
     if (!known.has(key))
@@ -135,6 +144,7 @@ export function validateConfig(config: unknown, source: string): CairnConfig {
     throw new ConfigError(`${source}: "oauth" must be an array of oauthProvider({ ... }) values`);
   if (c.mcp !== undefined && (!Array.isArray(c.mcp) || c.mcp.some((s) => !isMcpServer(s))))
     throw new ConfigError(`${source}: "mcp" must be an array of mcpServer({ ... }) values`);
+  if (c.retention !== undefined) checkRetention(c.retention, source);
   const connections = c.storeConnections;
   if (
     connections !== undefined &&
@@ -172,5 +182,23 @@ function checkPrices(prices: unknown, source: string): void {
           `${source}: prices["${model}"].${key} must be a number >= 0 (USD per million tokens)`,
         );
     }
+  }
+}
+
+/** `retention`: { completed?, failed?, cancelled? } durations such as "30d". */
+function checkRetention(retention: unknown, source: string): void {
+  const example = `e.g. retention: { completed: "30d", failed: "90d" }`;
+  if (typeof retention !== "object" || retention === null || Array.isArray(retention))
+    throw new ConfigError(`${source}: "retention" must be an object of durations, ${example}`);
+  for (const key of Object.keys(retention)) {
+    if (!["completed", "failed", "cancelled"].includes(key))
+      throw new ConfigError(
+        `${source}: retention.${key} is not a run status retention applies to (completed, failed, cancelled), ${example}`,
+      );
+  }
+  try {
+    retentionMs(retention);
+  } catch (err) {
+    throw new ConfigError(`${source}: ${(err as Error).message}`);
   }
 }

@@ -37,7 +37,20 @@ export async function openContext(args: Parsed): Promise<CliContext> {
       ...(config.maxPayloadBytes ? { maxPayloadBytes: config.maxPayloadBytes } : {}),
       ...(config.runStorageBudgetBytes ? { runStorageBudgetBytes: config.runStorageBudgetBytes } : {}),
     });
-    return { ...store, engine, agents };
+    // Traced over OTLP when an endpoint is set; nothing is loaded otherwise.
+    const tracing =
+      process.env.OTEL_EXPORTER_OTLP_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+        ? await (await import("../telemetry/start-tracing.js")).startTracing(engine, { agents })
+        : undefined;
+    return {
+      ...store,
+      engine,
+      agents,
+      close: async () => {
+        await tracing?.shutdown();
+        await store.close();
+      },
+    };
   } catch (err) {
     await store.close();
     throw err;

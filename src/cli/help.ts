@@ -38,7 +38,7 @@ export function commandWithArgs(c: CommandDef): string {
 /** How a flag is written: `--limit N`, `--once`, `-h, --help`. */
 export function flagUsage(name: string, f: FlagDef): string {
   const short = f.type === "boolean" && f.short ? `-${f.short}, ` : "";
-  return `${short}--${name}${f.type === "boolean" ? "" : ` ${f.value}`}`;
+  return `${short}--${name}${f.type === "boolean" ? "" : ` ${f.value}`}${f.type === "string" && f.multiple ? "…" : ""}`;
 }
 
 /** What a flag's value must be, in words: "1 to 10,000", "one of: …". */

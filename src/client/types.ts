@@ -30,6 +30,8 @@ export interface RunSummary {
   cancelRequested: boolean;
   reason: string | null;
   error: RunError | null;
+  /** The run and step this run was forked from, or null. */
+  forkedFrom: { runId: string; stepId: string } | null;
 }
 
 export interface Run extends RunSummary {

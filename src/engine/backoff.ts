@@ -1,5 +1,6 @@
 import type { Duration } from "../shared/duration.js";
 import { toMs } from "../shared/duration.js";
+import { ErrorCode, InputError } from "../shared/errors.js";
 
 export interface BackoffOptions {
   /** Delay before the first retry. Default 1s. */
@@ -10,6 +11,20 @@ export interface BackoffOptions {
   factor?: number;
   /** Spread each delay randomly over [delay/2, delay] so retries do not arrive in lockstep. Default true. */
   jitter?: boolean;
+}
+
+/** Throws an InputError naming `what` for backoff options that give no usable delay. */
+export function checkBackoff(options: BackoffOptions | undefined, what: string): void {
+  if (options === undefined) return;
+  if (options.initial !== undefined) toMs(options.initial, `${what} backoff.initial`);
+  if (options.max !== undefined) toMs(options.max, `${what} backoff.max`);
+  const factor = options.factor;
+  if (factor !== undefined && (typeof factor !== "number" || !Number.isFinite(factor) || factor < 1)) {
+    throw new InputError(
+      ErrorCode.InvalidInput,
+      `${what} backoff.factor: ${String(factor)} is not a number >= 1`,
+    );
+  }
 }
 
 /** Delay before retry number `failedAttempt` (1 = after the first failure). */

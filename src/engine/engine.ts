@@ -1,25 +1,25 @@
-import { CairnError, ErrorCode, InputError, NotFoundError } from "../shared/errors.js";
+import { CairnError, ErrorCode, InputError } from "../shared/errors.js";
 import { newId } from "../shared/ids.js";
 import type { Logger } from "../shared/logger.js";
 import { stderrLogger } from "../shared/logger.js";
 import { DEFAULT_MAX_PAYLOAD_BYTES, encodePayload } from "../shared/payload.js";
-import { serializeError } from "../shared/serialized-error.js";
 import type { Journal, SendEventResult } from "../store/journal.js";
 import type { ApprovalRecord, JournalEntry, Lease, NewRun, RunStatus } from "../store/records.js";
 import { reservedEventError } from "./event-names.js";
 import { triggeredRuns } from "./event-triggers.js";
-import { LeaseKeeper } from "./lease-keeper.js";
-import { hostPrefix, isOwnerDead, newOwnerId } from "./owner.js";
+import type { ForkOptions } from "./fork.js";
+import { forkRun } from "./fork.js";
+import { newOwnerId } from "./owner.js";
 import type { Progress, ProgressListener } from "./progress.js";
 import type { ExecutionEnv, ExecutionOutcome } from "./run-execution.js";
-import { RunExecution } from "./run-execution.js";
+import { RunExecutor } from "./run-executor.js";
 import type { EventToSend } from "./step.js";
 import type { Workflow } from "./workflow.js";
 import type { FollowOptions } from "./run-log.js";
 import { followRunLog } from "./run-log.js";
 import { RunHandle } from "./run-result.js";
 import type { RunSummary } from "../store/records.js";
-import { isWorkflow } from "./workflow.js";
+import { WorkflowRegistry } from "./workflow-registry.js";
 
 export interface EngineOptions {
   journal: Journal;
@@ -43,9 +43,6 @@ export interface StartOptions {
   /** Do not start before this time. */
   runAt?: Date | number;
 }
-
-/** How often a run stopped by a store error tries to hand its lease back. */
-const HAND_BACK_RETRY_MS = 250;
 
 export interface ApprovalDecisionInput {
   approve: boolean;
@@ -78,12 +75,13 @@ export class Engine {
   readonly owner: string;
   readonly logger: Logger;
   readonly leaseTtlMs: number;
-  private readonly registry = new Map<string, Workflow>();
+  private readonly registry: WorkflowRegistry;
   private readonly listeners = new Set<ProgressListener>();
   private readonly wakers = new Set<() => void>();
   private readonly env: ExecutionEnv;
   private readonly options: EngineOptions;
   private readonly others = new Map<string, Engine>();
+  private readonly executor: RunExecutor;
 
   constructor(options: EngineOptions) {
     this.options = options;
@@ -92,13 +90,7 @@ export class Engine {
     this.owner = options.ownerId ?? newOwnerId();
     this.logger = options.logger ?? stderrLogger("warn");
     this.leaseTtlMs = options.leaseTtlMs ?? 30_000;
-    for (const wf of options.workflows) {
-      if (!isWorkflow(wf))
-        throw new InputError(ErrorCode.Config, "every entry of workflows must come from workflow()");
-      if (this.registry.has(wf.id))
-        throw new InputError(ErrorCode.Config, `two workflows share the id "${wf.id}"`);
-      this.registry.set(wf.id, wf);
-    }
+    this.registry = new WorkflowRegistry(options.workflows);
     const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     this.env = {
       journal: this.journal,
@@ -110,6 +102,17 @@ export class Engine {
       newRun: (wf, input, extra) => this.newRun(wf, input, extra),
       triggersFor: (name, data, eventId) => this.triggersFor(name, data, eventId),
     };
+    this.executor = new RunExecutor({
+      journal: this.journal,
+      workspace: this.workspace,
+      owner: this.owner,
+      logger: this.logger,
+      leaseTtlMs: this.leaseTtlMs,
+      env: this.env,
+      workflowIds: () => this.registry.ids,
+      versions: () => this.registry.pinnedKeys,
+      codeFor: (run) => this.codeFor(run),
+    });
   }
 
   /**
@@ -127,20 +130,27 @@ export class Engine {
   }
 
   get workflows(): Workflow[] {
-    return [...this.registry.values()];
+    return this.registry.all;
   }
 
-  /** The workflow with this id; a NotFoundError lists the known ones. */
+  /** The workflow with this id (the definition new runs start on); a NotFoundError lists the known ones. */
   workflow(id: string): Workflow {
-    const wf = this.registry.get(id);
-    if (wf === undefined) {
-      const known = [...this.registry.keys()];
-      throw new NotFoundError(
-        ErrorCode.UnknownWorkflow,
-        `unknown workflow "${id}"; known: ${known.length ? known.join(", ") : "none (is it listed in cairn.config.ts?)"}`,
-      );
+    return this.registry.get(id);
+  }
+
+  /** The definition a run executes on, or the error saying this engine lacks its version. */
+  private codeFor(run: { workflow: string; version: string | null }): Workflow | Error {
+    try {
+      return this.registry.forRun(run);
+    } catch (err) {
+      if (CairnError.is(err, ErrorCode.UnknownVersion)) return err;
+      throw err;
     }
-    return wf;
+  }
+
+  /** The workflows and versions this engine has; see WorkflowRegistry. */
+  get versions(): WorkflowRegistry {
+    return this.registry;
   }
 
   /** Listens to what this engine does, as it happens. Returns a function that stops listening. */
@@ -223,6 +233,7 @@ export class Engine {
       workspace: this.workspace,
       workflow: wf.id,
       input: encodePayload(parsed, `input of workflow "${wf.id}"`, this.env.maxPayloadBytes),
+      version: wf.version,
       ...extra,
     };
     const key = (what: string, compute: () => string) => {
@@ -251,12 +262,7 @@ export class Engine {
 
   private triggersFor(eventName: string, data: unknown, eventId: string): NewRun[] {
     const newRun = (wf: Workflow, input: unknown, extra: Partial<NewRun>) => this.newRun(wf, input, extra);
-    return triggeredRuns(
-      this.registry.values(),
-      { name: eventName, id: eventId, data },
-      newRun,
-      this.workspace,
-    );
+    return triggeredRuns(this.registry.all, { name: eventName, id: eventId, data }, newRun, this.workspace);
   }
 
   /** Stores an event: resumes the runs waiting for it and starts the workflows it triggers. */
@@ -283,6 +289,15 @@ export class Engine {
    */
   follow(runId: string, options: FollowOptions = {}): AsyncGenerator<JournalEntry, RunStatus | undefined> {
     return followRunLog(this.journal, this.workspace, runId, options);
+  }
+
+  /**
+   * Reruns `runId` from a step, with changes: a new run that reuses the journal before
+   * `options.from` and executes from there (see fork.ts). The original is untouched.
+   */
+  async fork(runId: string, options: ForkOptions): Promise<RunSummary> {
+    const env = { ...this.env, workspace: this.workspace, workflow: (id: string) => this.workflow(id) };
+    return this.runnable(await forkRun(env, runId, options));
   }
 
   /** Cancels a run (and its children): at once when not running, else at its next step. */
@@ -346,102 +361,21 @@ export class Engine {
 
   // ── executing work ────────────────────────────────────────────────────────────────────────
 
-  private async deadOwners(): Promise<string[]> {
-    const owners = await this.journal.listLeaseOwners(this.workspace, hostPrefix());
-    return owners.filter(isOwnerDead);
-  }
-
   /** Claims up to `limit` runnable runs: due ones, and those whose worker died or lost its lease. */
-  async claim(limit: number): Promise<Lease[]> {
-    return this.journal.claimRuns({
-      workspace: this.workspace,
-      owner: this.owner,
-      ttlMs: this.leaseTtlMs,
-      limit,
-      workflows: [...this.registry.keys()],
-      deadOwners: await this.deadOwners(),
-    });
+  claim(limit: number): Promise<Lease[]> {
+    return this.executor.claim(limit);
   }
 
   /** Claims one given run if it is runnable now. */
-  async claimRun(runId: string): Promise<Lease | undefined> {
-    return this.journal.claimRun(
-      {
-        workspace: this.workspace,
-        owner: this.owner,
-        ttlMs: this.leaseTtlMs,
-        limit: 1,
-        workflows: [...this.registry.keys()],
-        deadOwners: await this.deadOwners(),
-      },
-      runId,
-    );
+  claimRun(runId: string): Promise<Lease | undefined> {
+    return this.executor.claimRun(runId);
   }
 
   /**
-   * Executes a claimed run until it completes, fails, or must wait. Never throws for the run's
-   * own failures (they are recorded); a store failure leaves the lease to expire so another
-   * worker recovers the run.
+   * Executes a claimed run until it completes, fails, or must wait. Never throws: the run's own
+   * failures are recorded; a store failure stops the execution and hands the run back.
    */
-  /**
-   * After a store error stopped a run's execution: releases its lease as soon as the store
-   * answers, so any worker goes on at once instead of when the lease expires. Gives up when the
-   * lease has lapsed anyway or was taken over (the release is fenced by its epoch).
-   */
-  private async handBack(lease: Lease): Promise<void> {
-    const until = Date.now() + this.leaseTtlMs;
-    while (Date.now() < until) {
-      try {
-        await this.journal.releaseRun(lease);
-        this.logger.warn("run handed back after the store answered again", { runId: lease.runId });
-        return;
-      } catch (err) {
-        if (CairnError.is(err, ErrorCode.LeaseLost)) return;
-        // Unref'd: a process shutting down does not wait for this.
-        await new Promise((r) => setTimeout(r, HAND_BACK_RETRY_MS).unref());
-      }
-    }
-  }
-
-  async execute(lease: Lease, options: { shutdown?: AbortSignal } = {}): Promise<ExecutionOutcome> {
-    const keeper = new LeaseKeeper(this.journal, lease, this.leaseTtlMs, this.logger);
-    keeper.start();
-    try {
-      let run, history;
-      try {
-        run = await this.journal.getRun(this.workspace, lease.runId);
-        if (run === undefined)
-          throw new NotFoundError(ErrorCode.RunNotFound, `run ${lease.runId} vanished while claimed`);
-        history = await this.journal.loadSteps(this.workspace, lease.runId);
-      } catch (err) {
-        if (!CairnError.is(err, ErrorCode.CorruptPayload)) throw err;
-        // A row that cannot be read fails its own run and nothing else.
-        await this.journal.failRun(keeper.current, serializeError(err));
-        this.emit({ type: "run.ended", runId: lease.runId, status: "failed", error: serializeError(err) });
-        return "failed";
-      }
-      this.emit({ type: "run.started", runId: run.id, workflow: run.workflow, epoch: lease.epoch });
-      return await new RunExecution(
-        this.env,
-        this.workflow(run.workflow),
-        run,
-        history,
-        keeper,
-        options.shutdown,
-      ).execute();
-    } catch (err) {
-      if (CairnError.is(err, ErrorCode.LeaseLost)) return "lease-lost";
-      this.logger.error(
-        "run execution stopped by a store error; the run is handed back when the store answers, or recovered when its lease expires",
-        {
-          runId: lease.runId,
-          error: (err as Error).message,
-        },
-      );
-      void this.handBack(keeper.current);
-      return "lease-lost";
-    } finally {
-      await keeper.stop();
-    }
+  execute(lease: Lease, options: { shutdown?: AbortSignal } = {}): Promise<ExecutionOutcome> {
+    return this.executor.execute(lease, options);
   }
 }

@@ -13,6 +13,8 @@ export type ExecutionOutcome =
   | "retrying"
   | "needs-attention"
   | "lease-lost"
+  /** A store failure stopped the execution: the run is handed back when the store answers. */
+  | "store-error"
   /** The worker is shutting down: the run was handed back after its current steps. */
   | "released";
 

@@ -12,6 +12,8 @@ export type Settled =
   | { type: "returned"; value: unknown }
   | { type: "threw"; error: unknown }
   | { type: "halt"; outcome: ExecutionOutcome }
+  /** The store failed under a step's bookkeeping: the run is handed back, never failed. */
+  | { type: "store-error"; error: unknown }
   | { type: "suspend" };
 
 /**
@@ -39,6 +41,12 @@ export class ExecutionScope {
   readonly settled: Promise<Settled>;
   private ended = false;
   private storedBytes: number;
+  private readonly bodies = new Map<string, { began: number; ended?: number }>();
+  /**
+   * Whether this execution moved the run forward in the journal (a step committed, a retry or a
+   * wait recorded): a run handed back after progress is not going round in circles.
+   */
+  progressed = false;
 
   constructor(
     readonly env: ExecutionEnv,
@@ -107,6 +115,28 @@ export class ExecutionScope {
   }
 
   // ── step work in flight ──────────────────────────────────────────────────────────────────
+
+  /** Marks a step's body as running (performance.now() times); returns what marks it done. */
+  bodyRunning(id: string): () => void {
+    if (this.bodies.size > 64) {
+      for (const [key, b] of this.bodies) if (b.ended !== undefined) this.bodies.delete(key);
+    }
+    const body: { began: number; ended?: number } = { began: performance.now() };
+    this.bodies.set(id, body);
+    return () => (body.ended = performance.now());
+  }
+
+  /** The step whose body ran longest between `since` and now, if any ran then. */
+  busiestBodySince(since: number): string | undefined {
+    const now = performance.now();
+    let busiest: string | undefined;
+    let most = 0;
+    for (const [id, b] of this.bodies) {
+      const overlap = (b.ended ?? now) - Math.max(b.began, since);
+      if (overlap > most) [busiest, most] = [id, overlap];
+    }
+    return busiest;
+  }
 
   /**
    * Tracks a step's async work so the run is suspended only once nothing is in flight. The work
@@ -183,8 +213,9 @@ export class ExecutionScope {
   }
 
   /**
-   * Runs a step's work against the store. A store failure ends this execution (see `halted`):
-   * the returned promise then never settles, or rejects when the failure is not the store's.
+   * Runs a step's bookkeeping against the store. A failure of the store, a lost lease or a
+   * journal that no longer matches the code ends this execution (see `halted`): the returned
+   * promise then never settles. Any other error is the workflow's own and rejects it.
    */
   async halting<T>(release: () => void, work: () => Promise<T>): Promise<T> {
     try {
@@ -199,8 +230,9 @@ export class ExecutionScope {
     return this.halting(release, async () => this.noteCancel(await write()));
   }
 
-  /** Takes in a cancel request that a commit reports back. */
+  /** Takes in what a commit that moved the run forward reports back (a cancel request). */
   noteCancel(outcome: CommitOutcome): void {
+    this.progressed = true;
     this.cancelRequested ||= outcome.cancelRequested;
   }
 
@@ -217,13 +249,24 @@ export class ExecutionScope {
     return { storageWarning: { storedBytes: this.storedBytes, budgetBytes: budget, message } };
   }
 
+  /**
+   * Ends the execution as stopped by the store when `err` is the store's failure (a step
+   * body's own calls to the journal included), so the run is handed back. Returns whether it was.
+   */
+  stoppedByStore(err: unknown): boolean {
+    if (!CairnError.is(err, ErrorCode.Store)) return false;
+    this.finish({ type: "store-error", error: err });
+    return true;
+  }
+
   /** Converts a store failure inside a step into the end of this execution. */
   private halted(err: unknown, release: () => void): Promise<never> {
     release();
     if (CairnError.is(err, ErrorCode.LeaseLost)) {
-      this.keeper.markLost((err as Error).message);
+      this.keeper.markLost(err);
       return never();
     }
+    if (this.stoppedByStore(err)) return never();
     if (CairnError.is(err, ErrorCode.NonDeterminism) || CairnError.is(err, ErrorCode.CorruptPayload)) {
       this.finish({ type: "threw", error: err });
       return never();

@@ -4,6 +4,7 @@ import type { StepCommit } from "../store/journal.js";
 import type { StepKind } from "../store/records.js";
 import { reservedEventError } from "./event-names.js";
 import type { ExecutionScope } from "./execution-scope.js";
+import { never } from "./execution-scope.js";
 import type { EventToSend } from "./step.js";
 
 /** Steps with no body: starting a run and sending an event commit their effect with their result. */
@@ -33,6 +34,33 @@ export class InstantSteps {
     return this.scope.track((release) =>
       this.commitInstant(id, seq, "start", { runId: child.id }, release, { startRuns: [child] }),
     );
+  }
+
+  /**
+   * `step.patched`: a run whose journal holds this patch's marker here took the new path; one
+   * holding another step here is on the old path (the marker takes no place then); a run that
+   * reaches this point fresh records the marker and takes the new path.
+   */
+  patched(name: string): Promise<boolean> {
+    const { history } = this.scope;
+    if (typeof name !== "string" || name === "")
+      return Promise.reject(new CairnError(ErrorCode.InvalidInput, "step.patched needs a name"));
+    const id = history.stepId(`patch:${name}`);
+    const next = history.peek(id);
+    if (next !== undefined && next.stepId !== id) return Promise.resolve(false);
+    let placed;
+    try {
+      placed = history.place(id, "patch");
+    } catch (err) {
+      this.scope.finish({ type: "threw", error: err });
+      return never();
+    }
+    const { seq, rec } = placed;
+    if (rec?.status === "completed") {
+      this.scope.replayed(id, "patch");
+      return Promise.resolve(true);
+    }
+    return this.scope.track((release) => this.commitInstant(id, seq, "patch", true, release, {}));
   }
 
   send(name: string, event: EventToSend): Promise<{ eventId: string }> {
@@ -79,9 +107,10 @@ export class InstantSteps {
     const j = env.journal;
     if (!(await this.scope.mayStart())) return this.scope.stop(release);
     this.scope.replaying = false;
-    const now = await j.now();
-    await this.scope.commit(release, () =>
-      j.commitStep(keeper.current, {
+    const encoded = encodePayload(output, `step "${id}" result`);
+    await this.scope.commit(release, async () => {
+      const now = await j.now();
+      return j.commitStep(keeper.current, {
         stepId: id,
         seq,
         kind,
@@ -89,11 +118,11 @@ export class InstantSteps {
         startedAt: now,
         sideEffect: false,
         status: "completed",
-        output: encodePayload(output, `step "${id}" result`),
+        output: encoded,
         endedAt: now,
         ...effect,
-      }),
-    );
+      });
+    });
     this.scope.endedAtOnce(id, kind, { output });
     return output;
   }

@@ -1,4 +1,5 @@
 import { CairnError, ErrorCode } from "../shared/errors.js";
+import type { LeaseLostError } from "../shared/errors.js";
 import { asReplayed, encodePayload } from "../shared/payload.js";
 import { isRetriable, serializeError } from "../shared/serialized-error.js";
 import type { RunRecord, StepRecord } from "../store/records.js";
@@ -40,6 +41,16 @@ export class RunExecution {
     this.instants = new InstantSteps(this.scope);
   }
 
+  /** The step whose body ran longest since `since` (performance.now()), if any. */
+  busiestBodySince(since: number): string | undefined {
+    return this.scope.busiestBodySince(since);
+  }
+
+  /** Whether this execution moved the run forward in the journal (see ExecutionScope). */
+  get progressed(): boolean {
+    return this.scope.progressed;
+  }
+
   async execute(): Promise<ExecutionOutcome> {
     const logger = this.scope.replayAwareLogger();
     const step = this.stepApi();
@@ -68,7 +79,7 @@ export class RunExecution {
     try {
       return await this.conclude(result);
     } catch (err) {
-      if (CairnError.is(err, ErrorCode.LeaseLost)) return this.leaseLost((err as Error).message);
+      if (CairnError.is(err, ErrorCode.LeaseLost)) return this.leaseLost(err);
       throw err;
     }
   }
@@ -86,19 +97,18 @@ export class RunExecution {
           await this.scope.whenIdle();
           await j.releaseRun(lease());
         }
-        if (result.outcome === "lease-lost")
-          return this.leaseLost(
-            String((this.keeper.signal.reason as Error | undefined)?.message ?? "lease lost"),
-          );
+        if (result.outcome === "lease-lost") return this.leaseLost(this.keeper.signal.reason);
         return result.outcome;
+      case "store-error":
+        // Not the run's failure: the executor hands it back once the store answers.
+        throw result.error;
       case "suspend":
         await j.suspendRun(lease());
         this.env.emit({ type: "run.waiting", runId: this.run.id });
         return "waiting";
       case "returned": {
         await this.scope.whenIdle();
-        if (this.scope.done && this.keeper.signal.aborted)
-          return this.leaseLost("lease lost while finishing");
+        if (this.scope.done && this.keeper.signal.aborted) return this.leaseLost(this.keeper.signal.reason);
         const missing = this.scope.history.skipped();
         if (missing) return this.fail(missing);
         let output;
@@ -117,7 +127,12 @@ export class RunExecution {
         const error = result.error;
         const retries = this.workflow.options.retries ?? 0;
         if (isRetriable(error) && this.run.attempt <= retries) {
-          const delay = backoffDelay(this.run.attempt, this.workflow.options.backoff);
+          let delay;
+          try {
+            delay = backoffDelay(this.run.attempt, this.workflow.options.backoff);
+          } catch (bad) {
+            return this.fail(bad);
+          }
           const runAt = (await j.now()) + delay;
           const serialized = serializeError(error);
           await j.retryRun(lease(), serialized, runAt);
@@ -136,7 +151,14 @@ export class RunExecution {
     return "failed";
   }
 
-  private leaseLost(reason: string): ExecutionOutcome {
+  /** The lease is gone: the run was cancelled meanwhile, or another worker took it. */
+  private leaseLost(cause: unknown): ExecutionOutcome {
+    const reason = cause instanceof Error ? cause.message : "lease lost";
+    if ((cause as LeaseLostError | undefined)?.cancelled === true) {
+      this.env.logger.info("stopped executing a run: it was cancelled", { runId: this.run.id, reason });
+      this.env.emit({ type: "run.ended", runId: this.run.id, status: "cancelled" });
+      return "cancelled";
+    }
     this.env.logger.warn("stopped executing a run: its lease is no longer ours", {
       runId: this.run.id,
       reason,
@@ -156,6 +178,7 @@ export class RunExecution {
         this.guard(() => this.waits.waitForEvent<T>(name, options)),
       sendEvent: (name, event) => this.guard(() => this.instants.send(name, event)),
       waitForApproval: (name, options) => this.guard(() => this.waits.approval(name, options)),
+      patched: (name) => this.guard(() => this.instants.patched(name)),
       start: (name, wf, input, options) =>
         this.guard(() => this.instants.start(name, wf, input, options?.runAt)),
       invoke: <I, O>(name: string, wf: Workflow<I, O> | string, input: I) =>

@@ -1,11 +1,11 @@
 import { CairnError, ErrorCode, StepTimeoutError } from "../shared/errors.js";
 import type { Duration } from "../shared/duration.js";
-import { toMs } from "../shared/duration.js";
+import { MAX_TIMER_MS, toMs, toTime } from "../shared/duration.js";
 import { asReplayed, encodePayload } from "../shared/payload.js";
 import { deserializeError, isRetriable, serializeError } from "../shared/serialized-error.js";
 import type { StepStart } from "../store/journal.js";
 import type { StepRecord } from "../store/records.js";
-import { backoffDelay } from "./backoff.js";
+import { backoffDelay, checkBackoff } from "./backoff.js";
 import type { ExecutionScope } from "./execution-scope.js";
 import type { StepRunContext, StepRunOptions } from "./step.js";
 import { StreamWriter } from "./stream-writer.js";
@@ -33,6 +33,13 @@ export class RunSteps {
       this.scope.replayed(id, "run");
       return Promise.reject(deserializeError(rec.error ?? { name: "Error", message: "step failed" }));
     }
+    try {
+      // Options no timer or store can follow are the caller's error, found when the step is called.
+      if (options.timeout !== undefined) toMs(options.timeout, `step "${id}" timeout`, MAX_TIMER_MS);
+      checkBackoff(options.backoff, `step "${id}"`);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
     return this.scope.track((release) => this.execute(id, seq, rec, fn, options, release));
   }
 
@@ -46,49 +53,32 @@ export class RunSteps {
   ): Promise<T> {
     const { env, keeper, run } = this.scope;
     const j = env.journal;
-    const sideEffect = options.sideEffect === true;
-    let attempt = 1;
     const interrupted = rec?.status === "started";
-    if (rec?.status === "retrying") {
-      if ((rec.retryAt ?? 0) > (await j.now())) return this.scope.block(release);
-      attempt = rec.attempt + 1;
-    } else if (rec?.status === "started") {
-      // A side-effecting attempt began and never reported back: the process died mid-step.
-      if (!options.idempotent) {
-        const reason =
-          `step "${id}" was interrupted mid-way (attempt ${rec.attempt}) and may or may not have taken effect; ` +
-          `it is not marked idempotent, so a person must decide: cairn runs retry-step ${run.id} ${id} ` +
-          `or cairn runs skip-step ${run.id} ${id}`;
-        await this.scope.halting(release, () => j.markNeedsAttention(keeper.current, id, reason));
-        env.emit({ type: "run.needs_attention", runId: run.id, stepId: id, reason });
-        this.scope.finish({ type: "halt", outcome: "needs-attention" });
-        return this.scope.stop(release);
-      }
-      attempt = rec.attempt + 1;
-    }
-    if (!(await this.scope.mayStart())) return this.scope.stop(release);
-    this.scope.replaying = false;
-    const start: StepStart = { stepId: id, seq, kind: "run", attempt, startedAt: await j.now(), sideEffect };
-    if (sideEffect) await this.scope.halting(release, () => j.recordIntent(keeper.current, start));
-    env.emit({ type: "step.started", runId: run.id, stepId: id, kind: "run", attempt });
+    const start = await this.scope.halting(release, () => this.begin(id, seq, rec, options, release));
+    env.emit({ type: "step.started", runId: run.id, stepId: id, kind: "run", attempt: start.attempt });
     const began = performance.now();
+    const ended = this.scope.bodyRunning(id);
     // What the body reports is stored as it runs, and all of it before the step's result.
-    const stream = new StreamWriter(j, () => keeper.current, id, attempt, env.logger);
+    const stream = new StreamWriter(j, () => keeper.current, id, start.attempt, env.logger);
     let value: T;
     try {
       value = await this.callBody(
         id,
-        attempt,
+        start.attempt,
         interrupted,
         fn,
         options.timeout ?? this.defaults.timeout,
         stream,
       );
     } catch (err) {
+      ended();
       await stream.close();
       if (keeper.signal.aborted) return this.scope.stop(release);
+      // The store failing under the body's own journal calls is not the step's failure either.
+      if (this.scope.stoppedByStore(err)) return this.scope.stop(release);
       return this.failed(start, err, began, options, release);
     }
+    ended();
     await stream.close();
     if (keeper.signal.aborted) return this.scope.stop(release);
     let encoded;
@@ -113,12 +103,53 @@ export class RunSteps {
       runId: run.id,
       stepId: id,
       kind: "run",
-      attempt,
+      attempt: start.attempt,
       status: "completed",
       durationMs: performance.now() - began,
       output: value,
     });
     return value;
+  }
+
+  /**
+   * The bookkeeping before a body runs, all against the store (so a store failure hands the run
+   * back): whether the attempt is due, whether an interrupted side effect needs a person, and
+   * for a side-effecting step its intent. Never settles when the step cannot start now.
+   */
+  private async begin(
+    id: string,
+    seq: number,
+    rec: StepRecord | undefined,
+    options: StepRunOptions,
+    release: () => void,
+  ): Promise<StepStart> {
+    const { env, keeper, run } = this.scope;
+    const j = env.journal;
+    let attempt = 1;
+    if (rec?.status === "retrying") {
+      if ((rec.retryAt ?? 0) > (await j.now())) return this.scope.block(release);
+      attempt = rec.attempt + 1;
+    } else if (rec?.status === "started") {
+      // A side-effecting attempt began and never reported back: the process died mid-step, or
+      // the store failed before its result was recorded.
+      if (!options.idempotent) {
+        const reason =
+          `step "${id}" was interrupted mid-way (attempt ${rec.attempt}) and may or may not have taken effect; ` +
+          `it is not marked idempotent, so a person must decide: cairn runs retry-step ${run.id} ${id} ` +
+          `or cairn runs skip-step ${run.id} ${id}`;
+        await j.markNeedsAttention(keeper.current, id, reason);
+        env.emit({ type: "run.needs_attention", runId: run.id, stepId: id, reason });
+        this.scope.finish({ type: "halt", outcome: "needs-attention" });
+        return this.scope.stop(release);
+      }
+      attempt = rec.attempt + 1;
+    }
+    if (!(await this.scope.mayStart())) return this.scope.stop(release);
+    this.scope.replaying = false;
+    const sideEffect = options.sideEffect === true;
+    const start: StepStart = { stepId: id, seq, kind: "run", attempt, startedAt: await j.now(), sideEffect };
+    if (sideEffect) await j.recordIntent(keeper.current, start);
+    return start;
   }
 
   private async callBody<T>(
@@ -145,7 +176,7 @@ export class RunSteps {
     };
     if (timeout === undefined) return fn(ctx);
     // With a timeout, the body gets its own signal that aborts on timeout or on a lost lease.
-    const ms = toMs(timeout, `step "${id}" timeout`);
+    const ms = toMs(timeout, `step "${id}" timeout`, MAX_TIMER_MS);
     const controller = new AbortController();
     const onLost = () => controller.abort(keeper.signal.reason);
     keeper.signal.addEventListener("abort", onLost, { once: true });
@@ -180,26 +211,18 @@ export class RunSteps {
     const { env, keeper, run } = this.scope;
     const j = env.journal;
     const retries = options.retries ?? this.defaults.retries ?? 3;
-    const error = serializeError(err);
     if (isRetriable(err) && start.attempt <= retries) {
-      return this.scope.halting(release, async () => {
-        const now = await j.now();
-        const delay = retryDelay(err, start.attempt, options, this.defaults.backoff, now);
-        const retryAt = now + delay;
-        this.scope.noteCancel(
-          await j.recordRetry(keeper.current, { ...start, error, endedAt: now, retryAt }),
-        );
-        env.emit({
-          type: "step.retrying",
-          runId: run.id,
-          stepId: start.stepId,
-          attempt: start.attempt,
-          retryAt,
-          error,
-        });
-        return this.scope.block(release);
-      });
+      const now = await this.scope.halting(release, () => j.now());
+      let delay: number | undefined;
+      try {
+        delay = retryDelay(start.stepId, err, start.attempt, options, this.defaults.backoff, now);
+      } catch (bad) {
+        // A retry delay no store can hold (a RetryAfterError years away) fails the step instead.
+        err = bad;
+      }
+      if (delay !== undefined) return this.retry(start, err, now, now + delay, release);
     }
+    const error = serializeError(err);
     await this.scope.commit(release, async () =>
       j.commitStep(keeper.current, {
         ...start,
@@ -220,9 +243,36 @@ export class RunSteps {
     });
     throw err;
   }
+
+  /** Records a failed attempt, to be tried again at `retryAt`; the step blocks until then. */
+  private retry(
+    start: StepStart,
+    err: unknown,
+    now: number,
+    retryAt: number,
+    release: () => void,
+  ): Promise<never> {
+    const { env, keeper, run } = this.scope;
+    const j = env.journal;
+    const error = serializeError(err);
+    return this.scope.halting(release, async () => {
+      this.scope.noteCancel(await j.recordRetry(keeper.current, { ...start, error, endedAt: now, retryAt }));
+      env.emit({
+        type: "step.retrying",
+        runId: run.id,
+        stepId: start.stepId,
+        attempt: start.attempt,
+        retryAt,
+        error,
+      });
+      return this.scope.block(release);
+    });
+  }
 }
 
+/** The delay before the next attempt; an InputError naming the step when none can be kept. */
 function retryDelay(
+  stepId: string,
   err: unknown,
   attempt: number,
   options: StepRunOptions,
@@ -231,7 +281,9 @@ function retryDelay(
 ): number {
   if (CairnError.is(err, ErrorCode.RetryAfter)) {
     const after = (err as unknown as { retryAfter: number | string | Date }).retryAfter;
-    return after instanceof Date ? Math.max(0, after.getTime() - now) : toMs(after, "RetryAfterError delay");
+    const what = `step "${stepId}" RetryAfterError delay`;
+    if (!(after instanceof Date)) return toMs(after, what);
+    return Math.max(0, toTime(after, what) - now);
   }
   return backoffDelay(attempt, options.backoff ?? fallback);
 }

@@ -115,6 +115,15 @@ export interface Step {
    * fails the step, with `onTimeout: "fail"`).
    */
   waitForApproval(name: string, options: WaitForApprovalOptions): Promise<ApprovalResult>;
+  /**
+   * Ships a change to code that runs have already passed: true when this run takes the new path
+   * (it reached this point after the change was deployed, and a marker is recorded), false for a
+   * run that had already gone past it on the old path, which keeps to the old code.
+   *
+   * @example
+   * if (await step.patched("send-receipt")) await step.run("receipt", () => sendReceipt(order));
+   */
+  patched(name: string): Promise<boolean>;
   /** Starts a child run without waiting for it (now, or at `runAt`); returns its id. */
   start<I>(
     name: string,

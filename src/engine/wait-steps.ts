@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { CairnError, ErrorCode, NonRetriableError } from "../shared/errors.js";
 import type { Duration } from "../shared/duration.js";
-import { toMs } from "../shared/duration.js";
+import { toMs, toTime } from "../shared/duration.js";
 import { encodePayload } from "../shared/payload.js";
 import type { SerializedError } from "../shared/serialized-error.js";
 import { invalidMatch, matchProblem } from "../store/event-match.js";
@@ -26,13 +26,23 @@ export class WaitSteps {
       this.scope.replayed(id, "sleep");
       return Promise.resolve();
     }
+    // A time no store or timer can hold is the caller's error, found when the step is called.
+    let dueAt: (now: number) => number;
+    try {
+      if (when.until !== undefined) {
+        const until = toTime(when.until, `step "${id}" sleepUntil`);
+        dueAt = () => until;
+      } else {
+        const ms = toMs(when.duration ?? 0, `step "${id}" duration`);
+        dueAt = (now) => now + ms;
+      }
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
     return this.scope.track((release) =>
       this.awaitWait(id, seq, rec, "sleep", release, async (now) => ({
         kind: "sleep",
-        dueAt:
-          when.until !== undefined
-            ? toTime(when.until, `step "${id}" sleepUntil`)
-            : now + toMs(when.duration ?? 0, `step "${id}" duration`),
+        dueAt: dueAt(now),
       })).then(() => undefined),
     );
   }
@@ -51,14 +61,18 @@ export class WaitSteps {
     // A bad match value would be dropped when stored, turning its key into a wildcard.
     const problem = options.match === undefined ? undefined : matchProblem(options.match);
     if (problem !== undefined) return Promise.reject(invalidMatch(`step "${id}" waitForEvent`, problem));
+    let timeoutMs: number | undefined;
+    try {
+      timeoutMs = options.timeout === undefined ? undefined : toMs(options.timeout, `step "${id}" timeout`);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
     return this.scope.track((release) =>
       this.awaitWait(id, seq, rec, "event", release, async (now) => ({
         kind: "event",
         eventName: options.event,
         ...(options.match !== undefined ? { match: options.match } : {}),
-        ...(options.timeout !== undefined
-          ? { dueAt: now + toMs(options.timeout, `step "${id}" timeout`) }
-          : {}),
+        ...(timeoutMs !== undefined ? { dueAt: now + timeoutMs } : {}),
       })).then((o) =>
         o.status === "event"
           ? { id: o.event.id, name: o.event.name, data: o.event.data as T, at: o.event.at }
@@ -125,11 +139,17 @@ export class WaitSteps {
       );
     }
     const approvalId = `apr_${createHash("sha256").update(`${run.id}:${id}`).digest("hex").slice(0, 16)}`;
+    let timeoutMs: number | undefined;
+    let onTimeout: ApprovalTimeoutPolicy | undefined;
+    try {
+      timeoutMs = options.timeout === undefined ? undefined : toMs(options.timeout, `step "${id}" timeout`);
+      onTimeout = options.onTimeout === undefined ? undefined : timeoutPolicy(options.onTimeout, id);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
     return this.scope
       .track((release) =>
         this.awaitWait(id, seq, rec, "approval", release, async (now) => {
-          const timeoutMs =
-            options.timeout === undefined ? undefined : toMs(options.timeout, `step "${id}" timeout`);
           const request = encodePayload(
             options.details ?? null,
             `step "${id}" approval details`,
@@ -155,7 +175,7 @@ export class WaitSteps {
               ...(options.argsHash !== undefined ? { argsHash: options.argsHash } : {}),
               ...(options.approvers !== undefined ? { approvers: options.approvers } : {}),
               ...(options.batch !== undefined ? { batchId: options.batch } : {}),
-              ...(options.onTimeout !== undefined ? { onTimeout: timeoutPolicy(options.onTimeout, id) } : {}),
+              ...(onTimeout !== undefined ? { onTimeout } : {}),
             },
             notify: {
               event: {
@@ -212,6 +232,7 @@ export class WaitSteps {
       }
       const outcome = await j.settleWait(keeper.current, run.id, id);
       if (outcome.status === "pending") return this.scope.block(release);
+      this.scope.progressed = true;
       this.scope.endedAtOnce(id, kind);
       return outcome;
     });
@@ -241,11 +262,4 @@ function timeoutPolicy(
     approvers: p.escalate,
     timeoutMs: toMs(p.timeout, `step "${id}" escalation timeout`),
   };
-}
-
-function toTime(value: Date | number | string, what: string): number {
-  const t = value instanceof Date ? value.getTime() : typeof value === "number" ? value : Date.parse(value);
-  if (!Number.isFinite(t))
-    throw new CairnError(ErrorCode.InvalidInput, `${what}: ${String(value)} is not a date`);
-  return t;
 }

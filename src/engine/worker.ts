@@ -1,5 +1,8 @@
 import type { Engine } from "./engine.js";
 import type { ExecutionOutcome } from "./run-execution.js";
+import type { RetentionPolicy } from "./retention.js";
+import { RetentionSweeper } from "./retention.js";
+import { reportUnrunnable } from "./unrunnable.js";
 
 export interface WorkerOptions {
   /** Runs executed at once. Default 10. */
@@ -9,6 +12,17 @@ export interface WorkerOptions {
    * notifies (PostgreSQL), where the poll only catches expired leases of dead workers.
    */
   pollIntervalMs?: number;
+  /**
+   * While started, hourly (or every `every` ms): deletes ended runs older than the policy keeps
+   * them, and payload blobs no run refers to (see retention.ts). Default: no run is deleted,
+   * unreferenced blobs are. false: neither.
+   */
+  retention?: (RetentionPolicy & { every?: number }) | false;
+  /**
+   * At start, report the runs this worker cannot execute (a workflow or version it does not have)
+   * in the log and on the runs themselves (see reportUnrunnable). Default true.
+   */
+  reportUnrunnable?: boolean;
 }
 
 export interface DrainResult {
@@ -37,13 +51,18 @@ export class Worker {
   private unsubscribe: (() => void)[] = [];
   private shutdown = new AbortController();
   private storeDownSince: number | undefined;
+  private readonly sweeper: RetentionSweeper | undefined;
 
   constructor(
     private readonly engine: Engine,
-    options: WorkerOptions = {},
+    private readonly options: WorkerOptions = {},
   ) {
     this.concurrency = options.concurrency ?? 10;
     this.pollIntervalMs = options.pollIntervalMs ?? (engine.journal.watch ? 2_000 : 250);
+    if (options.retention !== false) {
+      const { every, ...policy } = options.retention ?? {};
+      this.sweeper = new RetentionSweeper(engine.journal, engine.workspace, policy, engine.logger, every);
+    }
   }
 
   /** Executes everything runnable now, including runs whose worker died, then returns. */
@@ -67,7 +86,15 @@ export class Worker {
       const unwatch = this.engine.journal.watch?.(this.engine.workspace, wake);
       if (unwatch) this.unsubscribe.push(unwatch);
     }
+    if (this.loop === undefined && this.options.reportUnrunnable !== false) {
+      reportUnrunnable(this.engine).catch((err: unknown) =>
+        this.engine.logger.warn("could not check for runs this worker cannot execute", {
+          error: (err as Error).message,
+        }),
+      );
+    }
     this.loop ??= this.work(false);
+    this.sweeper?.start();
   }
 
   /**
@@ -77,6 +104,7 @@ export class Worker {
   async stop(): Promise<void> {
     this.stopping = true;
     this.shutdown.abort();
+    await this.sweeper?.stop();
     for (const off of this.unsubscribe.splice(0)) off();
     this.wake();
     await this.loop;
@@ -163,6 +191,11 @@ export class Worker {
   private storeUnreachable(err: unknown, retryMs: number): void {
     if (this.storeDownSince !== undefined) return;
     this.storeDownSince = Date.now();
+    if ((err as { fileGone?: unknown }).fileGone === true) {
+      // Its message says what happened and what to do; retrying helps only if the file comes back.
+      this.engine.logger.error(`worker paused: ${(err as Error).message}`);
+      return;
+    }
     this.engine.logger.warn("the store is out of reach: worker paused, retrying until it answers", {
       error: (err as Error).message,
       retryMs,

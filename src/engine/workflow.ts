@@ -1,9 +1,12 @@
+import { createHash } from "node:crypto";
 import { ConfigError } from "../shared/errors.js";
 import type { Duration } from "../shared/duration.js";
 import type { Logger } from "../shared/logger.js";
 import type { Journal } from "../store/journal.js";
 import type { Step } from "./step.js";
 import type { BackoffOptions } from "./backoff.js";
+import { checkBackoff } from "./backoff.js";
+import { MAX_TIMER_MS, toMs } from "../shared/duration.js";
 
 const WORKFLOW = Symbol.for("cairn.workflow");
 
@@ -54,6 +57,22 @@ export interface WorkflowOptions<I> {
   singleton?: { key(input: I): string; mode: "cancel" | "skip" | "queue" };
   /** Default step options for every `step.run` in this workflow. */
   steps?: { retries?: number; backoff?: BackoffOptions; timeout?: Duration };
+  /**
+   * How long a worker's hold on a run lasts between heartbeats, when longer than the workers'
+   * own (`leaseTtlMs`, 30 s by default): for steps that compute for long without awaiting, which
+   * keeps the heartbeat from running. E.g. "5m".
+   */
+  leaseTtl?: Duration;
+  /**
+   * The version of this code, recorded on each run it starts (see docs/versioning.md). Set it to
+   * keep runs on the code they started with: a worker executes such a run only with the same
+   * version of the workflow, which it may hold beside newer ones (list both in the config).
+   * Unset, the version is a hash of the definition, for information and `cairn check-replay`: a
+   * changed definition still executes older runs, and `step.patched` keeps their path.
+   */
+  version?: string;
+  /** @internal What the version hash covers instead of the handler's source (an agent's definition). */
+  fingerprint?: unknown;
 }
 
 /** A durable function: give it to `defineConfig` (or an Engine) and start runs of it by id. */
@@ -62,6 +81,8 @@ export interface Workflow<I = unknown, O = unknown> {
   // Method syntax keeps a Workflow<{ id: number }> assignable to Workflow (as a list of them needs).
   handler(ctx: WorkflowContext<I>): Promise<O>;
   readonly options: WorkflowOptions<I>;
+  /** `options.version`, or `hash:<12 hex>` of the definition. */
+  readonly version: string;
   readonly [WORKFLOW]: true;
 }
 
@@ -98,7 +119,54 @@ export function workflow<I = unknown, O = unknown>(
   ) {
     throw new ConfigError(`workflow "${id}": concurrency.limit must be a whole number >= 1`);
   }
-  return Object.freeze({ id, handler, options, [WORKFLOW]: true as const });
+  try {
+    checkBackoff(options.backoff, `workflow "${id}"`);
+    checkBackoff(options.steps?.backoff, `workflow "${id}" steps`);
+    if (options.steps?.timeout !== undefined)
+      toMs(options.steps.timeout, `workflow "${id}" steps.timeout`, MAX_TIMER_MS);
+    if (options.leaseTtl !== undefined) toMs(options.leaseTtl, `workflow "${id}" leaseTtl`);
+  } catch (cause) {
+    throw new ConfigError((cause as Error).message, { cause });
+  }
+  if (
+    options.version !== undefined &&
+    (typeof options.version !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(options.version))
+  ) {
+    throw new ConfigError(
+      `workflow "${id}": version ${JSON.stringify(options.version)} is not valid: use up to 64 letters, digits, ".", "_" or "-", e.g. "2" or "2026-03-01"`,
+    );
+  }
+  const version = options.version ?? definitionHash(handler, options);
+  return Object.freeze({ id, handler, options, version, [WORKFLOW]: true as const });
+}
+
+/** True for a version its author set (a worker runs such a run only with that version). */
+export function isPinnedVersion(version: string | null | undefined): version is string {
+  return typeof version === "string" && !version.startsWith("hash:");
+}
+
+/**
+ * A hash of what decides a workflow's path: its handler's source (or an agent's definition) and
+ * the options that shape execution. A change outside them (a helper the handler calls) goes
+ * unseen; set `version` to be exact.
+ */
+function definitionHash(
+  handler: unknown,
+  options: Pick<WorkflowOptions<unknown>, "retries" | "backoff" | "steps" | "triggers" | "fingerprint">,
+): string {
+  const { retries, backoff, steps, triggers, fingerprint } = options;
+  const text = JSON.stringify(
+    {
+      handler: fingerprint === undefined ? String(handler) : undefined,
+      fingerprint,
+      retries,
+      backoff,
+      steps,
+      triggers,
+    },
+    (_key, v: unknown) => (typeof v === "function" ? String(v) : v),
+  );
+  return `hash:${createHash("sha256").update(text).digest("hex").slice(0, 12)}`;
 }
 
 export function isWorkflow(value: unknown): value is Workflow {

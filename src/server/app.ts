@@ -24,6 +24,11 @@ import { RunLogHub } from "./run-log-hub.js";
 import { runStreamRoutes } from "./run-stream.js";
 import { runRoutes } from "./runs.js";
 import { secretRoutes } from "./secrets.js";
+import { runBulkRoutes } from "./runs-bulk.js";
+import { runDeleteRoutes } from "./runs-delete.js";
+import { runDiffRoutes } from "./runs-diff.js";
+import { runForkRoutes } from "./runs-fork.js";
+import { usageRoutes } from "./usage.js";
 import { sessionRoutes } from "./sessions.js";
 
 export interface AppOptions {
@@ -108,7 +113,13 @@ export function createApp(options: AppOptions): CairnApp {
       : new RateLimiter(options.rateLimit ?? { perSecond: 50, burst: 100 }, services.clock);
   app.use("/v1/*", authMiddleware(services, options.auth, limiter));
   healthRoutes(app);
+  // Before runRoutes: /v1/runs/bulk is not a run id.
+  runBulkRoutes(app);
   runRoutes(app);
+  runForkRoutes(app);
+  runDiffRoutes(app);
+  runDeleteRoutes(app);
+  usageRoutes(app);
   runStreamRoutes(app);
   approvalRoutes(app);
   sessionRoutes(app);

@@ -10,10 +10,14 @@ import type { RateLimiter } from "./rate-limit.js";
 /** Routes anyone may call: probes and the API's description. */
 const PUBLIC = new Set(["/v1/health", "/v1/ready", "/v1/openapi.json"]);
 
-/** The scope a request needs: keys are admin's, decisions approve's, other writes run's, reads read's. */
+/**
+ * The scope a request needs: keys and deleting runs are admin's, decisions approve's, other
+ * writes run's, reads read's. (A bulk delete, named in its body, is checked for admin by its route.)
+ */
 export function scopeFor(method: string, path: string): ApiScope {
   if (path === "/v1/keys" || path.startsWith("/v1/keys/")) return "admin";
   if (path === "/v1/secrets" || path.startsWith("/v1/secrets/")) return "admin";
+  if (method === "DELETE" && path.startsWith("/v1/runs/")) return "admin";
   if (method === "GET" || method === "HEAD") return "read";
   if (path.startsWith("/v1/approvals/")) return "approve";
   return "run";

@@ -84,6 +84,10 @@ export const RunSummarySchema = z
     cancelRequested: z.boolean(),
     reason: z.string().nullable(),
     error: ErrorValueSchema.nullable(),
+    forkedFrom: z
+      .object({ runId: z.string(), stepId: z.string() })
+      .nullable()
+      .openapi({ description: "The run and step this run was forked from (rerun from a step)" }),
   })
   .openapi("RunSummary");
 
@@ -109,6 +113,7 @@ export function summaryBody(r: RunSummary): z.infer<typeof RunSummarySchema> {
     cancelRequested: r.cancelRequested,
     reason: r.reason,
     error: publicError(r.error),
+    forkedFrom: r.forkedFrom,
   };
 }
 

@@ -14,6 +14,8 @@ export const ErrorCode = {
   Config: "CAIRN_CONFIG",
   InvalidInput: "CAIRN_INVALID_INPUT",
   UnknownWorkflow: "CAIRN_UNKNOWN_WORKFLOW",
+  /** A run started on a version of its workflow (set by its author) that this code does not have. */
+  UnknownVersion: "CAIRN_UNKNOWN_VERSION",
   RunNotFound: "CAIRN_RUN_NOT_FOUND",
   StepNotFound: "CAIRN_STEP_NOT_FOUND",
   Unserializable: "CAIRN_UNSERIALIZABLE",
@@ -163,9 +165,12 @@ export class NonDeterminismError extends InputError {
 
 /** This worker no longer holds the run's lease: it must not write. */
 export class LeaseLostError extends CairnError {
-  constructor(message: string) {
+  /** True when the lease ended because the run was cancelled (not taken by another worker). */
+  readonly cancelled: boolean;
+  constructor(message: string, options: { cancelled?: boolean } = {}) {
     super(ErrorCode.LeaseLost, message);
     this.name = "LeaseLostError";
+    this.cancelled = options.cancelled === true;
   }
 }
 

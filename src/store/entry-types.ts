@@ -11,8 +11,14 @@ export const Entry = {
   RunNeedsAttention: "run.needs_attention",
   RunResumed: "run.resumed",
   RunReleased: "run.released",
+  /** A run keeps being handed back by the same kind of error: it is retried with a growing delay. */
+  RunStalled: "run.stalled",
+  /** A step kept the event loop busy past the run's lease: the run's next claims get a longer one. */
+  RunLeaseStarved: "run.lease_starved",
   RunStorageWarning: "run.storage_warning",
   RunEnded: "run.ended",
+  /** An operator moved the run to another version of its workflow's code. */
+  RunMigrated: "run.migrated",
   StepStarted: "step.started",
   StepRetrying: "step.retrying",
   StepWaiting: "step.waiting",

@@ -11,6 +11,8 @@ export type {
   SendEventResult,
   CommitOutcome,
   AttentionAction,
+  HandBack,
+  LeaseStarved,
 } from "./journal.js";
 export type * from "./records.js";
 export type * from "./service-records.js";

@@ -1,6 +1,8 @@
 import type { EncodedPayload } from "../shared/payload.js";
 import type { SerializedError } from "../shared/serialized-error.js";
+import type { ImportResult, RunExport } from "./run-export.js";
 import type {
+  ActiveRunGroup,
   ApprovalRecord,
   ApprovalStatus,
   ApprovalTimeoutPolicy,
@@ -23,6 +25,8 @@ import type {
 } from "./records.js";
 import type { SecretRows } from "./secret-records.js";
 import type { ApiKeyRecord, FeedItem, NewApiKey, SchemaState, StreamChunkBatch } from "./service-records.js";
+import type { ForkedRun, GarbageCollected, ScannedStep, SessionRange } from "./lifecycle-records.js";
+import type { StepScan } from "./lifecycle-records.js";
 
 /**
  * The durable journal: the only state Cairn has. The engine, CLI, server and dashboard all
@@ -79,6 +83,12 @@ export interface Journal {
   listLeaseOwners(workspace: string, prefix: string): Promise<string[]>;
   /** Extends the lease to now + ttl and returns the new lease. Fenced. */
   renewLease(lease: Lease, ttlMs: number): Promise<Lease>;
+  /**
+   * Records that a step kept a worker's event loop busy past the run's lease: the run's claims
+   * from now on get a lease of at least `note.leaseTtlMs` (never shortened), and its log gets a
+   * `run.lease_starved` entry. Not fenced: the worker that noticed may have lost the run.
+   */
+  noteLeaseStarved(workspace: string, runId: string, note: LeaseStarved): Promise<void>;
 
   // ── steps ───────────────────────────────────────────────────────────────────────────────
   /** Every step of a run in seq order, decoded. */
@@ -116,8 +126,11 @@ export interface Journal {
   retryRun(lease: Lease, error: SerializedError, runAt: number): Promise<void>;
   /** Pauses the run for a person; `stepId` is the step they must retry or skip. */
   markNeedsAttention(lease: Lease, stepId: string, reason: string): Promise<void>;
-  /** Hands the run back unfinished (shutdown): it is runnable again at once. */
-  releaseRun(lease: Lease): Promise<void>;
+  /**
+   * Hands the run back unfinished: it is runnable again at once (a worker shutting down), or,
+   * after a store error stopped its execution, once `handBack.delayMs` has passed (store clock).
+   */
+  releaseRun(lease: Lease, handBack?: HandBack): Promise<void>;
 
   // ── operator actions (not leased) ──────────────────────────────────────────────────────
   /**
@@ -155,8 +168,16 @@ export interface Journal {
   ): Promise<ApprovalRecord[]>;
 
   // ── agent sessions and memory ──────────────────────────────────────────────────────────
-  /** A session's conversation, oldest first. Throws CorruptPayloadError for a bad message. */
-  loadSession(workspace: string, agent: string, session: string): Promise<SessionMessage[]>;
+  /**
+   * A session's conversation, oldest first: with `upTo`, only messages up to that seq; with
+   * `last`, only the last that many of those. Throws CorruptPayloadError for a bad message.
+   */
+  loadSession(
+    workspace: string,
+    agent: string,
+    session: string,
+    range?: SessionRange,
+  ): Promise<SessionMessage[]>;
   /** Appends a run's messages to its session; a second call for the same run changes nothing. */
   appendSession(
     workspace: string,
@@ -182,6 +203,28 @@ export interface Journal {
   /** Memories whose key or text contains `query` (all when empty), newest first. */
   recallMemory(workspace: string, scope: MemoryScope, query: string, limit: number): Promise<MemoryRecord[]>;
   forgetMemory(workspace: string, scope: MemoryScope, key: string): Promise<boolean>;
+
+  /** The seq of a session's latest message; 0 for a session with none. */
+  sessionHead(workspace: string, agent: string, session: string): Promise<number>;
+
+  // ── lifecycle: forks, deletion, garbage (see lifecycle-records.ts) ─────────────────────
+  /**
+   * Creates `run` (its `forkedFrom` set) with the journal of `forkedFrom.runId` before step
+   * `forkedFrom.stepId`: every step of it that ended (completed or failed) and comes before that
+   * step is copied by reference (rows, never payload blobs), `outputs` replacing some outputs; an
+   * output for the fork step itself records it as completed. One transaction; the original is
+   * untouched. NotFoundError for an unknown run or step, InputError for an output of another step.
+   */
+  forkRun(run: ForkedRun, outputs: Record<string, EncodedPayload>): Promise<RunSummary>;
+  /**
+   * Deletes an ended run and its child runs (steps, log, waits, approvals; blobs stay until
+   * collectGarbage); returns their ids. NotFoundError; ConflictError while any has not ended.
+   */
+  deleteRun(workspace: string, runId: string): Promise<string[]>;
+  /** Deletes payload blobs stored before `before` (ms) that no run, step or event refers to. */
+  collectGarbage(workspace: string, before: number): Promise<GarbageCollected>;
+  /** Completed steps named `names` (any occurrence: `model`, `model#2`…) of runs matching the window. */
+  scanSteps(workspace: string, scan: StepScan): Promise<ScannedStep[]>;
 
   // ── log ─────────────────────────────────────────────────────────────────────────────────
   /** The run's log entries after `afterSeq`, oldest first. */
@@ -219,6 +262,41 @@ export interface Journal {
   /** The store's schema version, against the newest this code knows. */
   schemaState(): Promise<SchemaState>;
 
+  // ── versions and deploys ────────────────────────────────────────────────────────────────
+  /** Runs that have not ended (queued, running, waiting, needs-attention), per workflow and version. */
+  countActiveRuns(workspace: string): Promise<ActiveRunGroup[]>;
+  /**
+   * Notes why no worker here can execute the runs of `target.workflow` (of `target.version` only,
+   * when given) that have not ended: the note becomes their `reason` (`{id}` in it replaced by
+   * each run's id) until a worker claims one. Runs running under a live lease, and runs that need
+   * attention, keep theirs. Returns how many runs were noted.
+   */
+  noteUnrunnable(
+    workspace: string,
+    target: { workflow: string; version?: string },
+    note: string,
+  ): Promise<number>;
+  /**
+   * An operator moves a run that has not ended to another version of its workflow's code; logged
+   * as `run.migrated`. NotFoundError for an unknown run; ConflictError for one that ended or is
+   * running under a live lease.
+   */
+  migrateRun(workspace: string, runId: string, version: string): Promise<RunSummary>;
+
+  // ── moving runs between stores ──────────────────────────────────────────────────────────
+  /**
+   * A run and every run under it (child runs, sub-agents) as rows any store imports: runs, steps,
+   * attempts, waits, log entries, approvals, the events their waits received, and the blobs of
+   * their large payloads. NotFoundError for an unknown run.
+   */
+  exportRun(workspace: string, runId: string): Promise<RunExport>;
+  /**
+   * Stores an exported run (and the runs under it) in `workspace`, in one transaction, as they
+   * were: a run that has not ended goes on where any worker here has its workflow. ConflictError
+   * when one of its runs exists here already; InputError for an export that is not one.
+   */
+  importRun(workspace: string, data: RunExport): Promise<ImportResult>;
+
   // ── notifications ───────────────────────────────────────────────────────────────────────
   /**
    * Calls `onRunnable` soon after any process gives a queued or waiting run of `workspace` a wake
@@ -247,6 +325,9 @@ export interface RunFilter {
   createdAfter?: number;
   /** Created before this time (ms). */
   createdBefore?: number;
+  /** Only runs that have ended; with endedBefore, those that ended before that time (ms). */
+  ended?: boolean;
+  endedBefore?: number;
   /** Runs listed after this one: newest first, by creation time then id (cursor pagination). */
   after?: { createdAt: number; id: string };
   limit?: number;
@@ -259,6 +340,20 @@ export interface ClaimRequest {
   limit: number;
   workflows: readonly string[];
   deadOwners?: readonly string[];
+  /**
+   * `workflow@version` of each version its author set that the claimer has: a run started on a
+   * version its author set (not `hash:…`) is claimed only when listed. Undefined: any version.
+   */
+  versions?: readonly string[];
+}
+
+export interface LeaseStarved {
+  leaseTtlMs: number;
+  /** For people: which step, for how long, and what to do. */
+  message: string;
+  /** The steps whose bodies ran while the loop was blocked. */
+  stepIds: string[];
+  blockedMs: number;
 }
 
 export interface StepStart {
@@ -287,6 +382,23 @@ export interface StepRetry extends StepStart {
   error: SerializedError;
   endedAt: number;
   retryAt: number;
+}
+
+/** Why a run is handed back unfinished: an error that was not the run's own stopped it. */
+export interface HandBack {
+  error: SerializedError;
+  /**
+   * Hand-backs in a row without progress, this one included; stored on the run and given back
+   * on the next claim (`Lease.handBacks`). Reset by the run's next suspension or retry.
+   */
+  handBacks: number;
+  /** How long after now the run becomes runnable again. */
+  delayMs: number;
+  /**
+   * Set when the run keeps being stopped: logged as a `run.stalled` entry and shown as the
+   * run's reason until it is claimed again.
+   */
+  stalled?: string;
 }
 
 export interface CommitOutcome {

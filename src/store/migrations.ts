@@ -551,6 +551,43 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     id: 7,
+    name: "run hand-backs and lease lengths",
+    // hand_backs: hand-backs in a row without progress (a run that keeps being stopped backs
+    // off). lease_ttl_ms: a longer lease the run needs (a step that starved a shorter one).
+    sqlite: [
+      `ALTER TABLE runs ADD COLUMN hand_backs INTEGER NOT NULL DEFAULT 0`,
+      `ALTER TABLE runs ADD COLUMN lease_ttl_ms INTEGER`,
+    ],
+    pg: [
+      `ALTER TABLE runs ADD COLUMN hand_backs INTEGER NOT NULL DEFAULT 0`,
+      `ALTER TABLE runs ADD COLUMN lease_ttl_ms BIGINT`,
+    ],
+  },
+  {
+    id: 8,
+    name: "forks and retention",
+    // A fork names the run and step it was made from; retention finds ended runs by their end.
+    sqlite: [
+      `ALTER TABLE runs ADD COLUMN forked_from_run TEXT`,
+      `ALTER TABLE runs ADD COLUMN forked_from_step TEXT`,
+      `CREATE INDEX runs_by_end ON runs (workspace, status, ended_at) WHERE ended_at IS NOT NULL`,
+    ],
+    pg: [
+      `ALTER TABLE runs ADD COLUMN forked_from_run TEXT`,
+      `ALTER TABLE runs ADD COLUMN forked_from_step TEXT`,
+      `CREATE INDEX runs_by_end ON runs (workspace, status, ended_at) WHERE ended_at IS NOT NULL`,
+    ],
+  },
+  {
+    id: 9,
+    name: "run versions",
+    // The version of the code a run started on: a hash of its workflow's definition, or the
+    // version its author set. A worker claims a run with a set version only if it has that version.
+    sqlite: [`ALTER TABLE runs ADD COLUMN version TEXT`],
+    pg: [`ALTER TABLE runs ADD COLUMN version TEXT`],
+  },
+  {
+    id: 10,
     name: "vault secrets",
     // Values are sealed by envelope encryption before they reach the store (src/store/vault.ts):
     // the columns hold base64 ciphertext and wrapped keys only. user_id '' is workspace-wide.

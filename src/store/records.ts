@@ -43,11 +43,29 @@ export interface RunSummary {
   leaseEpoch: number;
   leaseExpiresAt: number | null;
   cancelRequested: boolean;
+  /**
+   * A lease longer than workers ask for, which the run's claims get: recorded when a step kept
+   * a worker's event loop busy past a shorter one. Null when none was needed.
+   */
+  leaseTtlMs: number | null;
   /** Bytes of payload this run has written (inputs, outputs, errors). */
   storedBytes: number;
   /** Why the run is waiting, needs attention, or ended as it did; for people. */
   reason: string | null;
   error: SerializedError | null;
+  /** The run and step this run was forked from (`cairn runs fork`), or null. */
+  forkedFrom: ForkOrigin | null;
+  /**
+   * The version of the code the run started on: `hash:…` (its workflow's definition, hashed) or
+   * the version its author set; null for a run created before versions were recorded.
+   */
+  version: string | null;
+}
+
+/** Where a forked run came from: it reuses that run's journal before that step. */
+export interface ForkOrigin {
+  runId: string;
+  stepId: string;
 }
 
 /** A run with its payloads decoded. */
@@ -56,7 +74,8 @@ export interface RunRecord extends RunSummary {
   output: unknown;
 }
 
-export type StepKind = "run" | "sleep" | "event" | "send" | "invoke" | "start" | "approval";
+/** `patch`: a marker `step.patched` records, so a run knows it took the new path. */
+export type StepKind = "run" | "sleep" | "event" | "send" | "invoke" | "start" | "approval" | "patch";
 
 /**
  * started: a side-effecting step recorded its intent and has no result yet.
@@ -136,6 +155,10 @@ export interface Lease {
   owner: string;
   epoch: number;
   expiresAt: number;
+  /** Set by a claim: the run's hand-backs in a row without progress (see `HandBack`). */
+  handBacks?: number;
+  /** Set by a claim: the lease's length, longer than asked when the run needs it (`leaseTtlMs`). */
+  ttlMs?: number;
 }
 
 export interface NewRun {
@@ -151,11 +174,15 @@ export interface NewRun {
   singleton?: { key: string; mode: "cancel" | "skip" | "queue" };
   /** When the run may first start (default: now). */
   runAt?: number;
+  /** The version of the workflow's code the run starts on (see RunSummary.version). */
+  version?: string;
   /**
    * Creates the run already failed with this error (its input was refused, e.g. an event whose
    * data fails a triggered workflow's schema): listed, never claimed, `run.ended` in its log.
    */
   failed?: SerializedError;
+  /** A fork: recorded with the run (see Journal.forkRun). */
+  forkedFrom?: ForkOrigin;
 }
 
 export interface CreateRunResult {
@@ -219,4 +246,13 @@ export interface ApprovalRecord {
   reason: string | null;
   /** Arguments the approver changed, used instead of the requested ones. */
   editedArgs: unknown;
+}
+
+/** Runs not yet ended, counted by workflow and version: what a worker checks it can execute. */
+export interface ActiveRunGroup {
+  workflow: string;
+  version: string | null;
+  runs: number;
+  /** The oldest of them, to name in a report. */
+  oldestRunId: string;
 }

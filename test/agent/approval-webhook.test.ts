@@ -1,5 +1,5 @@
-import http from "node:http";
 import type { AddressInfo } from "node:net";
+import http from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   APPROVAL_WEBHOOK,
@@ -10,7 +10,7 @@ import { workflow } from "../../src/engine/workflow.js";
 import { newId } from "../../src/shared/ids.js";
 import { encodePayload } from "../../src/shared/payload.js";
 import type { Harness } from "../helpers.js";
-import { harness } from "../helpers.js";
+import { closeServer, harness, listenOnLoopback } from "../helpers.js";
 
 const SECRET = "a-test-secret-of-some-length";
 const closers: (() => Promise<void>)[] = [];
@@ -34,9 +34,9 @@ async function receiver(failFirst = 0) {
       res.end("ok");
     });
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  closers.push(() => new Promise((r) => server.close(() => r())));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, got, calls: () => calls };
+  const port = await listenOnLoopback(server);
+  closers.push(() => closeServer(server));
+  return { url: `http://127.0.0.1:${port}/hook`, got, calls: () => calls };
 }
 
 const gated = workflow("gated", async ({ step }) =>

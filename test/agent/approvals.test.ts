@@ -1,5 +1,4 @@
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { agent } from "../../src/agent/agent.js";
@@ -12,7 +11,7 @@ import { Engine } from "../../src/engine/engine.js";
 import { Worker } from "../../src/engine/worker.js";
 import { CairnError } from "../../src/shared/errors.js";
 import { silentLogger } from "../../src/shared/logger.js";
-import { harness } from "../helpers.js";
+import { closeServer, harness, listenOnLoopback } from "../helpers.js";
 
 /** A fake payments endpoint on loopback that counts the charges it receives. */
 async function paymentsEndpoint() {
@@ -25,9 +24,8 @@ async function paymentsEndpoint() {
       res.end(JSON.stringify({ ok: true, charge: charges.length }));
     });
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/charge`;
-  closers.push(() => new Promise((r) => server.close(() => r())));
+  const url = `http://127.0.0.1:${await listenOnLoopback(server)}/charge`;
+  closers.push(() => closeServer(server));
   return { url, charges };
 }
 const closers: (() => Promise<void>)[] = [];

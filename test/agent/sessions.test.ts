@@ -11,7 +11,7 @@ import { Engine } from "../../src/engine/engine.js";
 import { Worker } from "../../src/engine/worker.js";
 import { CairnError } from "../../src/shared/errors.js";
 import { silentLogger } from "../../src/shared/logger.js";
-import { harness } from "../helpers.js";
+import { harness, until } from "../helpers.js";
 
 /** A model that echoes what it was told and records each prompt it saw. */
 function echoModel(reply?: (prompt: LanguageModelV3Prompt, n: number) => ScriptedReply) {
@@ -149,11 +149,10 @@ describe("agent sessions", () => {
     const h = await harness([a.workflow]);
     const first = await sendToAgent(h.engine, a, { message: "start", session: "st" });
     const draining = h.drain();
-    const deadline = Date.now() + 20_000;
-    while ((await h.journal.loadSteps("default", first.runId)).every((s) => !s.stepId.startsWith("model"))) {
-      if (Date.now() > deadline) throw new Error("the first run never committed its model call (20 s)");
-      await new Promise((r) => setTimeout(r, 2));
-    }
+    await until("the first run to make its first model call", async () => {
+      const steps = await h.journal.loadSteps("default", first.runId);
+      return steps.some((s) => s.stepId.startsWith("model"));
+    });
     const steered = await sendToAgent(h.engine, a, { message: "also mention cairns", session: "st" });
     expect(steered).toEqual({ runId: first.runId, outcome: "steered" });
     release();

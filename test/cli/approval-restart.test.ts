@@ -1,9 +1,9 @@
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { Engine } from "../../src/engine/engine.js";
 import { silentLogger } from "../../src/shared/logger.js";
 import { SqliteJournal } from "../../src/store/sqlite/sqlite-journal.js";
+import { closeServer, listenOnLoopback } from "../helpers.js";
 import { Project } from "./project.js";
 
 const CONFIG = `import { agent, defineConfig, scriptedModel, promptText, tool } from "cairn-runtime";
@@ -43,9 +43,9 @@ describe("an approved side effect happens exactly once across processes", () => 
         res.end(JSON.stringify({ ok: true }));
       });
     });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    closers.push(() => new Promise((r) => server.close(() => r())));
-    const env = { PAYMENTS_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/charge` };
+    const port = await listenOnLoopback(server);
+    closers.push(() => closeServer(server));
+    const env = { PAYMENTS_URL: `http://127.0.0.1:${port}/charge` };
 
     const p = new Project(CONFIG);
     const killed = await p.runAndKill(

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Project } from "./project.js";
+import { collect, Project } from "./project.js";
 
 const OFFLINE = { OPENAI_API_KEY: "", ANTHROPIC_API_KEY: "", CAIRN_DEMO_MODEL: "" };
 
@@ -85,7 +85,7 @@ describe("approvals from the CLI", () => {
       out += d.toString();
       if (out.includes("Approve?") && !out.includes("approved")) child.stdin.write("y\n");
     });
-    const code = await new Promise((r) => child.on("close", r));
+    const { code } = await collect(child, "cairn demo answering its approval prompt");
     expect(code).toBe(0);
     expect(out).toContain("demo.poster wants to call post");
     expect(out).toContain("completed");

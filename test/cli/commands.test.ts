@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { collect, countingConfig, Project } from "./project.js";
+import { collect, countingConfig, Project, waitForOutput } from "./project.js";
 
 const CONFIG = countingConfig(`
 const greet = workflow("greet", async ({ input, step }) => {
@@ -64,15 +64,9 @@ describe("cairn CLI", () => {
       "--json",
     ]);
     const child = p.spawn(["runs", "show", runId, "--follow"]);
-    const follow = collect(child);
+    const follow = collect(child, "cairn runs show --follow");
     // Once it has shown the run as it stands, every step from here on reaches it through the store.
-    await new Promise<void>((resolve) => {
-      let out = "";
-      child.stdout!.on("data", (chunk: Buffer) => {
-        out += chunk.toString();
-        if (out.includes("queued")) resolve();
-      });
-    });
+    await waitForOutput(child, "queued", "`runs show --follow` to show the queued run");
     expect((await p.run(["worker", "--once"])).code).toBe(0);
     expect((await p.run(["send", "greet.approved", "--data", '{"name":"ada"}'])).code).toBe(0);
     expect((await p.run(["worker", "--once"])).code).toBe(0);

@@ -57,9 +57,9 @@ export class Project {
     });
   }
 
-  /** Runs `cairn ARGS` to the end. */
+  /** Runs `cairn ARGS` to the end (killed, with an error naming it, if it has not ended in 90 s). */
   run(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-    return collect(this.spawn(args, env));
+    return collect(this.spawn(args, env), `cairn ${args.join(" ")}`);
   }
 
   /** Runs `cairn ARGS` and SIGKILLs it `delayMs` after its stdout matches `when`. */
@@ -78,7 +78,7 @@ export class Project {
       if (options.delayMs) setTimeout(() => child.kill("SIGKILL"), options.delayMs);
       else child.kill("SIGKILL");
     });
-    return collect(child);
+    return collect(child, `cairn ${args.join(" ")}`);
   }
 
   async json<T>(args: string[]): Promise<T> {
@@ -88,14 +88,75 @@ export class Project {
   }
 }
 
-export function collect(child: ChildProcess): Promise<CliResult> {
+/** How long a CLI process may take in a test before it is killed as hung (a loaded machine included). */
+const PROCESS_DEADLINE_MS = 90_000;
+
+/**
+ * Collects a child's output and its exit. Call it as soon as the child is spawned (an exit
+ * before it would be missed). A child still running after `ms` is SIGKILLed and the promise
+ * rejects, naming `what` and showing its output so far.
+ */
+export function collect(
+  child: ChildProcess,
+  what = "the child process",
+  ms = PROCESS_DEADLINE_MS,
+): Promise<CliResult> {
   let stdout = "";
   let stderr = "";
   child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${what} did not exit within ${ms} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+    }, ms);
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * Resolves once the child's stdout matches `pattern`, with the output so far; rejects naming
+ * `what` when it exits first or `ms` pass.
+ */
+export function waitForOutput(
+  child: ChildProcess,
+  pattern: RegExp | string,
+  what: string,
+  ms = 30_000,
+): Promise<string> {
+  let out = "";
+  let err = "";
+  const matches = () => (typeof pattern === "string" ? out.includes(pattern) : pattern.test(out));
+  return new Promise((resolve, reject) => {
+    const fail = (why: string) => {
+      cleanup();
+      reject(new Error(`${why} waiting for ${what}\nstdout:\n${out}\nstderr:\n${err}`));
+    };
+    const onOut = (d: Buffer) => {
+      out += d.toString();
+      if (!matches()) return;
+      cleanup();
+      resolve(out);
+    };
+    const onErr = (d: Buffer) => (err += d.toString());
+    const onExit = (code: number | null) => fail(`the process exited (${code}) before its output matched,`);
+    const timer = setTimeout(() => fail(`timed out after ${ms} ms`), ms);
+    function cleanup() {
+      clearTimeout(timer);
+      child.stdout!.off("data", onOut);
+      child.stderr!.off("data", onErr);
+      child.off("close", onExit);
+    }
+    child.stdout!.on("data", onOut);
+    child.stderr!.on("data", onErr);
+    child.on("close", onExit);
   });
 }
 

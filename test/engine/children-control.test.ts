@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Step } from "../../src/engine/step.js";
 import { workflow } from "../../src/engine/workflow.js";
-import { Counter, harness } from "../helpers.js";
+import { Counter, harness, until } from "../helpers.js";
 
 describe("child runs", () => {
   it("invoke waits for the child without holding the parent, then returns its result", async () => {
@@ -75,8 +75,10 @@ describe("run control", () => {
     const h = await harness([wf]);
     const { runId } = await h.engine.start(wf);
     const draining = h.drain();
-    while ((await h.journal.getRunSummary("default", runId))?.status !== "running")
-      await new Promise((r) => setTimeout(r, 2));
+    await until(
+      "the run to be running",
+      async () => (await h.journal.getRunSummary("default", runId))?.status === "running",
+    );
     expect(await h.engine.cancel(runId)).toBe("running");
     release();
     await draining;

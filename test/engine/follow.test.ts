@@ -3,7 +3,7 @@ import { Engine } from "../../src/engine/engine.js";
 import { Worker } from "../../src/engine/worker.js";
 import { workflow } from "../../src/engine/workflow.js";
 import { silentLogger } from "../../src/shared/logger.js";
-import { harness } from "../helpers.js";
+import { harness, within } from "../helpers.js";
 
 const wf = workflow("three", async ({ step }) => {
   for (const s of ["a", "b", "c"]) await step.run(s, () => s);
@@ -29,7 +29,7 @@ describe("following a run's log", () => {
     await new Worker(other).drain();
     h.clock.advance(60_000);
     await new Worker(other).drain();
-    expect(await following).toBe("completed");
+    expect(await within(following, "the follower to see the run end")).toBe("completed");
     expect(seen[0]).toBe("run.created");
     expect(seen).toEqual(
       expect.arrayContaining(["step.ended a", "step.ended c", "run.waiting", "step.ended nap"]),

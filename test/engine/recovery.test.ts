@@ -196,22 +196,25 @@ describe("a run whose steps never wait on I/O", () => {
   it("still renews its lease in time and completes", async () => {
     const wf = workflow("cpu-bound", async ({ step }) => {
       let sum = 0;
-      for (let i = 0; i < 150; i++) {
+      for (let i = 0; i < 80; i++) {
         sum += await step.run("spin", () => {
-          const until = performance.now() + 2;
+          const until = performance.now() + 25;
           while (performance.now() < until);
           return 1;
         });
       }
       return sum;
     });
-    // 150 × 2 ms of busy steps is far longer than a 150 ms lease: heartbeats must not starve.
-    const h = await harness([wf], { leaseTtlMs: 150 });
+    // 80 × 25 ms of busy steps is twice a 1 s lease: heartbeats must not starve. (A lease much
+    // shorter would be outlasted by one round trip to the store on a loaded machine.)
+    const h = await harness([wf], { leaseTtlMs: 1_000 });
     const { runId } = await h.engine.start(wf);
     await h.drain();
     const run = await h.journal.getRun("default", runId);
     expect(run?.status).toBe("completed");
-    expect(run?.output).toBe(150);
+    expect(run?.output).toBe(80);
+    const entries = await h.journal.readEntries("default", runId);
+    expect(entries.filter((e) => e.type === "run.started")).toHaveLength(1);
   });
 });
 

@@ -37,6 +37,9 @@ describe("workspace isolation", () => {
       ["POST", `/v1/runs/${run}/cancel`, {}],
       ["POST", `/v1/runs/${run}/steps/ship/retry`],
       ["POST", `/v1/runs/${run}/steps/ship/skip`, { output: 1 }],
+      ["POST", `/v1/runs/${run}/fork`, { from: "ship" }],
+      ["GET", `/v1/runs/${run}/diff/${run}`],
+      ["DELETE", `/v1/runs/${run}`],
       ["GET", `/v1/approvals/${approval}`],
       ["POST", `/v1/approvals/${approval}/decision`, { approve: true }],
       ["GET", "/v1/sessions/helper/s1"],
@@ -52,6 +55,13 @@ describe("workspace isolation", () => {
     }
     // Lists and feeds show nothing of ours.
     expect((await s.call("GET", "/v1/runs", { key: theirs })).body.runs).toEqual([]);
+    // A bulk action there matches nothing here, and their usage shows none of ours.
+    const bulk = await s.call("POST", "/v1/runs/bulk", {
+      key: theirs,
+      body: { action: "cancel", filter: { workflow: "ship-it" } },
+    });
+    expect(bulk.body).toMatchObject({ matched: 0, runIds: [] });
+    expect((await s.call("GET", "/v1/usage", { key: theirs })).body.buckets).toEqual([]);
     expect((await s.call("GET", "/v1/approvals?status=all", { key: theirs })).body.approvals).toEqual([]);
     const theirKeys = (await s.call("GET", "/v1/keys", { key: theirs })).body.keys;
     expect(theirKeys.map((k: { id: string }) => k.id)).not.toContain(keyId);
@@ -88,6 +98,8 @@ describe("workspace isolation", () => {
       ...byId.map(([m, p]) => `${m} ${normalise(p, [run, approval, keyId])}`),
       "GET /v1/runs",
       "POST /v1/runs",
+      "POST /v1/runs/bulk",
+      "GET /v1/usage",
       "GET /v1/approvals",
       "GET /v1/keys",
       "POST /v1/keys",
@@ -111,7 +123,8 @@ describe("workspace isolation", () => {
 });
 
 function normalise(path: string, ids: string[]): string {
-  let p = path;
+  let p = path.replace(`/diff/${ids[0]}`, "/diff/{b}");
+  if (p !== path) p = p.replace(ids[0]!, "{a}");
   for (const id of ids) p = p.replace(id, "{id}");
   return p
     .replace("/secrets/ours", "/secrets/{name}")

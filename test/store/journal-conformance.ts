@@ -1,12 +1,18 @@
 import { describe } from "vitest";
 import { controlTests } from "./conformance/control.js";
+import { deployTests } from "./conformance/deploys.js";
 import type { MakeJournal } from "./conformance/context.js";
 import { useJournal } from "./conformance/context.js";
 import { fencingTests } from "./conformance/fencing.js";
+import { handBackTests } from "./conformance/hand-backs.js";
+import { leaseLengthTests } from "./conformance/lease-lengths.js";
+import { leaseLossTests } from "./conformance/lease-loss.js";
+import { lifecycleTests } from "./conformance/lifecycle.js";
 import { runTests } from "./conformance/runs.js";
 import { secretTests } from "./conformance/secrets.js";
 import { serviceTests } from "./conformance/service.js";
 import { stepTests } from "./conformance/steps.js";
+import { transferTests } from "./conformance/transfer.js";
 import { waitTests } from "./conformance/waits.js";
 import { workspaceStoreTests } from "./conformance/workspace.js";
 
@@ -27,5 +33,11 @@ export function journalConformance(name: string, makeJournal: MakeJournal): void
     serviceTests(get);
     secretTests(get);
     workspaceStoreTests(get);
+    handBackTests(get);
+    leaseLengthTests(get);
+    leaseLossTests(get);
+    lifecycleTests(get);
+    deployTests(get);
+    transferTests(get);
   });
 }

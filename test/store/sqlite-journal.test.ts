@@ -9,7 +9,7 @@ import { encodePayload } from "../../src/shared/payload.js";
 import type { Lease } from "../../src/store/records.js";
 import { SqliteJournal } from "../../src/store/sqlite/sqlite-journal.js";
 import type { SqliteJournalOptions } from "../../src/store/sqlite/sqlite-journal.js";
-import { tempDir } from "../helpers.js";
+import { tempDir, within } from "../helpers.js";
 import { journalConformance } from "./journal-conformance.js";
 
 journalConformance("sqlite", (clock) => {
@@ -272,11 +272,18 @@ describe("SqliteJournal", () => {
           waiters.splice(0).forEach((w) => w());
         });
       }
-      const until = async (cond: () => boolean) => {
-        while (!cond()) await new Promise<void>((resolve) => waiters.push(resolve));
+      const until = async (what: string, cond: () => boolean) => {
+        const deadline = Date.now() + 30_000;
+        while (!cond()) {
+          if (Date.now() > deadline) throw new Error(`timed out after 30 s waiting for ${what}`);
+          await new Promise<void>((resolve) => {
+            waiters.push(resolve);
+            setTimeout(resolve, 1_000);
+          });
+        }
       };
       try {
-        await until(() => ready.size === 2);
+        await until("both claimers to be ready", () => ready.size === 2);
         const winners: string[] = [];
         for (let round = 0; round < 200; round++) {
           const id = `run_race_${round}`;
@@ -287,7 +294,10 @@ describe("SqliteJournal", () => {
             input: encodePayload(round, "input"),
           });
           for (const child of children) child.send({ type: "claim", round, now: clock.now() });
-          await until(() => (inbox.get(String(round))?.length ?? 0) === 2);
+          await until(
+            `both claimers' replies in round ${round}`,
+            () => (inbox.get(String(round))?.length ?? 0) === 2,
+          );
           const replies = inbox.get(String(round))!;
           expect(replies.map((r) => r.error).filter(Boolean)).toEqual([]);
           const leases = replies.flatMap((r) => r.leases ?? []);
@@ -304,11 +314,18 @@ describe("SqliteJournal", () => {
         expect(started.n).toBe(200);
       } finally {
         for (const child of children) child.send({ type: "exit" });
-        await Promise.all(
-          children.map(
-            (c) => new Promise((resolve) => (c.exitCode === null ? c.once("exit", resolve) : resolve(null))),
+        await within(
+          Promise.all(
+            children.map(
+              (c) =>
+                new Promise((resolve) => (c.exitCode === null ? c.once("exit", resolve) : resolve(null))),
+            ),
           ),
-        );
+          "the claimer processes to exit",
+        ).catch((err: unknown) => {
+          for (const c of children) c.kill("SIGKILL");
+          throw err;
+        });
         await journal.close();
       }
     }, 120_000);

@@ -9,6 +9,7 @@ import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import { APICallError, generateText, streamText, tool } from "ai";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { within } from "../helpers.js";
 import { startFakeModelServer, type FakeModelServer, type ScriptedTurn } from "./fake-model-server.js";
 
 let server: FakeModelServer;
@@ -154,10 +155,14 @@ describe("standalone mode", () => {
       { stdio: ["ignore", "pipe", "inherit"] },
     );
     try {
-      const line = await new Promise<string>((resolve, reject) => {
-        createInterface({ input: child.stdout }).once("line", resolve);
-        child.once("exit", (code) => reject(new Error(`exited with ${code}`)));
-      });
+      const line = await within(
+        new Promise<string>((resolve, reject) => {
+          createInterface({ input: child.stdout }).once("line", resolve);
+          child.once("exit", (code) => reject(new Error(`exited with ${code}`)));
+        }),
+        "the fake model server to say where it listens",
+        30_000,
+      );
       const url = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line)?.[1];
       expect(url).toBeDefined();
       const openai = createOpenAI({ baseURL: `${url}/v1`, apiKey: "test" });
@@ -168,7 +173,10 @@ describe("standalone mode", () => {
     } finally {
       const exited = new Promise((r) => child.once("exit", r));
       child.kill("SIGTERM");
-      await exited;
+      await within(exited, "the fake model server to exit on SIGTERM").catch((err: unknown) => {
+        child.kill("SIGKILL");
+        throw err;
+      });
     }
   });
 });

@@ -1,11 +1,17 @@
 import type { Server, Socket } from "node:net";
 import { connect, createServer } from "node:net";
+import { closeServer, listenOnLoopback } from "./deadlines.js";
 
 export interface TcpProxy {
   /** The proxy's port on 127.0.0.1. */
   port: number;
   /** Cuts the network: every open connection is reset and new ones are refused until `restore()`. */
   cut(): void;
+  /**
+   * Drops every open connection; new ones are accepted but held, unanswered, until `restore()`
+   * (as a server that is back a moment later): a client that reconnects at once waits for it.
+   */
+  drop(): void;
   restore(): void;
   close(): Promise<void>;
 }
@@ -16,12 +22,10 @@ export interface TcpProxy {
  */
 export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
-  let down = false;
-  const server: Server = createServer((client) => {
-    if (down) {
-      client.resetAndDestroy();
-      return;
-    }
+  let mode: "up" | "down" | "holding" = "up";
+  const held: Socket[] = [];
+  const forward = (client: Socket) => {
+    if (client.destroyed) return;
     const upstream = connect(targetPort, "127.0.0.1");
     for (const s of [client, upstream]) {
       sockets.add(s);
@@ -33,22 +37,41 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     }
     client.pipe(upstream);
     upstream.pipe(client);
+  };
+  const server: Server = createServer((client) => {
+    if (mode === "down") {
+      client.resetAndDestroy();
+      return;
+    }
+    if (mode === "holding") {
+      client.pause();
+      client.on("error", () => client.destroy());
+      held.push(client);
+      return;
+    }
+    forward(client);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  const port = typeof address === "object" && address !== null ? address.port : 0;
+  const port = await listenOnLoopback(server);
   return {
     port,
     cut() {
-      down = true;
+      mode = "down";
+      for (const s of sockets) s.resetAndDestroy();
+    },
+    drop() {
+      mode = "holding";
       for (const s of sockets) s.resetAndDestroy();
     },
     restore() {
-      down = false;
+      mode = "up";
+      for (const client of held.splice(0)) {
+        client.resume();
+        forward(client);
+      }
     },
     async close() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of [...sockets, ...held.splice(0)]) s.destroy();
+      await closeServer(server);
     },
   };
 }

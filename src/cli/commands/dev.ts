@@ -98,7 +98,7 @@ async function load(args: Parsed): Promise<Loaded> {
       ...appLimits(args),
     });
     const stopPrinting = ctx.json ? () => {} : ctx.engine.on(printProgress(stdout));
-    const worker = new Worker(ctx.engine);
+    const worker = new Worker(ctx.engine, ctx.config.retention ? { retention: ctx.config.retention } : {});
     worker.start();
     return { ctx, cairn, worker, stopPrinting };
   } catch (err) {

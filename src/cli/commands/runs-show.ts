@@ -18,6 +18,7 @@ import {
 } from "../format.js";
 import { positionals } from "./runs.js";
 import { ErrorCode, NotFoundError } from "../../shared/errors.js";
+import { Entry } from "../../store/entry-types.js";
 import type { RunUsage } from "../../agent/run-usage.js";
 import { modelTurnOf, runUsage } from "../../agent/run-usage.js";
 
@@ -65,8 +66,9 @@ export async function showRun(ctx: StoreContext, id: string): Promise<number> {
   const attempts = await ctx.journal.loadAttempts(ctx.workspace, id);
   const children = await ctx.journal.listRuns(ctx.workspace, { parentRunId: id, limit: 1000 });
   const usage = await runUsage(ctx.journal, ctx.workspace, id);
+  const warnings = await runWarnings(ctx, id);
   if (ctx.json) {
-    printJson({ run, steps, attempts, children, usage });
+    printJson({ run, steps, attempts, children, usage, warnings });
     return 0;
   }
   const now = await ctx.journal.now();
@@ -77,7 +79,9 @@ export async function showRun(ctx: StoreContext, id: string): Promise<number> {
     ["ended", time(run.endedAt)],
     ["duration", run.startedAt ? duration((run.endedAt ?? now) - run.startedAt) : ""],
     ["attempt", run.attempt > 1 ? String(run.attempt) : ""],
+    ["version", run.version ?? ""],
     ["parent", run.parentRunId ? `${run.parentRunId} (step ${run.parentStepId})` : ""],
+    ["forked", run.forkedFrom ? `from ${run.forkedFrom.runId} at step ${run.forkedFrom.stepId}` : ""],
     [
       "lease",
       run.status === "running"
@@ -96,6 +100,8 @@ export async function showRun(ctx: StoreContext, id: string): Promise<number> {
     console.log(
       `  ${dim("error".padEnd(9))}${red(run.error.message)}${run.error.code ? dim(` (${run.error.code})`) : ""}`,
     );
+  for (const w of warnings)
+    console.log(`  ${dim("warning".padEnd(9))}${yellow(w.message)} ${dim(`(${w.type}, ${time(w.at)})`)}`);
   console.log("");
   console.log(stepTable(steps, attempts, run, now));
   if (children.length) {
@@ -105,6 +111,21 @@ export async function showRun(ctx: StoreContext, id: string): Promise<number> {
       console.log(`  └ ${c.id}  ${c.workflow}  ${statusText(c.status)}  ${dim(`step ${c.parentStepId}`)}`);
   }
   return 0;
+}
+
+/** Log entries that warn about the run, the latest of each kind: what a person should know. */
+const WARNING_ENTRIES: readonly string[] = [Entry.RunStalled, Entry.RunLeaseStarved, Entry.RunStorageWarning];
+
+async function runWarnings(
+  ctx: StoreContext,
+  id: string,
+): Promise<{ type: string; at: number; message: string }[]> {
+  const latest = new Map<string, { type: string; at: number; message: string }>();
+  for (const e of await ctx.journal.readEntries(ctx.workspace, id)) {
+    if (WARNING_ENTRIES.includes(e.type) && typeof e.data.message === "string")
+      latest.set(e.type, { type: e.type, at: e.at, message: e.data.message });
+  }
+  return [...latest.values()];
 }
 
 function describeUsage(u: RunUsage): string {

@@ -3,7 +3,8 @@ import { redactUrl } from "../../shared/redact-url.js";
 import type { Parsed } from "../args.js";
 import { UsageError } from "../args.js";
 import { openContext } from "../engine-context.js";
-import { dim, printJson } from "../format.js";
+import { describeUnrunnable, failUnrunnable, reportUnrunnable } from "../../engine/unrunnable.js";
+import { dim, printJson, yellow } from "../format.js";
 import { printProgress, stdout } from "../progress-printer.js";
 
 /** `cairn worker`: executes runnable runs until stopped (or, with --once, until none is runnable). */
@@ -17,8 +18,21 @@ export async function workerCommand(args: Parsed): Promise<number> {
   }
   const print = !ctx.json;
   const stopPrinting = print ? ctx.engine.on(printProgress(stdout)) : () => {};
-  const worker = new Worker(ctx.engine, { concurrency });
+  // Unrunnable runs are said once here, for a person; the worker itself would say it as a log line.
+  const worker = new Worker(ctx.engine, {
+    concurrency,
+    reportUnrunnable: false,
+    ...(ctx.config.retention ? { retention: ctx.config.retention } : {}),
+  });
   try {
+    for (const u of await reportUnrunnable(ctx.engine, { log: false })) {
+      console.error(yellow(`cairn worker: ${describeUnrunnable(u)}`));
+    }
+    if (args.flag("fail-unrunnable")) {
+      const failed = await failUnrunnable(ctx.engine);
+      if (failed.length > 0)
+        console.error(yellow(`cairn worker: failed ${failed.length} of them: ${failed.join(", ")}`));
+    }
     if (args.flag("once")) {
       const result = await worker.drain();
       if (ctx.json) printJson(result);

@@ -6,7 +6,11 @@ import type { Tx } from "./transactions.js";
 /** Payloads up to this size live in their row; larger ones go to content-addressed blobs. */
 export const INLINE_LIMIT = 64 * 1024;
 
-/** Returns [inline text, blob hash] for a payload, writing the blob when it is large. */
+/**
+ * Returns [inline text, blob hash] for a payload, writing the blob when it is large. A blob stored
+ * again is stamped anew, and locked until commit: garbage collection, which spares recent blobs,
+ * then never deletes one a transaction in flight is about to refer to.
+ */
 export async function putPayload(
   t: Tx,
   workspace: string,
@@ -17,7 +21,7 @@ export async function putPayload(
   const hash = createHash("sha256").update(payload.text).digest("hex");
   await t.sql.run(
     `INSERT INTO blobs (workspace, hash, size, data, created_at) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (workspace, hash) DO NOTHING`,
+       ON CONFLICT (workspace, hash) DO UPDATE SET created_at = GREATEST(blobs.created_at, excluded.created_at)`,
     [workspace, hash, payload.bytes, Buffer.from(payload.text), t.now],
   );
   return [null, hash];

@@ -1,5 +1,5 @@
 import { Entry } from "../entry-types.js";
-import type { ClaimRequest } from "../journal.js";
+import type { ClaimRequest, LeaseStarved } from "../journal.js";
 import type { Lease } from "../records.js";
 import type { RunRow } from "../sqlite/rows.js";
 import { PAYLOAD_FORMAT } from "../sqlite/rows.js";
@@ -42,11 +42,17 @@ export class PgClaims {
       args.push(onlyRunId);
       only = `AND id = $${args.length}`;
     }
+    // A run on a version its author set waits for a worker that has that version.
+    let pinned = "";
+    if (req.versions !== undefined) {
+      args.push([...req.versions]);
+      pinned = `AND (version IS NULL OR version LIKE 'hash:%' OR (workflow || '@' || version) = ANY($${args.length}::text[]))`;
+    }
     // Runs whose concurrency key is at its limit are left out of the scan, or they would fill it
     // and hold back runnable runs behind them.
     const free = `AND (concurrency_key IS NULL OR concurrency_limit IS NULL OR concurrency_limit > (
       SELECT COUNT(*) FROM runs AS r WHERE r.workspace = runs.workspace AND r.concurrency_key = runs.concurrency_key
-        AND r.status = 'running' AND r.id <> runs.id)) AND format <= ${PAYLOAD_FORMAT} ${TAKES_ITS_TURN}`;
+        AND r.status = 'running' AND r.id <> runs.id)) AND format <= ${PAYLOAD_FORMAT} ${TAKES_ITS_TURN} ${pinned}`;
     // One given run is waited for if another transaction holds it (it may be about to free it).
     const lock = onlyRunId === undefined ? "FOR UPDATE SKIP LOCKED" : "FOR UPDATE";
     const orphaned = await sql.rows<RunRow>(
@@ -111,22 +117,33 @@ export class PgClaims {
       taken.push(row);
     }
     if (taken.length === 0) return [];
-    const expiresAt = now + req.ttlMs;
+    // A run that needs a longer lease than asked for (see noteLeaseStarved) gets it.
     await sql.run(
-      `UPDATE runs SET status = 'running', lease_owner = $1, lease_epoch = lease_epoch + 1, lease_expires_at = $2,
-         wake_at = NULL, started_at = COALESCE(started_at, $3), updated_at = $3, reason = NULL
+      `UPDATE runs SET status = 'running', lease_owner = $1, lease_epoch = lease_epoch + 1,
+         lease_expires_at = $2::bigint + GREATEST($3::bigint, COALESCE(lease_ttl_ms, 0)),
+         wake_at = NULL, started_at = COALESCE(started_at, $2), updated_at = $2, reason = NULL
        WHERE workspace = $4 AND id = ANY($5::text[])`,
-      [req.owner, expiresAt, now, req.workspace, taken.map((r) => r.id)],
+      [req.owner, now, req.ttlMs, req.workspace, taken.map((r) => r.id)],
     );
     const leases: Lease[] = [];
     for (const row of taken) {
       const epoch = row.lease_epoch + 1;
+      const ttlMs = Math.max(req.ttlMs, row.lease_ttl_ms ?? 0);
+      const expiresAt = now + ttlMs;
       await log(sql, req.workspace, row.id, Entry.RunStarted, null, now, {
         owner: req.owner,
         epoch,
         ...(row.status === "running" ? { recoveredFrom: row.lease_owner } : {}),
       });
-      leases.push({ workspace: req.workspace, runId: row.id, owner: req.owner, epoch, expiresAt });
+      leases.push({
+        workspace: req.workspace,
+        runId: row.id,
+        owner: req.owner,
+        epoch,
+        expiresAt,
+        handBacks: row.hand_backs,
+        ttlMs,
+      });
     }
     return leases;
   }
@@ -149,6 +166,16 @@ export class PgClaims {
       lease.runId,
     ]);
     return { ...lease, expiresAt };
+  }
+
+  async noteLeaseStarved(t: Tx, workspace: string, runId: string, note: LeaseStarved): Promise<void> {
+    const changed = await t.sql.run(
+      `UPDATE runs SET lease_ttl_ms = GREATEST(COALESCE(lease_ttl_ms, 0), $1::bigint), updated_at = $2
+         WHERE workspace = $3 AND id = $4`,
+      [note.leaseTtlMs, t.now, workspace, runId],
+    );
+    if (changed === 0) return;
+    await log(t.sql, workspace, runId, Entry.RunLeaseStarved, note.stepIds[0] ?? null, t.now, { ...note });
   }
 
   async nextWakeAt(sql: Sql, workspace: string, workflows: readonly string[]): Promise<number | undefined> {

@@ -7,7 +7,9 @@ import type {
   AttentionAction,
   ClaimRequest,
   CommitOutcome,
+  HandBack,
   Journal,
+  LeaseStarved,
   NewEvent,
   NewWait,
   RunFilter,
@@ -31,7 +33,6 @@ import type {
   RunRecord,
   RunStatus,
   RunSummary,
-  SessionMessage,
   StepRecord,
   WaitRecord,
 } from "../records.js";
@@ -41,12 +42,15 @@ import { redactUrl } from "../../shared/redact-url.js";
 import { commitStepAtOnce, commitsAtOnce } from "./commit-step.js";
 import { LOG_CHANNEL, RunnableListener } from "./listener.js";
 import { PgSecrets } from "./postgres-secrets.js";
+import { PgDeploys } from "./postgres-deploys.js";
 import { PgService } from "./postgres-service.js";
+import { PgTransfer } from "./postgres-transfer.js";
 import { log, readEntries } from "./log.js";
 import { INLINE_LIMIT } from "./payloads.js";
 import { PgApprovals } from "./postgres-approvals.js";
 import { PgClaims } from "./postgres-claims.js";
 import { PgEvents } from "./postgres-events.js";
+import { PgLifecycle } from "./postgres-lifecycle.js";
 import { PgRuns } from "./postgres-runs.js";
 import { PgSessions } from "./postgres-sessions.js";
 import { PgSteps } from "./postgres-steps.js";
@@ -87,6 +91,9 @@ export class PostgresJournal implements Journal {
   private readonly waits: PgWaits;
   private readonly service: PgService;
   readonly secrets: PgSecrets;
+  private readonly lifecycle: PgLifecycle;
+  private readonly deploys: PgDeploys;
+  private readonly transfer: PgTransfer;
   private closed: Promise<void> | undefined;
 
   private constructor(
@@ -116,6 +123,9 @@ export class PostgresJournal implements Journal {
     this.waits = new PgWaits(this.runs, this.steps, this.events, this.approvals);
     this.service = new PgService(this.db);
     this.secrets = new PgSecrets(this.db);
+    this.lifecycle = new PgLifecycle(this.runs);
+    this.deploys = new PgDeploys(this.db);
+    this.transfer = new PgTransfer(this.db);
   }
 
   /** Connects, brings the schema up to date (once, whoever else starts at the same time) and opens. */
@@ -202,6 +212,10 @@ export class PostgresJournal implements Journal {
     return this.db.tx((t) => this.claims.renew(t, lease, ttlMs));
   }
 
+  noteLeaseStarved(workspace: string, runId: string, note: LeaseStarved): Promise<void> {
+    return this.db.tx((t) => this.claims.noteLeaseStarved(t, workspace, runId, note));
+  }
+
   // ── steps ─────────────────────────────────────────────────────────────────────────────────
 
   loadSteps(workspace: string, runId: string): Promise<StepRecord[]> {
@@ -221,7 +235,7 @@ export class PostgresJournal implements Journal {
       const outcome = await this.db.read((sql) =>
         retryRace(() => commitStepAtOnce(sql, lease, commit, this.clock?.now() ?? null, DB_NOW)),
       );
-      if (outcome === undefined) throw leaseLost(lease);
+      if (outcome === undefined) throw await this.db.read((sql) => leaseLost(sql, lease));
       return outcome;
     }
     return this.db.tx((t) => this.steps.commit(t, lease, commit));
@@ -272,8 +286,8 @@ export class PostgresJournal implements Journal {
     return this.db.tx((t) => this.runs.markNeedsAttention(t, lease, stepId, reason));
   }
 
-  releaseRun(lease: Lease): Promise<void> {
-    return this.db.tx((t) => this.runs.release(t, lease));
+  releaseRun(lease: Lease, handBack?: HandBack): Promise<void> {
+    return this.db.tx((t) => this.runs.release(t, lease, handBack));
   }
 
   // ── operator actions ──────────────────────────────────────────────────────────────────────
@@ -320,9 +334,11 @@ export class PostgresJournal implements Journal {
 
   // ── agent sessions and memory ─────────────────────────────────────────────────────────
 
-  loadSession(workspace: string, agent: string, session: string): Promise<SessionMessage[]> {
-    return this.db.read((sql) => this.sessions.load(sql, workspace, agent, session));
-  }
+  readonly loadSession: Journal["loadSession"] = (ws, agent, session, range) =>
+    this.db.read((sql) => this.sessions.load(sql, ws, agent, session, range));
+
+  readonly sessionHead: Journal["sessionHead"] = (ws, agent, session) =>
+    this.db.read((sql) => this.sessions.head(sql, ws, agent, session));
 
   appendSession(
     workspace: string,
@@ -360,6 +376,16 @@ export class PostgresJournal implements Journal {
     return this.db.tx((t) => this.sessions.forgetMemory(t.sql, workspace, scope, key));
   }
 
+  // ── lifecycle (see PgLifecycle) ──────────────────────────────────────────────────────────
+
+  readonly forkRun: Journal["forkRun"] = (run, outputs) =>
+    this.db.tx((t) => this.lifecycle.fork(t, run, outputs));
+  readonly deleteRun: Journal["deleteRun"] = (ws, id) => this.db.tx((t) => this.lifecycle.delete(t, ws, id));
+  readonly collectGarbage: Journal["collectGarbage"] = (ws, before) =>
+    this.db.tx((t) => this.lifecycle.collectGarbage(t, ws, before));
+  readonly scanSteps: Journal["scanSteps"] = (ws, scan) =>
+    this.db.read((sql) => this.lifecycle.scan(sql, ws, scan));
+
   // ── log ───────────────────────────────────────────────────────────────────────────────────
 
   readEntries(workspace: string, runId: string, afterSeq = 0): Promise<JournalEntry[]> {
@@ -383,4 +409,13 @@ export class PostgresJournal implements Journal {
   readonly schemaState: Journal["schemaState"] = () => this.service.schemaState();
   /** Through LISTEN on one extra connection (the log channel); see RunnableListener. */
   readonly watchLog: Journal["watchLog"] = (ws, onAppended) => this.logListener.watch(ws, onAppended);
+
+  // ── versions, deploys, moving runs (see PgDeploys, PgTransfer) ───────────────────────────
+
+  readonly countActiveRuns: Journal["countActiveRuns"] = (ws) => this.deploys.countActive(ws);
+  readonly noteUnrunnable: Journal["noteUnrunnable"] = (ws, target, note) =>
+    this.deploys.note(ws, target, note);
+  readonly migrateRun: Journal["migrateRun"] = (ws, id, v) => this.deploys.migrate(ws, id, v);
+  readonly exportRun: Journal["exportRun"] = (ws, id) => this.transfer.export(ws, id);
+  readonly importRun: Journal["importRun"] = (ws, data) => this.transfer.import(ws, data);
 }

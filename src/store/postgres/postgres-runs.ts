@@ -4,7 +4,8 @@ import type { EncodedPayload } from "../../shared/payload.js";
 import { decodePayload } from "../../shared/payload.js";
 import type { SerializedError } from "../../shared/serialized-error.js";
 import { Entry } from "../entry-types.js";
-import type { RunFilter } from "../journal.js";
+import { describeRelease } from "../hand-back.js";
+import type { HandBack, RunFilter } from "../journal.js";
 import type { CreateRunResult, Lease, NewRun, RunRecord, RunStatus, RunSummary } from "../records.js";
 import type { RunRow, WaitRow } from "../sqlite/rows.js";
 import { toListedRun, toRunSummary } from "../sqlite/rows.js";
@@ -85,8 +86,8 @@ export class PgRuns {
     const [inserted] = await sql.rows<RunRow>(
       `INSERT INTO runs (workspace, id, workflow, status, input_json, input_blob, parent_run_id, parent_step_id,
          idempotency_key, concurrency_key, concurrency_limit, singleton_key, created_at, updated_at, wake_at, stored_bytes,
-         input_bytes, error_json, reason, ended_at)
-       VALUES ($1, $2, $3, $15, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $14, $16, $17, $18)
+         input_bytes, error_json, reason, ended_at, forked_from_run, forked_from_step, version)
+       VALUES ($1, $2, $3, $15, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $14, $16, $17, $18, $19, $20, $21)
        ON CONFLICT DO NOTHING RETURNING *`,
       [
         ws,
@@ -107,6 +108,9 @@ export class PgRuns {
         failed ? JSON.stringify(failed) : null,
         failed?.message ?? null,
         failed ? t.now : null,
+        run.forkedFrom?.runId ?? null,
+        run.forkedFrom?.stepId ?? null,
+        run.version ?? null,
       ],
     );
     if (inserted === undefined) {
@@ -128,6 +132,7 @@ export class PgRuns {
       workflow: run.workflow,
       parentRunId: run.parentRunId ?? null,
       runAt,
+      ...(run.forkedFrom ? { forkedFrom: run.forkedFrom } : {}),
     });
     if (failed)
       await log(sql, ws, run.id, Entry.RunEnded, null, t.now, { status: "failed", reason: failed.message });
@@ -181,6 +186,8 @@ export class PgRuns {
     if (filter.idempotencyKey !== undefined) add("idempotency_key =", filter.idempotencyKey);
     if (filter.createdAfter !== undefined) add("created_at >=", filter.createdAfter);
     if (filter.createdBefore !== undefined) add("created_at <", filter.createdBefore);
+    if (filter.ended) where.push(`status NOT IN ${ACTIVE}`);
+    if (filter.endedBefore !== undefined) add("ended_at <", filter.endedBefore);
     if (filter.after !== undefined) {
       args.push(filter.after.createdAt, filter.after.id);
       const [t, id] = [`$${args.length - 1}`, `$${args.length}`];
@@ -221,7 +228,7 @@ export class PgRuns {
     const reason = describeBlocker(blocker, nextAt);
     await sql.run(
       `UPDATE runs SET status = 'waiting', wake_at = $1, lease_owner = NULL, lease_expires_at = NULL, reason = $2,
-           updated_at = $3 WHERE workspace = $4 AND id = $5`,
+           updated_at = $3, hand_backs = 0 WHERE workspace = $4 AND id = $5`,
       [wakeAt, reason, now, ws, id],
     );
     await this.recount(sql, ws, id);
@@ -341,7 +348,7 @@ export class PgRuns {
     );
     await sql.run(
       `UPDATE runs SET status = 'queued', attempt = attempt + 1, wake_at = $1, lease_owner = NULL, lease_expires_at = NULL,
-           error_json = $2, reason = $3, updated_at = $4 WHERE workspace = $5 AND id = $6`,
+           error_json = $2, reason = $3, updated_at = $4, hand_backs = 0 WHERE workspace = $5 AND id = $6`,
       [runAt, JSON.stringify(error), `retrying after: ${error.message}`, now, ws, lease.runId],
     );
     await this.recount(sql, ws, lease.runId);
@@ -363,15 +370,16 @@ export class PgRuns {
     await log(t.sql, lease.workspace, lease.runId, Entry.RunNeedsAttention, stepId, t.now, { reason });
   }
 
-  async release(t: Tx, lease: Lease): Promise<void> {
+  async release(t: Tx, lease: Lease, handBack: HandBack | undefined): Promise<void> {
     await fence(t, lease);
+    const r = describeRelease(t.now, handBack);
     await t.sql.run(
-      `UPDATE runs SET status = 'queued', wake_at = $1, lease_owner = NULL, lease_expires_at = NULL, updated_at = $1
-         WHERE workspace = $2 AND id = $3`,
-      [t.now, lease.workspace, lease.runId],
+      `UPDATE runs SET status = 'queued', wake_at = $1, lease_owner = NULL, lease_expires_at = NULL, updated_at = $2,
+         hand_backs = $3, reason = $4 WHERE workspace = $5 AND id = $6`,
+      [r.wakeAt, t.now, r.handBacks, r.reason, lease.workspace, lease.runId],
     );
     await this.recount(t.sql, lease.workspace, lease.runId);
-    await log(t.sql, lease.workspace, lease.runId, Entry.RunReleased, null, t.now, {});
+    for (const e of r.entries) await log(t.sql, lease.workspace, lease.runId, e.type, null, t.now, e.data);
   }
 
   /** Recounts the payload bytes a run has stored; done at each transition, not each step. */

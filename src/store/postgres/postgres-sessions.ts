@@ -1,6 +1,7 @@
 import { newId } from "../../shared/ids.js";
 import type { EncodedPayload } from "../../shared/payload.js";
 import { decodePayload } from "../../shared/payload.js";
+import type { SessionRange } from "../lifecycle-records.js";
 import type { MemoryRecord, MemoryScope, SessionMessage } from "../records.js";
 import type { Sql } from "./database.js";
 import { LockSpace } from "./database.js";
@@ -10,17 +11,35 @@ import { LockSpace } from "./database.js";
  * PostgreSQL journal. The journal delegates to this inside its transactions (`now` is theirs).
  */
 export class PgSessions {
-  async load(sql: Sql, ws: string, agent: string, session: string): Promise<SessionMessage[]> {
-    const rows = await sql.rows<{ seq: number; run_id: string; message_json: string; at: number }>(
-      "SELECT seq, run_id, message_json, at FROM session_messages WHERE workspace = $1 AND agent = $2 AND session = $3 ORDER BY seq",
-      [ws, agent, session],
-    );
+  async load(
+    sql: Sql,
+    ws: string,
+    agent: string,
+    session: string,
+    range: SessionRange = {},
+  ): Promise<SessionMessage[]> {
+    // The newest `last` up to `upTo`, then put back in order.
+    const rows = (
+      await sql.rows<{ seq: number; run_id: string; message_json: string; at: number }>(
+        `SELECT seq, run_id, message_json, at FROM session_messages
+         WHERE workspace = $1 AND agent = $2 AND session = $3 AND seq <= $4 ORDER BY seq DESC LIMIT $5`,
+        [ws, agent, session, range.upTo ?? 2_147_483_647, range.last ?? null],
+      )
+    ).reverse();
     return rows.map((r) => ({
       seq: r.seq,
       runId: r.run_id,
       message: decodePayload(r.message_json, `session "${session}" of agent ${agent}, message ${r.seq}`),
       at: r.at,
     }));
+  }
+
+  async head(sql: Sql, ws: string, agent: string, session: string): Promise<number> {
+    const row = await sql.one<{ seq: number | null }>(
+      "SELECT MAX(seq) AS seq FROM session_messages WHERE workspace = $1 AND agent = $2 AND session = $3",
+      [ws, agent, session],
+    );
+    return row?.seq ?? 0;
   }
 
   async append(

@@ -16,7 +16,7 @@ export class PgStreams {
       `SELECT 1 FROM runs WHERE workspace = $1 AND id = $2 AND lease_epoch = $3 AND lease_owner = $4 AND status = 'running'`,
       [lease.workspace, lease.runId, lease.epoch, lease.owner],
     );
-    if (held === undefined) throw leaseLost(lease);
+    if (held === undefined) throw await leaseLost(t.sql, lease);
     const entry = progressEntry(batch, lease.epoch);
     await log(t.sql, lease.workspace, lease.runId, entry.type, batch.stepId, t.now, entry.data);
   }

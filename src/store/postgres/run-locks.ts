@@ -1,4 +1,5 @@
-import { LeaseLostError } from "../../shared/errors.js";
+import type { LeaseLostError } from "../../shared/errors.js";
+import { leaseLostError } from "../lease-lost.js";
 import type { CommitOutcome } from "../journal.js";
 import type { Lease } from "../records.js";
 import type { Sql } from "./database.js";
@@ -28,12 +29,15 @@ export async function fence(t: Tx, lease: Lease): Promise<CommitOutcome> {
        FOR UPDATE`,
     [lease.workspace, lease.runId, lease.epoch, lease.owner],
   );
-  if (row === undefined) throw leaseLost(lease);
+  if (row === undefined) throw await leaseLost(t.sql, lease);
   return { cancelRequested: row.cancel_requested === 1 };
 }
 
-export function leaseLost(lease: Lease): LeaseLostError {
-  return new LeaseLostError(
-    `run ${lease.runId}: lease epoch ${lease.epoch} held by ${lease.owner} is no longer current; another worker owns the run`,
+/** The error for a write whose lease is gone, saying why (see leaseLostError). */
+export async function leaseLost(sql: Sql, lease: Lease): Promise<LeaseLostError> {
+  const run = await sql.one<{ status: string; reason: string | null }>(
+    "SELECT status, reason FROM runs WHERE workspace = $1 AND id = $2",
+    [lease.workspace, lease.runId],
   );
+  return leaseLostError(lease, run);
 }

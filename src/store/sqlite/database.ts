@@ -1,7 +1,7 @@
 import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { StoreError } from "../../shared/errors.js";
+import { CairnError, StoreError } from "../../shared/errors.js";
 import { MIGRATIONS } from "../migrations.js";
 
 export type SqliteDatabase = Database.Database;
@@ -69,4 +69,20 @@ function migrate(db: SqliteDatabase, path: string): void {
     }
   });
   apply.immediate();
+}
+
+/**
+ * Every failure of the SQLite file itself (SQLITE_BUSY past the busy timeout, SQLITE_FULL,
+ * SQLITE_IOERR, a broken file…) surfaces as a StoreError naming the file and SQLite's code: the
+ * engine hands a run back on it instead of failing it. Cairn's own errors (a lost lease, a
+ * corrupt payload, bad input) pass through as they are.
+ */
+export function sqliteStoreError(err: unknown, path: string): Error {
+  if (CairnError.is(err)) return err;
+  const e = err instanceof Error ? err : new Error(String(err));
+  const code = (err as { code?: unknown }).code;
+  return new StoreError(
+    `the SQLite store at ${path} failed: ${e.message}${typeof code === "string" ? ` (${code})` : ""}`,
+    { cause: e },
+  );
 }

@@ -15,13 +15,17 @@ export class GroupCommit {
    * The journal's transaction wrapper is read at each write, not kept here: the write benchmarks
    * reach into the journal and wrap it in place to time the transactions.
    */
-  constructor(private readonly transaction: () => JournalTransaction) {}
+  constructor(
+    private readonly transaction: () => JournalTransaction,
+    /** What a failure becomes for the caller: the store's failures, named as such. */
+    private readonly failure: (err: unknown) => Error,
+  ) {}
 
   tx<T>(fn: () => T): Promise<T> {
     try {
       return Promise.resolve(this.transaction().immediate(fn) as T);
     } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      return Promise.reject(this.failure(err));
     }
   }
 
@@ -56,13 +60,13 @@ export class GroupCommit {
         }
       });
     } catch (err) {
-      for (const item of items) item.reject(err instanceof Error ? err : new Error(String(err)));
+      for (const item of items) item.reject(this.failure(err));
       return;
     }
     items.forEach((item, i) => {
       const o = outcomes[i]!;
       if (o.ok) item.resolve(o.value);
-      else item.reject(o.error instanceof Error ? o.error : new Error(String(o.error)));
+      else item.reject(this.failure(o.error));
     });
   }
 }

@@ -2,6 +2,7 @@ import { CorruptPayloadError, ErrorCode } from "../../shared/errors.js";
 import type { SerializedError } from "../../shared/serialized-error.js";
 import type {
   AttemptRecord,
+  StepRecord,
   JournalEntry,
   RunStatus,
   RunSummary,
@@ -43,6 +44,11 @@ export interface RunRow {
   cancel_requested: number;
   stored_bytes: number;
   reason: string | null;
+  hand_backs: number;
+  lease_ttl_ms: number | null;
+  forked_from_run: string | null;
+  forked_from_step: string | null;
+  version: string | null;
 }
 
 export interface StepRow {
@@ -132,9 +138,15 @@ export function toRunSummary(row: RunRow): RunSummary {
     leaseEpoch: row.lease_epoch,
     leaseExpiresAt: row.lease_expires_at,
     cancelRequested: row.cancel_requested === 1,
+    leaseTtlMs: row.lease_ttl_ms ?? null,
     storedBytes: row.stored_bytes,
     reason: row.reason,
     error: parseJsonColumn<SerializedError>(row.error_json, `run ${row.id} error`),
+    forkedFrom:
+      row.forked_from_run === null || row.forked_from_step === null
+        ? null
+        : { runId: row.forked_from_run, stepId: row.forked_from_step },
+    version: row.version ?? null,
   };
 }
 
@@ -196,4 +208,23 @@ export function stepKind(kind: string): StepKind {
 
 export function stepStatus(status: string): StepStatus {
   return status as StepStatus;
+}
+
+/** A step row as a StepRecord, its output already decoded by the store that read it. */
+export function toStepRecord(runId: string, row: StepRow, output: unknown): StepRecord {
+  return {
+    runId,
+    stepId: row.step_id,
+    seq: row.seq,
+    kind: stepKind(row.kind),
+    status: stepStatus(row.status),
+    attempt: row.attempt,
+    output,
+    error: parseJsonColumn<SerializedError>(row.error_json, `run ${runId} step "${row.step_id}" error`),
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+    retryAt: row.retry_at,
+    sideEffect: row.side_effect === 1,
+    outputBytes: row.output_bytes,
+  };
 }

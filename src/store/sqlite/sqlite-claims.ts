@@ -1,5 +1,5 @@
 import { Entry } from "../entry-types.js";
-import type { ClaimRequest } from "../journal.js";
+import type { ClaimRequest, LeaseStarved } from "../journal.js";
 import type { Lease } from "../records.js";
 import type { SqliteStore } from "./sqlite-store.js";
 import type { SqliteRuns } from "./sqlite-runs.js";
@@ -34,24 +34,30 @@ export class SqliteClaims {
     const only = onlyRunId === undefined ? "" : "AND id = ?";
     const onlyArgs = onlyRunId === undefined ? [] : [onlyRunId];
     const scan = req.limit * 4;
+    // A run on a version its author set waits for a worker that has that version.
+    const versions = req.versions === undefined ? [] : [...req.versions];
+    const pinned =
+      req.versions === undefined
+        ? ""
+        : `AND (version IS NULL OR version LIKE 'hash:%' OR (workflow || '@' || version) IN (${versions.map(() => "?").join(", ")}))`;
     // Runs whose concurrency key is at its limit are left out of the scan, or they would fill it
     // and hold back runnable runs behind them.
     const free = `AND (concurrency_key IS NULL OR concurrency_limit IS NULL OR concurrency_limit > (
       SELECT COUNT(*) FROM runs AS r WHERE r.workspace = runs.workspace AND r.concurrency_key = runs.concurrency_key
-        AND r.status = 'running' AND r.id != runs.id)) AND format <= ${PAYLOAD_FORMAT} ${TAKES_ITS_TURN}`;
+        AND r.status = 'running' AND r.id != runs.id)) AND format <= ${PAYLOAD_FORMAT} ${TAKES_ITS_TURN} ${pinned}`;
     const due = this.store
       .sql(
         `SELECT * FROM runs WHERE workspace = ? AND status IN ('queued', 'waiting') AND wake_at <= ?
          AND workflow IN (${wf}) ${only} ${free} ORDER BY wake_at LIMIT ?`,
       )
-      .all(req.workspace, now, ...req.workflows, ...onlyArgs, scan) as RunRow[];
+      .all(req.workspace, now, ...req.workflows, ...onlyArgs, ...versions, scan) as RunRow[];
     const deadList = dead.length === 0 ? "" : `OR lease_owner IN (${dead.map(() => "?").join(", ")})`;
     const orphaned = this.store
       .sql(
         `SELECT * FROM runs WHERE workspace = ? AND status = 'running' AND (lease_expires_at <= ? ${deadList})
          AND workflow IN (${wf}) ${only} ${free} LIMIT ?`,
       )
-      .all(req.workspace, now, ...dead, ...req.workflows, ...onlyArgs, scan) as RunRow[];
+      .all(req.workspace, now, ...dead, ...req.workflows, ...onlyArgs, ...versions, scan) as RunRow[];
 
     const leases: Lease[] = [];
     for (const row of [...orphaned, ...due]) {
@@ -65,7 +71,8 @@ export class SqliteClaims {
         if (running.n >= row.concurrency_limit) continue;
       }
       const epoch = row.lease_epoch + 1;
-      const expiresAt = now + req.ttlMs;
+      const ttlMs = Math.max(req.ttlMs, row.lease_ttl_ms ?? 0);
+      const expiresAt = now + ttlMs;
       this.store
         .sql(
           `UPDATE runs SET status = 'running', lease_owner = ?, lease_epoch = ?, lease_expires_at = ?, wake_at = NULL,
@@ -79,7 +86,15 @@ export class SqliteClaims {
         epoch,
         ...(recovered ? { recoveredFrom: row.lease_owner } : {}),
       });
-      leases.push({ workspace: req.workspace, runId: row.id, owner: req.owner, epoch, expiresAt });
+      leases.push({
+        workspace: req.workspace,
+        runId: row.id,
+        owner: req.owner,
+        epoch,
+        expiresAt,
+        handBacks: row.hand_backs,
+        ttlMs,
+      });
     }
     return leases;
   }
@@ -101,6 +116,17 @@ export class SqliteClaims {
       .sql("UPDATE runs SET lease_expires_at = ? WHERE workspace = ? AND id = ?")
       .run(expiresAt, lease.workspace, lease.runId);
     return { ...lease, expiresAt };
+  }
+
+  noteLeaseStarved(workspace: string, runId: string, note: LeaseStarved): void {
+    const now = this.store.clock.now();
+    const changed = this.store
+      .sql(
+        "UPDATE runs SET lease_ttl_ms = MAX(COALESCE(lease_ttl_ms, 0), ?), updated_at = ? WHERE workspace = ? AND id = ?",
+      )
+      .run(note.leaseTtlMs, now, workspace, runId);
+    if (changed.changes === 0) return;
+    this.store.log.append(workspace, runId, Entry.RunLeaseStarved, note.stepIds[0] ?? null, now, { ...note });
   }
 
   nextWakeAt(workspace: string, workflows: readonly string[]): number | undefined {

@@ -7,7 +7,9 @@ import type {
   AttentionAction,
   ClaimRequest,
   CommitOutcome,
+  HandBack,
   Journal,
+  LeaseStarved,
   NewEvent,
   NewWait,
   RunFilter,
@@ -23,6 +25,7 @@ import type {
   AttemptRecord,
   CreateRunResult,
   EventRecord,
+  ForkOrigin,
   JournalEntry,
   Lease,
   MemoryRecord,
@@ -36,20 +39,25 @@ import type {
   WaitRecord,
 } from "../records.js";
 import type { ApiKeyRecord, FeedItem, NewApiKey, SchemaState, StreamChunkBatch } from "../service-records.js";
+import type { GarbageCollected, ScannedStep, SessionRange, StepScan } from "../lifecycle-records.js";
 import type { SqliteDatabase, SqliteOptions } from "./database.js";
-import { openSqlite } from "./database.js";
+import { openSqlite, sqliteStoreError } from "./database.js";
+import { FileWatch } from "./file-watch.js";
 import type { JournalTransaction } from "./group-commit.js";
 import { GroupCommit } from "./group-commit.js";
 import { SqliteApiKeys } from "./sqlite-api-keys.js";
 import { SqliteApprovals } from "./sqlite-approvals.js";
 import { SqliteClaims } from "./sqlite-claims.js";
+import { SqliteDeploys } from "./sqlite-deploys.js";
 import { SqliteEvents } from "./sqlite-events.js";
+import { SqliteLifecycle } from "./sqlite-lifecycle.js";
 import { SqliteRuns } from "./sqlite-runs.js";
 import { SqliteSecrets } from "./sqlite-secrets.js";
 import { SqliteSessions } from "./sqlite-sessions.js";
 import { SqliteSteps } from "./sqlite-steps.js";
 import { SqliteStore } from "./sqlite-store.js";
 import { SqliteStreams } from "./sqlite-streams.js";
+import { SqliteTransfer } from "./sqlite-transfer.js";
 import { SqliteWaits } from "./sqlite-waits.js";
 
 export interface SqliteJournalOptions extends SqliteOptions {
@@ -78,12 +86,19 @@ export class SqliteJournal implements Journal {
   private readonly apiKeys: SqliteApiKeys;
   readonly secrets: SqliteSecrets;
   private readonly streams: SqliteStreams;
+  private readonly failure: (err: unknown) => Error;
+  private readonly file: FileWatch;
+  private readonly lifecycle: SqliteLifecycle;
+  private readonly deploys: SqliteDeploys;
+  private readonly transfer: SqliteTransfer;
 
   constructor(options: SqliteJournalOptions) {
     this.db = openSqlite(options);
+    this.file = new FileWatch(options.path);
+    this.failure = (err) => sqliteStoreError(err, options.path);
     this.clock = options.clock ?? systemClock;
     this.transaction = this.db.transaction((fn: () => unknown) => fn());
-    this.writes = new GroupCommit(() => this.transaction);
+    this.writes = new GroupCommit(() => this.transaction, this.failure);
     this.store = new SqliteStore(this.db, this.clock);
     const sql = (text: string) => this.store.sql(text);
     this.approvals = new SqliteApprovals({
@@ -105,6 +120,9 @@ export class SqliteJournal implements Journal {
       (fn) => this.read(fn),
     );
     this.streams = new SqliteStreams(this.db, this.store);
+    this.lifecycle = new SqliteLifecycle(this.store, this.runs);
+    this.deploys = new SqliteDeploys(this.store);
+    this.transfer = new SqliteTransfer(this.store);
   }
 
   /** The raw database, for tests and benchmarks that need to reach under the interface. @internal */
@@ -128,7 +146,7 @@ export class SqliteJournal implements Journal {
     try {
       return Promise.resolve(fn());
     } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      return Promise.reject(this.failure(err));
     }
   }
 
@@ -150,12 +168,20 @@ export class SqliteJournal implements Journal {
     return this.read(() => this.runs.list(workspace, filter));
   }
 
+  // Claims, heartbeats and the idle look for work first check that the path still names the
+  // file this process opened: a worker must not go on alone on a deleted one.
   claimRuns(request: ClaimRequest): Promise<Lease[]> {
-    return this.writes.tx(() => this.claims.claim(request, undefined));
+    return this.writes.tx(() => {
+      this.file.check();
+      return this.claims.claim(request, undefined);
+    });
   }
 
   claimRun(request: ClaimRequest, runId: string): Promise<Lease | undefined> {
-    return this.writes.tx(() => this.claims.claim({ ...request, limit: 1 }, runId)[0]);
+    return this.writes.tx(() => {
+      this.file.check();
+      return this.claims.claim({ ...request, limit: 1 }, runId)[0];
+    });
   }
 
   listLeaseOwners(workspace: string, prefix: string): Promise<string[]> {
@@ -163,7 +189,14 @@ export class SqliteJournal implements Journal {
   }
 
   renewLease(lease: Lease, ttlMs: number): Promise<Lease> {
-    return this.writes.tx(() => this.claims.renew(lease, ttlMs));
+    return this.writes.tx(() => {
+      this.file.check();
+      return this.claims.renew(lease, ttlMs);
+    });
+  }
+
+  noteLeaseStarved(workspace: string, runId: string, note: LeaseStarved): Promise<void> {
+    return this.writes.tx(() => this.claims.noteLeaseStarved(workspace, runId, note));
   }
 
   // ── steps ─────────────────────────────────────────────────────────────────────────────────
@@ -226,8 +259,8 @@ export class SqliteJournal implements Journal {
     return this.writes.tx(() => this.runs.markNeedsAttention(lease, stepId, reason));
   }
 
-  releaseRun(lease: Lease): Promise<void> {
-    return this.writes.tx(() => this.runs.release(lease));
+  releaseRun(lease: Lease, handBack?: HandBack): Promise<void> {
+    return this.writes.tx(() => this.runs.release(lease, handBack));
   }
 
   // ── operator actions ──────────────────────────────────────────────────────────────────────
@@ -274,8 +307,17 @@ export class SqliteJournal implements Journal {
 
   // ── agent sessions and memory ─────────────────────────────────────────────────────────
 
-  loadSession(workspace: string, agent: string, session: string): Promise<SessionMessage[]> {
-    return this.read(() => this.sessions.load(workspace, agent, session));
+  loadSession(
+    workspace: string,
+    agent: string,
+    session: string,
+    range?: SessionRange,
+  ): Promise<SessionMessage[]> {
+    return this.read(() => this.sessions.load(workspace, agent, session, range));
+  }
+
+  sessionHead(workspace: string, agent: string, session: string): Promise<number> {
+    return this.read(() => this.sessions.head(workspace, agent, session));
   }
 
   appendSession(
@@ -314,6 +356,27 @@ export class SqliteJournal implements Journal {
     return this.writes.tx(() => this.sessions.forgetMemory(workspace, scope, key));
   }
 
+  // ── lifecycle ─────────────────────────────────────────────────────────────────────────────
+
+  forkRun(
+    run: NewRun & { forkedFrom: ForkOrigin },
+    outputs: Record<string, EncodedPayload>,
+  ): Promise<RunSummary> {
+    return this.writes.tx(() => this.lifecycle.fork(run, outputs));
+  }
+
+  deleteRun(workspace: string, runId: string): Promise<string[]> {
+    return this.writes.tx(() => this.lifecycle.delete(workspace, runId));
+  }
+
+  collectGarbage(workspace: string, before: number): Promise<GarbageCollected> {
+    return this.writes.tx(() => this.lifecycle.collectGarbage(workspace, before));
+  }
+
+  scanSteps(workspace: string, scan: StepScan): Promise<ScannedStep[]> {
+    return this.read(() => this.lifecycle.scan(workspace, scan));
+  }
+
   // ── log ───────────────────────────────────────────────────────────────────────────────────
 
   readEntries(workspace: string, runId: string, afterSeq = 0): Promise<JournalEntry[]> {
@@ -321,7 +384,10 @@ export class SqliteJournal implements Journal {
   }
 
   nextWakeAt(workspace: string, workflows: readonly string[]): Promise<number | undefined> {
-    return this.read(() => this.claims.nextWakeAt(workspace, workflows));
+    return this.read(() => {
+      this.file.check();
+      return this.claims.nextWakeAt(workspace, workflows);
+    });
   }
 
   // ── API keys ──────────────────────────────────────────────────────────────────────────────
@@ -364,4 +430,16 @@ export class SqliteJournal implements Journal {
   watchLog(workspace: string, onAppended: (runId: string | undefined) => void): () => void {
     return this.streams.watch(workspace, onAppended);
   }
+
+  // ── versions, deploys, moving runs (see SqliteDeploys, SqliteTransfer) ───────────────────────
+
+  readonly countActiveRuns: Journal["countActiveRuns"] = (ws) =>
+    this.read(() => this.deploys.countActive(ws));
+  readonly noteUnrunnable: Journal["noteUnrunnable"] = (ws, target, note) =>
+    this.writes.tx(() => this.deploys.note(ws, target, note));
+  readonly migrateRun: Journal["migrateRun"] = (ws, id, v) =>
+    this.writes.tx(() => this.deploys.migrate(ws, id, v));
+  readonly exportRun: Journal["exportRun"] = (ws, id) => this.read(() => this.transfer.export(ws, id));
+  readonly importRun: Journal["importRun"] = (ws, data) =>
+    this.writes.tx(() => this.transfer.import(ws, data));
 }

@@ -1,9 +1,11 @@
 import { describeBlocker } from "../describe-wait.js";
-import { ErrorCode, LeaseLostError, NotFoundError } from "../../shared/errors.js";
+import { ErrorCode, NotFoundError } from "../../shared/errors.js";
 import type { EncodedPayload } from "../../shared/payload.js";
 import type { SerializedError } from "../../shared/serialized-error.js";
 import { Entry } from "../entry-types.js";
-import type { CommitOutcome, RunFilter } from "../journal.js";
+import { describeRelease } from "../hand-back.js";
+import { leaseLostError } from "../lease-lost.js";
+import type { CommitOutcome, HandBack, RunFilter } from "../journal.js";
 import type { CreateRunResult, Lease, NewRun, RunRecord, RunStatus, RunSummary } from "../records.js";
 import type { SqliteApprovals } from "./sqlite-approvals.js";
 import type { SqliteStore } from "./sqlite-store.js";
@@ -40,11 +42,7 @@ export class SqliteRuns {
       )
       .get(lease.workspace, lease.runId, lease.epoch, lease.owner) as
       { cancel_requested: number } | undefined;
-    if (row === undefined) {
-      throw new LeaseLostError(
-        `run ${lease.runId}: lease epoch ${lease.epoch} held by ${lease.owner} is no longer current; another worker owns the run`,
-      );
-    }
+    if (row === undefined) throw leaseLostError(lease, this.row(lease.workspace, lease.runId));
     return { cancelRequested: row.cancel_requested === 1 };
   }
 
@@ -106,8 +104,8 @@ export class SqliteRuns {
       .sql(
         `INSERT INTO runs (workspace, id, workflow, status, input_json, input_blob, parent_run_id, parent_step_id,
          idempotency_key, concurrency_key, concurrency_limit, singleton_key, created_at, updated_at, wake_at, stored_bytes,
-         input_bytes, error_json, reason, ended_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         input_bytes, error_json, reason, ended_at, forked_from_run, forked_from_step, version)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         ws,
@@ -130,11 +128,15 @@ export class SqliteRuns {
         failed ? JSON.stringify(failed) : null,
         failed?.message ?? null,
         failed ? now : null,
+        run.forkedFrom?.runId ?? null,
+        run.forkedFrom?.stepId ?? null,
+        run.version ?? null,
       );
     this.store.log.append(ws, run.id, Entry.RunCreated, null, now, {
       workflow: run.workflow,
       parentRunId: run.parentRunId ?? null,
       runAt,
+      ...(run.forkedFrom ? { forkedFrom: run.forkedFrom } : {}),
     });
     if (failed)
       this.store.log.append(ws, run.id, Entry.RunEnded, null, now, {
@@ -192,6 +194,11 @@ export class SqliteRuns {
       where.push("created_at < ?");
       args.push(filter.createdBefore);
     }
+    if (filter.ended) where.push(`status NOT IN ${ACTIVE}`);
+    if (filter.endedBefore !== undefined) {
+      where.push("ended_at < ?");
+      args.push(filter.endedBefore);
+    }
     if (filter.after !== undefined) {
       where.push("(created_at < ? OR (created_at = ? AND id < ?))");
       args.push(filter.after.createdAt, filter.after.createdAt, filter.after.id);
@@ -232,8 +239,8 @@ export class SqliteRuns {
     const reason = describeBlocker(blocker, next.t);
     this.store
       .sql(
-        `UPDATE runs SET status = 'waiting', wake_at = ?, lease_owner = NULL, lease_expires_at = NULL, reason = ?, updated_at = ?
-       WHERE workspace = ? AND id = ?`,
+        `UPDATE runs SET status = 'waiting', wake_at = ?, lease_owner = NULL, lease_expires_at = NULL, reason = ?, updated_at = ?,
+         hand_backs = 0 WHERE workspace = ? AND id = ?`,
       )
       .run(wakeAt, reason, now, ws, id);
     this.recount(ws, id);
@@ -350,7 +357,7 @@ export class SqliteRuns {
     this.store
       .sql(
         `UPDATE runs SET status = 'queued', attempt = attempt + 1, wake_at = ?, lease_owner = NULL, lease_expires_at = NULL,
-         error_json = ?, reason = ?, updated_at = ? WHERE workspace = ? AND id = ?`,
+         error_json = ?, reason = ?, updated_at = ?, hand_backs = 0 WHERE workspace = ? AND id = ?`,
       )
       .run(runAt, JSON.stringify(error), `retrying after: ${error.message}`, now, ws, lease.runId);
     this.recount(ws, lease.runId);
@@ -374,16 +381,17 @@ export class SqliteRuns {
     this.store.log.append(lease.workspace, lease.runId, Entry.RunNeedsAttention, stepId, now, { reason });
   }
 
-  release(lease: Lease): void {
+  release(lease: Lease, handBack: HandBack | undefined): void {
     const now = this.store.clock.now();
     this.fence(lease);
+    const r = describeRelease(now, handBack);
     this.store
       .sql(
-        `UPDATE runs SET status = 'queued', wake_at = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
-       WHERE workspace = ? AND id = ?`,
+        `UPDATE runs SET status = 'queued', wake_at = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?,
+         hand_backs = ?, reason = ? WHERE workspace = ? AND id = ?`,
       )
-      .run(now, now, lease.workspace, lease.runId);
+      .run(r.wakeAt, now, r.handBacks, r.reason, lease.workspace, lease.runId);
     this.recount(lease.workspace, lease.runId);
-    this.store.log.append(lease.workspace, lease.runId, Entry.RunReleased, null, now, {});
+    for (const e of r.entries) this.store.log.append(lease.workspace, lease.runId, e.type, null, now, e.data);
   }
 }

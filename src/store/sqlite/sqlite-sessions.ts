@@ -2,6 +2,7 @@ import type { Statement } from "better-sqlite3";
 import { newId } from "../../shared/ids.js";
 import type { EncodedPayload } from "../../shared/payload.js";
 import { decodePayload } from "../../shared/payload.js";
+import type { SessionRange } from "../lifecycle-records.js";
 import type { MemoryRecord, MemoryScope, SessionMessage } from "../records.js";
 
 /**
@@ -14,16 +15,32 @@ export class SqliteSessions {
     private readonly now: () => number,
   ) {}
 
-  load(ws: string, agent: string, session: string): SessionMessage[] {
-    const rows = this.sql(
-      "SELECT seq, run_id, message_json, at FROM session_messages WHERE workspace = ? AND agent = ? AND session = ? ORDER BY seq",
-    ).all(ws, agent, session) as { seq: number; run_id: string; message_json: string; at: number }[];
+  load(ws: string, agent: string, session: string, range: SessionRange = {}): SessionMessage[] {
+    // The newest `last` up to `upTo`, then put back in order.
+    const rows = (
+      this.sql(
+        `SELECT seq, run_id, message_json, at FROM session_messages
+         WHERE workspace = ? AND agent = ? AND session = ? AND seq <= ? ORDER BY seq DESC LIMIT ?`,
+      ).all(ws, agent, session, range.upTo ?? Number.MAX_SAFE_INTEGER, range.last ?? -1) as {
+        seq: number;
+        run_id: string;
+        message_json: string;
+        at: number;
+      }[]
+    ).reverse();
     return rows.map((r) => ({
       seq: r.seq,
       runId: r.run_id,
       message: decodePayload(r.message_json, `session "${session}" of agent ${agent}, message ${r.seq}`),
       at: r.at,
     }));
+  }
+
+  head(ws: string, agent: string, session: string): number {
+    const row = this.sql(
+      "SELECT MAX(seq) AS seq FROM session_messages WHERE workspace = ? AND agent = ? AND session = ?",
+    ).get(ws, agent, session) as { seq: number | null };
+    return row.seq ?? 0;
   }
 
   append(ws: string, agent: string, session: string, runId: string, messages: EncodedPayload[]): void {

@@ -1,6 +1,7 @@
 import { ErrorCode, NotFoundError } from "../../shared/errors.js";
 import type { NewPin, PinKind, PinRecord, StoredObject, WorkspaceStore } from "../workspace-store.js";
 import type { SqliteDatabase } from "./database.js";
+import { sqliteStoreError } from "./database.js";
 
 /** SQLite's bound-parameter budget per statement, with room to spare. */
 const CHUNK = 500;
@@ -193,7 +194,8 @@ export class SqliteWorkspaceStore implements WorkspaceStore {
     try {
       return Promise.resolve(fn());
     } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      // A failure of the file is the store's (the run is handed back), as in the journal.
+      return Promise.reject(sqliteStoreError(err, this.db.name));
     }
   }
 }

@@ -6,7 +6,7 @@
 import type { ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import type { CliResult } from "../../cli/project.js";
-import { countingConfig, Project } from "../../cli/project.js";
+import { collect, countingConfig, Project } from "../../cli/project.js";
 import type { FakeModelServer, RecordedRequest } from "../../support/fake-model-server.js";
 
 export const AGENT_CONFIG = countingConfig(`
@@ -126,16 +126,11 @@ export class AgentProject {
   }
 }
 
-/** Collects a child's output as it comes, and its exit. */
+/** Collects a child's output as it comes, and its exit (with a deadline, see collect). */
 export function watch(child: ChildProcess): { stdout: () => string; exited: Promise<CliResult> } {
   let stdout = "";
-  let stderr = "";
   child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<CliResult>((res, rej) => {
-    child.on("error", rej);
-    child.on("close", (code, signal) => res({ code, signal, stdout, stderr }));
-  });
+  const exited = collect(child, "the cairn process under test");
   return { stdout: () => stdout, exited };
 }
 

@@ -1,0 +1,61 @@
+import { ErrorCode, InputError, NotFoundError } from "../shared/errors.js";
+import type { EncodedPayload } from "../shared/payload.js";
+import { encodePayload } from "../shared/payload.js";
+import type { Journal } from "../store/journal.js";
+import type { ForkOrigin, NewRun, RunSummary } from "../store/records.js";
+import type { Workflow } from "./workflow.js";
+
+/** What changes in a fork: the run re-executes from `from` with these. */
+export interface ForkOptions {
+  /** The step to execute again (and everything after it); the steps before it are reused. */
+  from: string;
+  /** A new input for the run (default: the original's). Steps before `from` keep their results. */
+  input?: unknown;
+  /**
+   * Results to record instead of the original's, by step id: for steps before `from`, or for
+   * `from` itself (then it is not executed; the run goes on after it with this result).
+   */
+  stepOutputs?: Record<string, unknown>;
+  /**
+   * Restores what lives outside the journal (a sandboxed workspace's files) as it was at the fork
+   * step, before the fork can run. HOOK: once src/tools/exec lands, the CLI and the server pass
+   * its restore-workspace-at-step function here.
+   */
+  restore?: ForkRestore;
+}
+
+export type ForkRestore = (fork: { runId: string; forkedFrom: ForkOrigin }) => Promise<void>;
+
+/** What the engine lends a fork: its journal and how it builds runs. */
+export interface ForkEnv {
+  journal: Journal;
+  workspace: string;
+  maxPayloadBytes: number;
+  workflow(id: string): Workflow;
+  newRun(workflow: Workflow, input: unknown, extra: Partial<NewRun>): NewRun;
+}
+
+/**
+ * Creates a new run of `runId`'s workflow that reuses its journal up to step `options.from` and
+ * executes from there: nothing before it runs or is paid for again, payloads are shared, and the
+ * original run is left as it was. The new run is queued; it records where it came from.
+ * Throws NotFoundError for an unknown run or step, InputError for an output of a later step.
+ */
+export async function forkRun(env: ForkEnv, runId: string, options: ForkOptions): Promise<RunSummary> {
+  if (typeof options?.from !== "string" || options.from === "")
+    throw new InputError(ErrorCode.InvalidInput, "a fork needs the step to execute from (from)");
+  const original = await env.journal.getRun(env.workspace, runId);
+  if (original === undefined)
+    throw new NotFoundError(ErrorCode.RunNotFound, `no run ${runId} in workspace ${env.workspace}`);
+  const wf = env.workflow(original.workflow);
+  const forkedFrom = { runId, stepId: options.from };
+  const input = options.input !== undefined ? options.input : original.input;
+  // A fork is its own run: not a child of the original's parent, not bound by its idempotency key.
+  const run = { ...env.newRun(wf, input, { forkedFrom }), forkedFrom };
+  const outputs: Record<string, EncodedPayload> = {};
+  for (const [stepId, value] of Object.entries(options.stepOutputs ?? {})) {
+    outputs[stepId] = encodePayload(value, `the output given for step "${stepId}"`, env.maxPayloadBytes);
+  }
+  await options.restore?.({ runId: run.id, forkedFrom });
+  return env.journal.forkRun(run, outputs);
+}
