@@ -2,8 +2,8 @@
  * The canary: a secret planted in the vault and used by an agent through the proxy (a remote that
  * echoes it back, a tool that throws, logs and streams it, an MCP call, a denied call), driven by
  * the fake model server over the real provider code. Afterwards its plaintext is nowhere: not in
- * the store's files (SQLite) or tables (PostgreSQL), the run's SSE stream, the logs, or any request
- * the model server received.
+ * the store's files (SQLite) or tables (PostgreSQL), the run's SSE stream, the logs, the traces
+ * (with contents), or any request the model server received.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -17,6 +17,8 @@ import { Engine } from "../../src/engine/engine.js";
 import { Worker } from "../../src/engine/worker.js";
 import type { Logger } from "../../src/shared/logger.js";
 import { createApp } from "../../src/server/app.js";
+import type { SpanRecord } from "../../src/telemetry/span-record.js";
+import { startTracing } from "../../src/telemetry/start-tracing.js";
 import { openAuth } from "../../src/server/auth.js";
 import { listen } from "../../src/server/listen.js";
 import { Vault } from "../../src/store/vault.js";
@@ -105,6 +107,13 @@ describe("the canary", () => {
     const h = await harness([]);
     const engine = new Engine({ journal: h.journal, workflows: [a.workflow], logger: recordingLogger(logs) });
     const worker = new Worker(engine, { pollIntervalMs: 5 });
+    // Traces with contents (tool arguments and results) on: the canary must not be in them either.
+    const spans: SpanRecord[] = [];
+    const tracing = await startTracing(engine, {
+      agents: new Map([[a.name, a]]),
+      content: true,
+      sink: { emit: (span) => spans.push(span), flush: async () => {}, shutdown: async () => {} },
+    });
     const app = createApp({
       engine,
       auth: openAuth("default", "dev"),
@@ -124,6 +133,7 @@ describe("the canary", () => {
       for await (const e of parseSse(res.body!)) events.push(`${e.event ?? ""} ${e.data}`);
       clearTimeout(deadline);
       await worker.stop();
+      await tracing?.flush();
 
       const run = await h.journal.getRun("default", runId);
       expect(run?.status, "the run finished within 25 s").toBe("completed");
@@ -147,6 +157,12 @@ describe("the canary", () => {
       expectNowhere("the SSE stream", events.join("\n"));
       expect(events.some((e) => e.startsWith("run.ended"))).toBe(true);
       expectNowhere("the logs", logs.join("\n"));
+      expect(
+        spans.some((sp) => sp.name === "execute_tool leaky"),
+        "traced the tool calls",
+      ).toBe(true);
+      expect(JSON.stringify(spans), "traces carry tool results").toContain("{{credential:svc}}");
+      expectNowhere("the traces", JSON.stringify(spans));
       expect(logs.join("\n")).toContain("the API answered");
       expectNowhere(
         "the journal's API",
