@@ -13,6 +13,7 @@ import { defineConfig } from "../../src/cli/define-config.js";
 import { promptText, scriptedModel } from "../../src/agent/scripted-model.js";
 import type { ScriptedReply } from "../../src/agent/scripted-model.js";
 import { tool } from "../../src/agent/tool.js";
+import { decideApproval } from "../../src/agent/tool-approval.js";
 import { Vault } from "../../src/store/vault.js";
 import { closeMcpSessions } from "../../src/tools/mcp/mcp-connection.js";
 import { mcpServer } from "../../src/tools/mcp/mcp-server.js";
@@ -166,7 +167,7 @@ describe("MCP tools", () => {
           respond: (prompt) => {
             prompts.push(promptText(prompt));
             return prompts.length === 1
-              ? { toolCalls: [{ name: "remote_add", args: { a: 20, b: 22 } }] }
+              ? { toolCalls: [{ name: "remote_add", args: { a: 2, b: 2 } }] }
               : { text: "ok" };
           },
         }),
@@ -181,7 +182,13 @@ describe("MCP tools", () => {
       await h.drain();
       const [pending] = await h.journal.listApprovals("default", { status: "pending" });
       expect(pending?.title).toBe("remote-agent wants to call remote_add");
-      await h.engine.decide(pending!.id, { approve: true, by: "ops" });
+      // The approver changes the arguments; the run checks them against the listed schema.
+      const agents = new Map([[a.name, a]]);
+      await decideApproval(h.engine, agents, pending!.id, {
+        approve: true,
+        by: "ops",
+        args: { a: 20, b: 22 },
+      });
       await h.drain();
       expect((await h.journal.getRun("default", runId))?.status).toBe("completed");
       expect(readFileSync(log, "utf8")).toBe("add 20 22\n");
