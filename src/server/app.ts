@@ -8,6 +8,7 @@ import type { Clock } from "../shared/clock.js";
 import { systemClock } from "../shared/clock.js";
 import { ErrorCode } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
+import type { MasterKeySource } from "../shared/master-key.js";
 import { approvalRoutes } from "./approvals.js";
 import type { Authenticator } from "./auth.js";
 import { authMiddleware } from "./auth-middleware.js";
@@ -24,6 +25,7 @@ import { RateLimiter } from "./rate-limit.js";
 import { RunLogHub } from "./run-log-hub.js";
 import { runStreamRoutes } from "./run-stream.js";
 import { runRoutes } from "./runs.js";
+import { secretRoutes } from "./secrets.js";
 import { runBulkRoutes } from "./runs-bulk.js";
 import { runDeleteRoutes } from "./runs-delete.js";
 import { runDiffRoutes } from "./runs-diff.js";
@@ -52,6 +54,8 @@ export interface AppOptions {
   maxWaitMs?: number;
   /** The built dashboard served at `/`: a folder, or false for none. Default the package's own. */
   dashboard?: string | false;
+  /** The vault's master key for /v1/secrets. Default CAIRN_MASTER_KEY or .cairn/master.key. */
+  masterKey?: MasterKeySource;
 }
 
 export interface CairnApp {
@@ -126,6 +130,7 @@ export function createApp(options: AppOptions): CairnApp {
   sessionRoutes(app);
   eventRoutes(app);
   keyRoutes(app);
+  secretRoutes(app, options.masterKey);
   chatRoutes(app);
   catalogRoutes(app);
   sessionListRoutes(app);

@@ -23,6 +23,7 @@ import type {
   WaitKind,
   WaitRecord,
 } from "./records.js";
+import type { SecretRows } from "./secret-records.js";
 import type { ApiKeyRecord, FeedItem, NewApiKey, SchemaState, StreamChunkBatch } from "./service-records.js";
 import type { ForkedRun, GarbageCollected, ScannedStep, SessionRange } from "./lifecycle-records.js";
 import type { StepScan } from "./lifecycle-records.js";
@@ -46,6 +47,8 @@ import type { StepScan } from "./lifecycle-records.js";
  */
 export interface Journal {
   readonly dialect: "sqlite" | "postgres";
+  /** Sealed secrets (the vault's rows); values are encrypted before they get here. */
+  readonly secrets: SecretRows;
 
   /** The store's clock, in ms since the epoch. */
   now(): Promise<number>;

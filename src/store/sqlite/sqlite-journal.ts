@@ -52,6 +52,7 @@ import { SqliteDeploys } from "./sqlite-deploys.js";
 import { SqliteEvents } from "./sqlite-events.js";
 import { SqliteLifecycle } from "./sqlite-lifecycle.js";
 import { SqliteRuns } from "./sqlite-runs.js";
+import { SqliteSecrets } from "./sqlite-secrets.js";
 import { SqliteSessions } from "./sqlite-sessions.js";
 import { SqliteSteps } from "./sqlite-steps.js";
 import { SqliteStore } from "./sqlite-store.js";
@@ -83,6 +84,7 @@ export class SqliteJournal implements Journal {
   private readonly sessions: SqliteSessions;
   private readonly approvals: SqliteApprovals;
   private readonly apiKeys: SqliteApiKeys;
+  readonly secrets: SqliteSecrets;
   private readonly streams: SqliteStreams;
   private readonly failure: (err: unknown) => Error;
   private readonly file: FileWatch;
@@ -111,6 +113,12 @@ export class SqliteJournal implements Journal {
     this.steps = new SqliteSteps(this.store, this.runs, this.events);
     this.waits = new SqliteWaits(this.store, this.runs, this.steps, this.events, this.approvals);
     this.apiKeys = new SqliteApiKeys(sql);
+    this.secrets = new SqliteSecrets(
+      sql,
+      this.clock,
+      (fn) => this.writes.tx(fn),
+      (fn) => this.read(fn),
+    );
     this.streams = new SqliteStreams(this.db, this.store);
     this.lifecycle = new SqliteLifecycle(this.store, this.runs);
     this.deploys = new SqliteDeploys(this.store);
