@@ -306,6 +306,12 @@ export interface Journal {
    */
   watch?(workspace: string, onRunnable: () => void): () => void;
   /**
+   * Milliseconds this process spent blocked inside the store's synchronous calls since `since`
+   * (a `performance.now()` time): SQLite waiting out another process's write lock holds the whole
+   * event loop. Stores that never block the event loop leave it out.
+   */
+  stalledMs?(since: number): number;
+  /**
    * Calls `onAppended(runId)` soon after any process appends to a run's log in `workspace`;
    * `runId` is undefined when the store cannot tell which run (SQLite: any change to the file),
    * and after a dropped connection. Returns an unsubscribe.

@@ -45,6 +45,7 @@ import { openSqlite, sqliteStoreError } from "./database.js";
 import { FileWatch } from "./file-watch.js";
 import type { JournalTransaction } from "./group-commit.js";
 import { GroupCommit } from "./group-commit.js";
+import { StallMeter } from "../stall-meter.js";
 import { SqliteApiKeys } from "./sqlite-api-keys.js";
 import { SqliteApprovals } from "./sqlite-approvals.js";
 import { SqliteClaims } from "./sqlite-claims.js";
@@ -87,6 +88,7 @@ export class SqliteJournal implements Journal {
   readonly secrets: SqliteSecrets;
   private readonly streams: SqliteStreams;
   private readonly failure: (err: unknown) => Error;
+  private readonly stalls = new StallMeter();
   private readonly file: FileWatch;
   private readonly lifecycle: SqliteLifecycle;
   private readonly deploys: SqliteDeploys;
@@ -98,7 +100,7 @@ export class SqliteJournal implements Journal {
     this.failure = (err) => sqliteStoreError(err, options.path);
     this.clock = options.clock ?? systemClock;
     this.transaction = this.db.transaction((fn: () => unknown) => fn());
-    this.writes = new GroupCommit(() => this.transaction, this.failure);
+    this.writes = new GroupCommit(() => this.transaction, this.failure, this.stalls);
     this.store = new SqliteStore(this.db, this.clock);
     const sql = (text: string) => this.store.sql(text);
     this.approvals = new SqliteApprovals({
@@ -144,10 +146,14 @@ export class SqliteJournal implements Journal {
 
   private read<T>(fn: () => T): Promise<T> {
     try {
-      return Promise.resolve(fn());
+      return Promise.resolve(this.stalls.time(fn));
     } catch (err) {
       return Promise.reject(this.failure(err));
     }
+  }
+
+  stalledMs(since: number): number {
+    return this.stalls.since(since);
   }
 
   // ── runs ──────────────────────────────────────────────────────────────────────────────────
