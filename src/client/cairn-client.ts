@@ -63,7 +63,7 @@ export interface StreamOptions {
  * @example
  * const cairn = new CairnClient({ baseUrl: "http://127.0.0.1:3000", apiKey: "cairn_…" });
  * const { run } = await cairn.start("poster", { message: "Post about our launch" });
- * for await (const event of cairn.stream(run.id)) console.log(event.type);
+ * for await (const event of cairn.stream(run.id)) show(event.type);
  * const output = await cairn.result(run.id);
  */
 export class CairnClient {
