@@ -26,6 +26,9 @@ export interface ZombieRecord {
   continuedAt: number;
 }
 
+/** How much longer than asked a zombie stays frozen, waiting for one of its steps to be taken over. */
+const MAX_EXTRA_FREEZE_MS = 60_000;
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The faults done so far, and a place to say what is happening. */
@@ -62,8 +65,9 @@ export async function killer(workers: WorkerProcess[], everyMs: number, until: n
 
 /**
  * Freezes the worker that has just begun a step (so it holds a step in flight) past its lease,
- * until another worker has taken one of its steps over; on a busy machine the first freeze may
- * land between steps, so it tries up to three times.
+ * and keeps it frozen until another worker has taken one of its steps over. A run whose lease
+ * was lengthened (after a store stall) is taken over only when that longer lease lapses, so the
+ * freeze lasts up to a minute; if it landed between steps, it tries again, up to three times.
  */
 export async function zombie(
   workers: WorkerProcess[],
@@ -108,6 +112,10 @@ async function freezeOnce(
   victim.signal("SIGSTOP");
   faults.say(`zombie: worker ${pid} frozen (SIGSTOP) for ${frozenMs / 1000} s, past its lease`);
   await sleep(frozenMs);
+  const giveUpAt = Date.now() + MAX_EXTRA_FREEZE_MS;
+  while (!takenOver(execLog, { pid, stoppedAt, continuedAt: Date.now() }) && Date.now() < giveUpAt) {
+    await sleep(200);
+  }
   const continuedAt = Date.now();
   victim.signal("SIGCONT");
   victim.frozen = false;
