@@ -232,8 +232,9 @@ export class PostgresJournal implements Journal {
       const outcome = await this.db.read((sql) =>
         retryRace(() => commitStepAtOnce(sql, lease, commit, this.clock?.now() ?? null, DB_NOW)),
       );
-      if (outcome === undefined) throw await this.db.read((sql) => leaseLost(sql, lease));
-      return outcome;
+      if (outcome === "lease-lost") throw await this.db.read((sql) => leaseLost(sql, lease));
+      // Nothing was written (see commitStepAtOnce): the transaction below writes it all.
+      if (outcome !== "not-written") return outcome;
     }
     return this.db.tx((t) => this.steps.commit(t, lease, commit));
   }
