@@ -1,5 +1,6 @@
 // @ts-check
 import js from "@eslint/js";
+import reactHooks from "eslint-plugin-react-hooks";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
@@ -21,6 +22,15 @@ export default tseslint.config(
       // Handlers and step bodies are async by contract, whether or not they await.
       "@typescript-eslint/require-await": "off",
       "no-console": "error",
+    },
+  },
+  {
+    // The dashboard: React's rules of hooks, and no console (the browser tests fail on its errors).
+    files: ["dashboard/src/**/*.{ts,tsx}"],
+    plugins: { "react-hooks": reactHooks },
+    rules: {
+      "react-hooks/rules-of-hooks": "error",
+      "react-hooks/exhaustive-deps": "error",
     },
   },
   {

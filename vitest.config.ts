@@ -27,6 +27,8 @@ export default defineConfig({
             "test/agent/*.test.ts",
             "test/agent/providers/*.test.ts",
             "test/server/*.test.ts",
+            // The credential tests that run agents on the store: the canary searches both.
+            "test/tools/{canary,credential-proxy,mcp,oauth,tool-policy}.test.ts",
             "test/tools/workspace/*.test.ts",
             "test/observe/*.test.ts",
             "test/testing/test-env.test.ts",

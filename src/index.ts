@@ -5,8 +5,8 @@
  */
 export * from "./workflow.js";
 export * from "./agent/index.js";
+export * from "./tools/index.js";
 export { PostgresJournal } from "./store/postgres/postgres-journal.js";
 export type { PostgresJournalOptions } from "./store/postgres/postgres-journal.js";
-export * from "./tools/index.js";
 export { startTracing } from "./telemetry/start-tracing.js";
 export type { Tracing, TracingOptions } from "./telemetry/start-tracing.js";

@@ -6,9 +6,13 @@ import { enforceBudget } from "./budget.js";
 import { checkLoop } from "./loop-detection.js";
 import type { LoopState, RunScope } from "./loop-state.js";
 import { toolsOf, userMessage } from "./loop-state.js";
+import { Vault } from "../store/vault.js";
+import { Redactor } from "./redactor.js";
 import { loadHistory, saveHistory, takeSteering } from "./session-steps.js";
-import { runTool, toolResultPart } from "./tool-execution.js";
+import { runToolCalls } from "./tool-calls.js";
+import { toolResultPart } from "./tool-execution.js";
 import { prepareTools } from "./tool-preparation.js";
+import { sourceTools } from "./tool-source.js";
 import { addUsage, ZERO_USAGE } from "./usage.js";
 
 /**
@@ -30,6 +34,8 @@ export async function runAgentLoop(
     session: input.session ?? null,
     depth: input.depth ?? 0,
     tools: toolsOf(options),
+    redactor: new Redactor(),
+    vault: new Vault(ctx.journal.secrets),
     instructions: options.instructions,
     ...(input.override ? { override: input.override } : {}),
   };
@@ -49,6 +55,7 @@ export async function runAgentLoop(
     carried: false,
     live: false,
   };
+  if (options.mcp?.length) Object.assign(run.tools, await sourceTools(options, step, run));
   await prepareTools(options, step, state);
   await loadHistory(options, step, state);
   const maxTurns = options.maxTurns ?? 20;
@@ -74,12 +81,7 @@ export async function runAgentLoop(
     }
     checkLoop(state, turn.toolCalls, options.loopLimit);
     // Tool calls the turn did not settle (all of them with checkpoint "calls") run as steps.
-    const results = await Promise.all(
-      turn.toolCalls.map((call, i) => {
-        const settled = outcomes?.[i];
-        return settled ? Promise.resolve(settled) : runTool(options, step, state, call);
-      }),
-    );
+    const results = await runToolCalls(options, step, state, turn.toolCalls, outcomes);
     state.messages.push({
       role: "tool",
       content: turn.toolCalls.map((call, i) => toolResultPart(call, results[i]!)),

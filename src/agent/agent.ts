@@ -5,6 +5,10 @@ import { newId } from "../shared/ids.js";
 import type { ModelSpec } from "./models.js";
 import type { ApprovalSettings, Tool } from "./tool.js";
 import { isTool } from "./tool.js";
+import type { ToolPolicy } from "./tool-policy.js";
+import type { ToolSource } from "./tool-source.js";
+import { checkToolSources } from "./tool-source.js";
+import { checkToolPolicy } from "./tool-policy.js";
 import type { Price, Usage } from "./usage.js";
 
 const AGENT = Symbol.for("cairn.agent");
@@ -61,6 +65,16 @@ export interface AgentOptions {
   maxDepth?: number;
   /** Defaults for the approval gates of this agent's tools (`needsApproval`). */
   approvals?: ApprovalSettings;
+  /**
+   * Decides each tool call from the tool and its arguments: allow, deny (the model is told why) or
+   * require a person's approval. Each decision is a step in the run's journal (`policy.<tool>`).
+   */
+  toolPolicy?: ToolPolicy;
+  /**
+   * Tools from MCP servers: `mcpServer({...}).tools({ allow: [...] })`. Listed when a run starts
+   * (a step, `mcp.<server>`), so a run keeps the tools it started with.
+   */
+  mcp?: ToolSource[];
   /**
    * The version of this agent's definition, recorded on its runs (see the workflow option
    * `version` and docs/versioning.md). Unset, it is a hash of the definition.
@@ -134,11 +148,15 @@ export function agent(options: AgentOptions): Agent {
   if (options.checkpoint !== undefined && options.checkpoint !== "calls" && options.checkpoint !== "turn") {
     throw new ConfigError(`${where}: checkpoint must be "calls" or "turn"`);
   }
+  checkToolPolicy(options.toolPolicy, where);
+  checkToolSources(options.mcp, where);
   const maxMessages = options.session?.history?.maxMessages;
   if (maxMessages !== undefined && (!Number.isInteger(maxMessages) || maxMessages < 1))
     throw new ConfigError(`${where}: session.history.maxMessages must be a whole number >= 1`);
   if (options.checkpoint === "turn") {
-    const gated = Object.entries(options.tools ?? {}).find(([, t]) => t.needsApproval);
+    const gated =
+      Object.entries(options.tools ?? {}).find(([, t]) => t.needsApproval) ??
+      options.mcp?.filter((s) => s.gated).map((s) => [s.name] as const)[0];
     if (gated) {
       throw new ConfigError(
         `${where}: tool "${gated[0]}" needs approval, which needs checkpoint "calls" (a turn cannot wait inside a step)`,

@@ -22,6 +22,19 @@ export { decideApproval, isToolApprovalRequest } from "./tool-approval.js";
 export type { DecisionInput, ToolApprovalRequest } from "./tool-approval.js";
 export { approvalWebhook, verifyWebhookSignature, APPROVAL_WEBHOOK } from "./approval-webhook.js";
 export type { ApprovalWebhookOptions } from "./approval-webhook.js";
+export { oauthProvider, isOAuthProvider, CredentialUnavailableError } from "./oauth.js";
+export type { OAuthProvider, OAuthProviderOptions, OAuthTokens } from "./oauth.js";
+export type { CredentialSpec } from "./credentials.js";
+export type {
+  ToolPolicy,
+  ToolPolicyRules,
+  PolicyCall,
+  PolicyDecision,
+  PolicyVerdict,
+} from "./tool-policy.js";
+export { Redactor, placeholder } from "./redactor.js";
+export { toolSource, isToolSource, listingHash } from "./tool-source.js";
+export type { ToolSource, ListedTool, ToolListing } from "./tool-source.js";
 export { forkWithChanges } from "./fork-agent-run.js";
 export type { ForkRequest } from "./fork-agent-run.js";
 export { usageReport, modelStepMeasure } from "./usage-report.js";

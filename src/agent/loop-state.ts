@@ -1,8 +1,10 @@
 import type { ModelMessage } from "ai";
 import type { Journal } from "../store/journal.js";
+import type { Vault } from "../store/vault.js";
 import type { AgentOptions } from "./agent.js";
 import { delegationTool } from "./delegation-tool.js";
 import { memoryTool } from "./memory-tool.js";
+import type { Redactor } from "./redactor.js";
 import type { Tool } from "./tool.js";
 import type { Usage } from "./usage.js";
 
@@ -16,6 +18,10 @@ export interface RunScope {
   depth: number;
   /** The tools the model sees: the agent's own, memory, and one per sub-agent. */
   tools: Record<string, Tool>;
+  /** Every secret value resolved for this run, taken out of what its tools give back. */
+  redactor: Redactor;
+  /** Where tools' credentials come from (the master key is read on first use). */
+  vault: Vault;
   /** The system prompt: the agent's instructions and what its tools' `prepare` added. */
   instructions: string;
   /** Another model or instructions for this run (a fork's); see AgentInput.override. */
@@ -23,7 +29,10 @@ export interface RunScope {
 }
 
 /** What a tool call gave back: its output, or an error the model is told about. */
-export type ToolOutcome = { ok: true; output: unknown } | { ok: false; error: string };
+export type ToolOutcome =
+  | { ok: true; output: unknown }
+  /** `reconnect`: a credential a person must fix first; the call may be made again with `args`. */
+  | { ok: false; error: string; reconnect?: { reason: string; args: unknown } };
 
 /** The loop's state, rebuilt by every replay from the journal's recorded step results. */
 export interface LoopState {

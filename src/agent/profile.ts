@@ -7,6 +7,12 @@ import { ConfigError } from "../shared/errors.js";
 import type { Agent } from "./agent.js";
 import { agent } from "./agent.js";
 import type { Tool } from "./tool.js";
+import type { ToolSource } from "./tool-source.js";
+
+/** What a profile's `mcp` names: a server declared in the config (see mcpServer). */
+export interface McpServerLike {
+  tools(policy: { allow: string[]; approval?: string[] }): ToolSource;
+}
 
 /** Built on first use: YAML and zod load only for a project that declares agents as data. */
 function makeProfileSchema(z: typeof Zod) {
@@ -29,6 +35,20 @@ function makeProfileSchema(z: typeof Zod) {
         .optional(),
       budget: z
         .object({ tokens: z.number().positive().optional(), costUsd: z.number().positive().optional() })
+        .optional(),
+      mcp: z
+        .record(
+          z.string(),
+          z.object({ allow: z.array(z.string()), approval: z.array(z.string()).optional() }).strict(),
+        )
+        .optional(),
+      policy: z
+        .object({
+          allow: z.array(z.string()).optional(),
+          deny: z.array(z.string()).optional(),
+          approve: z.array(z.string()).optional(),
+        })
+        .strict()
         .optional(),
       /** Settings of the built-in workspace tools (exec, files, skills); checked by their provider. */
       workspace: z.record(z.string(), z.unknown()).optional(),
@@ -66,11 +86,14 @@ export interface BuiltinTools {
  * instructions: You write short, friendly posts.
  * model: openai:gpt-4.1-mini
  * tools: [search, memory]
+ * policy: { approve: [search] }   # optional: allow, deny, approve lists of tool names
+ * mcp: { files: { allow: [read_file], approval: [] } }   # tools of the config's MCP servers
  */
 export function loadAgentProfile(
   path: string,
   tools: Record<string, Tool> = {},
   builtins?: BuiltinTools,
+  mcpServers: Record<string, McpServerLike> = {},
 ): Agent {
   let text: string;
   try {
@@ -121,6 +144,17 @@ export function loadAgentProfile(
   }
   if (builtin.length > 0)
     Object.assign(chosen, builtins!.create(builtin, p.workspace ?? {}, `agent profile ${path}`));
+  const mcp: ToolSource[] = [];
+  for (const [server, policy] of Object.entries(p.mcp ?? {})) {
+    const found = mcpServers[server];
+    if (found === undefined) {
+      const known = Object.keys(mcpServers);
+      throw new ConfigError(
+        `agent profile ${path}: unknown MCP server "${server}" (known: ${known.length ? known.join(", ") : "none"}); declare it in the config's \`mcp\``,
+      );
+    }
+    mcp.push(found.tools(withoutUndefined(policy)));
+  }
   return agent({
     name: p.name,
     instructions: p.instructions ?? p.system_prompt ?? "",
@@ -131,5 +165,11 @@ export function loadAgentProfile(
     ...(p.checkpoint !== undefined ? { checkpoint: p.checkpoint } : {}),
     ...(p.session !== undefined ? { session: p.session } : {}),
     ...(p.budget !== undefined ? { budget: p.budget } : {}),
+    ...(p.policy !== undefined ? { toolPolicy: withoutUndefined(p.policy) } : {}),
+    ...(mcp.length > 0 ? { mcp } : {}),
   });
+}
+
+function withoutUndefined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as never;
 }

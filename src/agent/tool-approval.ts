@@ -63,22 +63,29 @@ export async function decideApproval(
         `approval ${approvalId} is not for a tool call; it takes no arguments`,
       );
     }
-    const tool = agents.get(request.agent)?.options.tools?.[request.tool];
-    if (tool === undefined) {
+    const owner = agents.get(request.agent);
+    const tool = owner?.options.tools?.[request.tool];
+    if (tool === undefined && owner?.options.mcp?.length) {
+      // An MCP tool's schema is the run's listing: the run checks the edited arguments against it.
+      editedArgs = input.args;
+    } else if (tool === undefined) {
       throw new InputError(
         ErrorCode.InvalidInput,
         `approval ${approvalId}: agent ${request.agent} has no tool ${request.tool} here; check the config`,
       );
+    } else {
+      const parsed = tool.input.safeParse(input.args);
+      if (!parsed.success) {
+        const issues = parsed.error.issues
+          .map((i) => `${i.path.join(".") || "args"}: ${i.message}`)
+          .join("; ");
+        throw new InputError(
+          ErrorCode.InvalidInput,
+          `the edited arguments for ${request.tool} are not valid: ${issues}`,
+        );
+      }
+      editedArgs = parsed.data;
     }
-    const parsed = tool.input.safeParse(input.args);
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "args"}: ${i.message}`).join("; ");
-      throw new InputError(
-        ErrorCode.InvalidInput,
-        `the edited arguments for ${request.tool} are not valid: ${issues}`,
-      );
-    }
-    editedArgs = parsed.data;
   }
   return engine.decide(approvalId, {
     approve: input.approve,

@@ -3,6 +3,8 @@ import { ConfigError } from "../shared/errors.js";
 import type { Duration } from "../shared/duration.js";
 import type { StepRunContext, WaitForApprovalOptions } from "../engine/step.js";
 import type { Journal } from "../store/journal.js";
+import type { CredentialSpec } from "./credentials.js";
+import { checkCredentials } from "./credentials.js";
 
 const TOOL = Symbol.for("cairn.tool");
 
@@ -17,6 +19,13 @@ export interface ToolContext extends StepRunContext {
   workspace: string;
   /** The store, for built-in tools (memory); writes through it are not checkpoints. */
   journal: Journal;
+  /**
+   * `fetch` through the credential proxy: the tool's `credentials` are added for their hosts only,
+   * redirects are followed one host at a time, and what comes back is redacted from the result.
+   */
+  fetch: typeof fetch;
+  /** Placeholders for the tool's credentials (`{{credential:NAME}}`), swapped for the value by `fetch`. */
+  credentials: Record<string, string>;
 }
 
 export interface ToolOptions<I, O> {
@@ -37,6 +46,11 @@ export interface ToolOptions<I, O> {
   needsApproval?: boolean | ApprovalPredicate<I>;
   /** Who may approve this tool's calls and how long they have; overrides the agent's `approvals`. */
   approval?: ApprovalSettings;
+  /**
+   * Credentials the tool's `ctx.fetch` may send, and to which hosts: the value comes from the vault
+   * for the run's user and never reaches the tool, the model, the journal or the logs.
+   */
+  credentials?: Record<string, CredentialSpec>;
   /**
    * Runs once as a run of an agent with this tool starts, in one step (`tools.prepare`) shared by
    * every such tool: what it returns is recorded, so a resumed run sees the same. Its
@@ -85,6 +99,7 @@ export function tool<I, O>(options: ToolOptions<I, O>): Tool<I, O> {
     throw new ConfigError("tool(): `input` must be a zod schema, e.g. z.object({ city: z.string() })");
   }
   if (typeof options.execute !== "function") throw new ConfigError("tool(): `execute` must be a function");
+  checkCredentials(options.credentials, "tool()");
   if (options.prepare !== undefined && typeof options.prepare !== "function")
     throw new ConfigError("tool(): `prepare` must be a function");
   return Object.freeze({ ...options, [TOOL]: true as const });

@@ -1,6 +1,7 @@
 import { RUN_STATUSES } from "../store/records.js";
 import type { ApprovalStatus } from "../store/records.js";
 import type { FlagDefs, Parsed } from "./args.js";
+import { SECRET_COMMANDS } from "./secret-commands.js";
 import { RUN_LIFECYCLE_COMMANDS } from "./run-lifecycle-commands.js";
 
 /** What a command does once its arguments are parsed; resolves to the exit code. */
@@ -365,6 +366,7 @@ keys). A key sees only its workspace's runs, approvals and sessions.`,
     flags: { workspace: keyWorkspace },
     load: () => import("./commands/keys.js").then((m) => m.revokeKeyCommand),
   },
+  ...SECRET_COMMANDS,
 ];
 
 /** Usage of a command in one line: `cairn runs ls [--status S] [--limit N] …`. */

@@ -5,6 +5,10 @@ import type { ApprovalWebhookOptions } from "../agent/approval-webhook.js";
 import type { Tool } from "../agent/tool.js";
 import type { Price } from "../agent/usage.js";
 import { isTool } from "../agent/tool.js";
+import type { OAuthProvider } from "../agent/oauth.js";
+import { isOAuthProvider } from "../agent/oauth.js";
+import type { McpServer } from "../tools/mcp/mcp-server.js";
+import { isMcpServer } from "../tools/mcp/mcp-server.js";
 import type { RetentionPolicy } from "../engine/retention.js";
 import { retentionMs } from "../engine/retention.js";
 import type { Workflow } from "../engine/workflow.js";
@@ -40,6 +44,10 @@ export interface CairnConfig {
    * the built-in table lacks, or to override it. An agent's own `prices` win over these.
    */
   prices?: Record<string, Price>;
+  /** OAuth 2 providers: what `cairn connect NAME --user U` connects, and tools' credentials use. */
+  oauth?: OAuthProvider[];
+  /** MCP servers (`mcpServer({...})`) that profiles name under `mcp:`. */
+  mcp?: McpServer[];
   /**
    * How long workers keep ended runs, by how they ended, e.g. `{ completed: "30d", failed: "90d" }`;
    * a status left out is kept forever. Workers delete older ones (with their child runs) hourly,
@@ -79,6 +87,8 @@ export function validateConfig(config: unknown, source: string): CairnConfig {
     "runStorageBudgetBytes",
     "leaseTtlMs",
     "prices",
+    "oauth",
+    "mcp",
     "retention",
   ]);
   for (const key of Object.keys(c)) {
@@ -130,6 +140,10 @@ export function validateConfig(config: unknown, source: string): CairnConfig {
     }
   }
   if (c.prices !== undefined) checkPrices(c.prices, source);
+  if (c.oauth !== undefined && (!Array.isArray(c.oauth) || c.oauth.some((p) => !isOAuthProvider(p))))
+    throw new ConfigError(`${source}: "oauth" must be an array of oauthProvider({ ... }) values`);
+  if (c.mcp !== undefined && (!Array.isArray(c.mcp) || c.mcp.some((s) => !isMcpServer(s))))
+    throw new ConfigError(`${source}: "mcp" must be an array of mcpServer({ ... }) values`);
   if (c.retention !== undefined) checkRetention(c.retention, source);
   const connections = c.storeConnections;
   if (

@@ -77,8 +77,9 @@ async function collectAgents(config: CairnConfig, base: string): Promise<Map<str
     // YAML and zod load only for a config that declares agents as data.
     const { loadAgentProfile } = await import("../agent/profile.js");
     const builtins = (await import("../tools/profile-tools.js")).workspaceBuiltins(base);
+    const servers = Object.fromEntries((config.mcp ?? []).map((s) => [s.name, s]));
     for (const p of config.profiles)
-      add(priced(loadAgentProfile(resolve(base, p), config.tools ?? {}, builtins)));
+      add(priced(loadAgentProfile(resolve(base, p), config.tools ?? {}, builtins, servers)));
   }
   if (!found.has(DEMO_AGENT)) add((await import("./demo/poster-agent.js")).posterAgent());
   return found;

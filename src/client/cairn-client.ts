@@ -1,7 +1,25 @@
 import { CairnApiError, RunFailedError } from "./errors.js";
 import { parseSse } from "./sse.js";
-import type { Approval, RunDetail, RunEvent, RunPage, RunResult, RunStatus, RunSummary } from "./types.js";
-import type { Run } from "./types.js";
+import type {
+  Approval,
+  BulkAction,
+  BulkFilter,
+  BulkResult,
+  FeedItem,
+  ForkOptions,
+  Run,
+  RunDetail,
+  RunDiff,
+  RunEvent,
+  RunPage,
+  RunResult,
+  RunStatus,
+  RunSummary,
+  Session,
+  SessionInfo,
+  UsageBucket,
+  WorkflowInfo,
+} from "./types.js";
 
 export interface CairnClientOptions {
   /** Where the API is, e.g. "https://cairn.example.com" or "http://127.0.0.1:3000". */
@@ -45,7 +63,7 @@ export interface StreamOptions {
  * @example
  * const cairn = new CairnClient({ baseUrl: "http://127.0.0.1:3000", apiKey: "cairn_…" });
  * const { run } = await cairn.start("poster", { message: "Post about our launch" });
- * for await (const event of cairn.stream(run.id)) console.log(event.type);
+ * for await (const event of cairn.stream(run.id)) show(event.type);
  * const output = await cairn.result(run.id);
  */
 export class CairnClient {
@@ -145,35 +163,27 @@ export class CairnClient {
    */
   async *stream(runId: string, options: StreamOptions = {}): AsyncGenerator<RunEvent> {
     let last = options.after ?? 0;
-    let delay = 250;
-    for (;;) {
-      if (options.signal?.aborted) return;
-      let res: Response | undefined;
-      try {
-        res = await this.doFetch(`${this.base}/v1/runs/${encodeURIComponent(runId)}/stream`, {
-          headers: {
-            ...this.auth(),
-            accept: "text/event-stream",
-            ...(last > 0 ? { "last-event-id": String(last) } : {}),
-          },
-          ...(options.signal ? { signal: options.signal } : {}),
-        });
-        if (!res.ok) throw await apiError(res);
-        for await (const message of parseSse(res.body!)) {
-          const event = JSON.parse(message.data) as RunEvent;
-          if (event.seq <= last) continue;
-          last = event.seq;
-          delay = 250;
-          yield event;
-          if (event.type === "run.ended") return;
-        }
-      } catch (err) {
-        if (err instanceof CairnApiError && err.status < 500 && err.status !== 429) throw err;
-        if (options.signal?.aborted) return;
-      }
-      // The stream ended without run.ended (a restart, a proxy, a lost network): resume after a pause.
-      await pause(delay, options.signal);
-      delay = Math.min(delay * 2, options.maxRetryDelayMs ?? 5_000);
+    const path = `/v1/runs/${encodeURIComponent(runId)}/stream`;
+    for await (const data of this.follow(path, () => (last > 0 ? String(last) : undefined), options)) {
+      const event = JSON.parse(data) as RunEvent;
+      if (event.seq <= last) continue;
+      last = event.seq;
+      yield event;
+      if (event.type === "run.ended") return;
+    }
+  }
+
+  /**
+   * The workspace feed as it happens (`GET /v1/events`): every run's state changes, approvals
+   * requested and decided, events sent. It does not end: stop it with `signal`. `after`: a cursor
+   * to resume from (default: the feed's start). Resumes by itself after a dropped connection.
+   */
+  async *feed(options: Omit<StreamOptions, "after"> & { after?: string } = {}): AsyncGenerator<FeedItem> {
+    let last = options.after;
+    for await (const data of this.follow("/v1/events", () => last, options)) {
+      const item = JSON.parse(data) as FeedItem;
+      last = item.cursor;
+      yield item;
     }
   }
 
@@ -224,6 +234,94 @@ export class CairnClient {
     return this.json("POST", "/v1/events", { name, data, ...(id ? { id } : {}) });
   }
 
+  /** The workflows and agents this server can start, with each agent's tools and their schemas. */
+  async workflows(): Promise<WorkflowInfo[]> {
+    return (await this.json<{ workflows: WorkflowInfo[] }>("GET", "/v1/workflows")).workflows;
+  }
+
+  /** Agent sessions, most recently active first (`agent`: one agent's). */
+  async sessions(options: { agent?: string } = {}): Promise<SessionInfo[]> {
+    const q = options.agent ? `?agent=${encodeURIComponent(options.agent)}` : "";
+    return (await this.json<{ sessions: SessionInfo[] }>("GET", `/v1/sessions${q}`)).sessions;
+  }
+
+  /** One session's conversation and runs. */
+  session(agent: string, session: string): Promise<Session> {
+    return this.json("GET", `/v1/sessions/${encodeURIComponent(agent)}/${encodeURIComponent(session)}`);
+  }
+
+  /**
+   * A new run that reuses `runId`'s steps before `options.from` (not executed or paid for again)
+   * and executes from there, with the changes given. The original run is untouched.
+   */
+  fork(runId: string, options: ForkOptions): Promise<{ run: Run }> {
+    return this.json("POST", `/v1/runs/${encodeURIComponent(runId)}/fork`, options);
+  }
+
+  /** Two runs' steps side by side, and the first step where they diverge. */
+  diff(a: string, b: string): Promise<RunDiff> {
+    return this.json("GET", `/v1/runs/${encodeURIComponent(a)}/diff/${encodeURIComponent(b)}`);
+  }
+
+  /**
+   * Cancels, reruns or deletes every run matching `filter`. Without `confirm` nothing happens: the
+   * answer says how many runs match (`confirmWith`); send that count as `confirm` to act.
+   */
+  bulk(action: BulkAction, filter: BulkFilter, confirm?: number): Promise<BulkResult> {
+    return this.json("POST", "/v1/runs/bulk", {
+      action,
+      filter,
+      ...(confirm !== undefined ? { confirm } : {}),
+    });
+  }
+
+  /** Deletes an ended run and what it stored. */
+  async remove(runId: string): Promise<void> {
+    await this.json("DELETE", `/v1/runs/${encodeURIComponent(runId)}`);
+  }
+
+  /** Tokens and cost per agent and model, in day or hour buckets. */
+  async usage(options: { from?: number; to?: number; bucket?: "day" | "hour" } = {}): Promise<UsageBucket[]> {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(options)) if (v !== undefined) q.set(k, String(v));
+    const s = q.toString();
+    return (await this.json<{ buckets: UsageBucket[] }>("GET", `/v1/usage${s ? `?${s}` : ""}`)).buckets;
+  }
+
+  /** An SSE resource's data, reconnecting after a drop with Last-Event-ID from `lastId()`. */
+  private async *follow(
+    path: string,
+    lastId: () => string | undefined,
+    options: { signal?: AbortSignal; maxRetryDelayMs?: number },
+  ): AsyncGenerator<string> {
+    let delay = 250;
+    for (;;) {
+      if (options.signal?.aborted) return;
+      try {
+        const last = lastId();
+        const res = await this.doFetch(this.base + path, {
+          headers: {
+            ...this.auth(),
+            accept: "text/event-stream",
+            ...(last !== undefined ? { "last-event-id": last } : {}),
+          },
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+        if (!res.ok) throw await apiError(res);
+        for await (const message of parseSse(res.body!)) {
+          delay = 250;
+          yield message.data;
+        }
+      } catch (err) {
+        if (err instanceof CairnApiError && err.status < 500 && err.status !== 429) throw err;
+        if (options.signal?.aborted) return;
+      }
+      // The stream ended early (a restart, a proxy, a lost network): resume after a pause.
+      await pause(delay, options.signal);
+      delay = Math.min(delay * 2, options.maxRetryDelayMs ?? 5_000);
+    }
+  }
+
   private auth(): Record<string, string> {
     return this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {};
   }
@@ -246,6 +344,7 @@ export class CairnClient {
       ...(signal ? { signal } : {}),
     });
     if (!res.ok) throw await apiError(res);
+    if (res.status === 204) return undefined as T;
     return (await res.json()) as T;
   }
 }

@@ -35,3 +35,20 @@ export function starvationMessage(options: {
     `now and then (await new Promise(setImmediate)) so its lease can be renewed.`
   );
 }
+
+/** What a person is told when the store, not a step, held the event loop past the lease. */
+export function storeStallMessage(options: {
+  storeMs: number;
+  blockedMs: number;
+  ttlMs: number;
+  nextTtlMs: number;
+}): string {
+  const { storeMs, blockedMs, ttlMs, nextTtlMs } = options;
+  return (
+    `the store held this worker for ${seconds(storeMs)} of ${seconds(blockedMs)} (SQLite waiting for another ` +
+    `process's write lock blocks the whole process), past the run's ${seconds(ttlMs)} lease: another worker ` +
+    `may have taken the run over. No step is at fault; the run's next claims get a ${seconds(nextTtlMs)} lease. ` +
+    `If it recurs, look for a process holding the database's write lock (a long transaction, a backup, ` +
+    `an sqlite3 shell left inside a transaction).`
+  );
+}

@@ -6,7 +6,7 @@ import type { ClaimRequest, HandBack, Journal } from "../store/journal.js";
 import type { Lease } from "../store/records.js";
 import type { ExecutionEnv, ExecutionOutcome } from "./execution-env.js";
 import { LeaseKeeper } from "./lease-keeper.js";
-import { longerLease, starvationMessage } from "./lease-starvation.js";
+import { longerLease, starvationMessage, storeStallMessage } from "./lease-starvation.js";
 import { hostPrefix, isOwnerDead } from "./owner.js";
 import { RunExecution } from "./run-execution.js";
 import type { Workflow } from "./workflow.js";
@@ -88,7 +88,7 @@ export class RunExecutor {
     let workflow: Workflow | undefined;
     let starved: Promise<void> | undefined;
     keeper.onStarved = (blockedMs, since) => {
-      starved = this.starved(keeper, workflow?.id, execution?.busiestBodySince(since), blockedMs);
+      starved = this.starved(keeper, workflow?.id, execution?.busiestBodySince(since), blockedMs, since);
     };
     keeper.start();
     try {
@@ -139,11 +139,18 @@ export class RunExecutor {
     workflow: string | undefined,
     stepId: string | undefined,
     blockedMs: number,
+    since: number,
   ): Promise<void> {
     const { runId, workspace } = keeper.current;
     const ttlMs = keeper.ttlMs;
     const nextTtlMs = longerLease(ttlMs, blockedMs);
-    const message = starvationMessage({ workflow, stepId, blockedMs, ttlMs, nextTtlMs });
+    // SQLite waiting out another process's write lock blocks the loop too: then no step is to blame.
+    const storeMs = this.o.journal.stalledMs?.(since) ?? 0;
+    const byStore = storeMs >= blockedMs / 2;
+    const message = byStore
+      ? storeStallMessage({ storeMs, blockedMs, ttlMs, nextTtlMs })
+      : starvationMessage({ workflow, stepId, blockedMs, ttlMs, nextTtlMs });
+    if (byStore) stepId = undefined;
     this.o.logger.warn(`run ${runId}: ${message}`, { runId, stepId, blockedMs, leaseTtlMs: nextTtlMs });
     keeper.lengthen(nextTtlMs);
     const note = {

@@ -8,11 +8,14 @@ import type { Clock } from "../shared/clock.js";
 import { systemClock } from "../shared/clock.js";
 import { ErrorCode } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
+import type { MasterKeySource } from "../shared/master-key.js";
 import { approvalRoutes } from "./approvals.js";
 import type { Authenticator } from "./auth.js";
 import { authMiddleware } from "./auth-middleware.js";
+import { catalogRoutes } from "./catalog.js";
 import { chatRoutes } from "./chat.js";
 import type { ServerEnv, Services } from "./context.js";
+import { dashboardRoutes, defaultDashboardDir } from "./dashboard.js";
 import { eventRoutes } from "./events.js";
 import { healthRoutes } from "./health.js";
 import { errorBody, errorResponse, validationResponse } from "./http-errors.js";
@@ -22,11 +25,13 @@ import { RateLimiter } from "./rate-limit.js";
 import { RunLogHub } from "./run-log-hub.js";
 import { runStreamRoutes } from "./run-stream.js";
 import { runRoutes } from "./runs.js";
+import { secretRoutes } from "./secrets.js";
 import { runBulkRoutes } from "./runs-bulk.js";
 import { runDeleteRoutes } from "./runs-delete.js";
 import { runDiffRoutes } from "./runs-diff.js";
 import { runForkRoutes } from "./runs-fork.js";
 import { usageRoutes } from "./usage.js";
+import { sessionListRoutes } from "./session-list.js";
 import { sessionRoutes } from "./sessions.js";
 
 export interface AppOptions {
@@ -47,6 +52,10 @@ export interface AppOptions {
   corsOrigins?: string[];
   /** Longest a request may wait for a result. Default 60 s. */
   maxWaitMs?: number;
+  /** The built dashboard served at `/`: a folder, or false for none. Default the package's own. */
+  dashboard?: string | false;
+  /** The vault's master key for /v1/secrets. Default CAIRN_MASTER_KEY or .cairn/master.key. */
+  masterKey?: MasterKeySource;
 }
 
 export interface CairnApp {
@@ -121,7 +130,10 @@ export function createApp(options: AppOptions): CairnApp {
   sessionRoutes(app);
   eventRoutes(app);
   keyRoutes(app);
+  secretRoutes(app, options.masterKey);
   chatRoutes(app);
+  catalogRoutes(app);
+  sessionListRoutes(app);
   app.doc31("/v1/openapi.json", {
     openapi: "3.1.0",
     info: {
@@ -132,6 +144,9 @@ export function createApp(options: AppOptions): CairnApp {
     },
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "http", scheme: "bearer" });
+  // Last: every path the API does not answer is the dashboard's.
+  if (options.dashboard !== false)
+    dashboardRoutes(app, options.dashboard ?? defaultDashboardDir(), options.auth);
   app.notFound((c) => c.json(errorBody(ErrorCode.NotFound, `no route ${c.req.method} ${c.req.path}`), 404));
   app.onError((err, c) => errorResponse(err, c, options.logger));
   return {

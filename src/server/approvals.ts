@@ -2,7 +2,9 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { createRoute, z } from "@hono/zod-openapi";
 import { decideApproval } from "../agent/tool-approval.js";
 import { ErrorCode, NotFoundError } from "../shared/errors.js";
+import type { Agent } from "../agent/agent.js";
 import type { ApprovalRecord, ApprovalStatus } from "../store/records.js";
+import { toolInputSchema } from "./catalog.js";
 import type { ServerEnv } from "./context.js";
 import { errorResponses, json } from "./schemas.js";
 
@@ -28,6 +30,10 @@ const ApprovalSchema = z
     decidedBy: z.string().nullable(),
     reason: z.string().nullable(),
     editedArgs: z.unknown().optional(),
+    argsSchema: z.record(z.string(), z.unknown()).optional().openapi({
+      description:
+        "For a tool call: the JSON Schema of the tool's arguments, to check edited arguments before sending",
+    }),
   })
   .openapi("Approval");
 
@@ -95,7 +101,7 @@ const decide = createRoute({
 
 export function approvalRoutes(app: OpenAPIHono<ServerEnv>): void {
   app.openapi(list, async (c) => {
-    const { engine } = c.var;
+    const { engine, services } = c.var;
     const q = c.req.valid("query");
     const status: ApprovalStatus | undefined = q.status === "all" ? undefined : (q.status ?? "pending");
     const approvals = await engine.journal.listApprovals(engine.workspace, {
@@ -103,15 +109,15 @@ export function approvalRoutes(app: OpenAPIHono<ServerEnv>): void {
       ...(q.runId ? { runId: q.runId } : {}),
       limit: q.limit ?? 100,
     });
-    return c.json({ approvals: approvals.map(approvalBody) }, 200);
+    return c.json({ approvals: approvals.map((a) => approvalBody(a, services.agents)) }, 200);
   });
 
   app.openapi(get, async (c) => {
-    const { engine } = c.var;
+    const { engine, services } = c.var;
     const { id } = c.req.valid("param");
     const approval = await engine.journal.getApproval(engine.workspace, id);
     if (approval === undefined) throw approvalNotFound(id);
-    return c.json(approvalBody(approval), 200);
+    return c.json(approvalBody(approval, services.agents), 200);
   });
 
   app.openapi(decide, async (c) => {
@@ -124,11 +130,15 @@ export function approvalRoutes(app: OpenAPIHono<ServerEnv>): void {
       ...(body.reason !== undefined ? { reason: body.reason } : {}),
       ...(body.args !== undefined ? { args: body.args } : {}),
     });
-    return c.json(approvalBody(decided), 200);
+    return c.json(approvalBody(decided, services.agents), 200);
   });
 }
 
-export function approvalBody(a: ApprovalRecord): z.infer<typeof ApprovalSchema> {
+export function approvalBody(
+  a: ApprovalRecord,
+  agents?: ReadonlyMap<string, Agent>,
+): z.infer<typeof ApprovalSchema> {
+  const schema = agents ? argsSchemaOf(a.request, agents) : null;
   return {
     id: a.id,
     runId: a.runId,
@@ -146,7 +156,17 @@ export function approvalBody(a: ApprovalRecord): z.infer<typeof ApprovalSchema> 
     decidedBy: a.decidedBy,
     reason: a.reason,
     ...(a.editedArgs !== null && a.editedArgs !== undefined ? { editedArgs: a.editedArgs } : {}),
+    ...(schema ? { argsSchema: schema } : {}),
   };
+}
+
+/** The schema of the tool a tool-call approval is about, when its agent is one this server has. */
+function argsSchemaOf(request: unknown, agents: ReadonlyMap<string, Agent>): Record<string, unknown> | null {
+  if (typeof request !== "object" || request === null) return null;
+  const { agent, tool } = request as { agent?: unknown; tool?: unknown };
+  if (typeof agent !== "string" || typeof tool !== "string") return null;
+  const t = agents.get(agent)?.options.tools?.[tool];
+  return t ? toolInputSchema(t) : null;
 }
 
 function approvalNotFound(id: string): NotFoundError {

@@ -16,6 +16,7 @@ const PUBLIC = new Set(["/v1/health", "/v1/ready", "/v1/openapi.json"]);
  */
 export function scopeFor(method: string, path: string): ApiScope {
   if (path === "/v1/keys" || path.startsWith("/v1/keys/")) return "admin";
+  if (path === "/v1/secrets" || path.startsWith("/v1/secrets/")) return "admin";
   if (method === "DELETE" && path.startsWith("/v1/runs/")) return "admin";
   if (method === "GET" || method === "HEAD") return "read";
   if (path.startsWith("/v1/approvals/")) return "approve";

@@ -24,6 +24,9 @@ const STATUS: Record<string, number> = {
   [ErrorCode.PayloadTooLarge]: 413,
   [ErrorCode.RateLimited]: 429,
   [ErrorCode.Store]: 503,
+  [ErrorCode.SecretNotFound]: 404,
+  // The server's master key is missing or not the one the secrets were sealed with: its operator's to fix.
+  [ErrorCode.VaultKey]: 503,
 };
 
 export function errorBody(code: string, message: string, issues?: ErrorBody["error"]["issues"]): ErrorBody {

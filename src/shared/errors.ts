@@ -38,6 +38,16 @@ export const ErrorCode = {
   RateLimited: "CAIRN_RATE_LIMITED",
   /** A wait for a run's result ran out of time; the run goes on. */
   WaitTimeout: "CAIRN_WAIT_TIMEOUT",
+  /** The vault's master key is missing, malformed, or not the one the secrets were sealed with. */
+  VaultKey: "CAIRN_VAULT_KEY",
+  /** No such secret for this workspace (and user). */
+  SecretNotFound: "CAIRN_SECRET_NOT_FOUND",
+  /** A credential could not be had (e.g. an OAuth refresh was refused): a person must reconnect it. */
+  CredentialUnavailable: "CAIRN_CREDENTIAL_UNAVAILABLE",
+  /** A tool policy refused a tool call. */
+  ToolDenied: "CAIRN_TOOL_DENIED",
+  /** An MCP server could not be reached, or its tools changed under a run. */
+  McpServer: "CAIRN_MCP_SERVER",
   /** bubblewrap is missing or cannot create namespaces here: commands are never run on the host instead. */
   SandboxUnavailable: "CAIRN_SANDBOX_UNAVAILABLE",
   /** A file tool was given a path that leads outside the run's workspace (or writes to /skills). */

@@ -16,6 +16,7 @@ export type {
 } from "./journal.js";
 export type * from "./records.js";
 export type * from "./service-records.js";
+export type * from "./secret-records.js";
 export { API_SCOPES } from "./service-records.js";
 export { RUN_STATUSES, TERMINAL_STATUSES, isTerminal } from "./records.js";
 export { Entry } from "./entry-types.js";

@@ -9,7 +9,10 @@ import { serverHarness } from "./support.js";
 describe("workspace isolation", () => {
   it("answers 404 to another workspace's key on every route that names an id, and lists nothing of ours", async () => {
     const helper = chatAgent();
-    const s = await serverHarness([shipIt], { agents: [helper] });
+    const s = await serverHarness([shipIt], {
+      agents: [helper],
+      app: { masterKey: { key: Buffer.alloc(32, 1) } },
+    });
     const mine = await s.key(["admin"], "default", "alice");
     const theirs = await s.key(["admin"], "other", "alice");
     // Fixtures in "default": a run waiting for an approval, a session with a run, a key.
@@ -24,6 +27,8 @@ describe("workspace isolation", () => {
     expect(sent.status).toBe(202);
     await s.drain();
     const keyId = (await s.call("GET", "/v1/keys", { key: mine })).body.keys[0].id;
+    const put = await s.call("PUT", "/v1/secrets/ours", { key: mine, body: { value: "ours-value-1" } });
+    expect(put.status).toBe(200);
 
     const byId: [string, string, unknown?][] = [
       ["GET", `/v1/runs/${run}`],
@@ -41,6 +46,7 @@ describe("workspace isolation", () => {
       ["GET", "/v1/sessions/helper/s1/stream"],
       ["GET", "/v1/agents/helper/chat/s1/stream"],
       ["DELETE", `/v1/keys/${keyId}`],
+      ["DELETE", "/v1/secrets/ours"],
     ];
     for (const [method, path, body] of byId) {
       const r = await s.call(method, path, { key: theirs, ...(body !== undefined ? { body } : {}) });
@@ -57,8 +63,11 @@ describe("workspace isolation", () => {
     expect(bulk.body).toMatchObject({ matched: 0, runIds: [] });
     expect((await s.call("GET", "/v1/usage", { key: theirs })).body.buckets).toEqual([]);
     expect((await s.call("GET", "/v1/approvals?status=all", { key: theirs })).body.approvals).toEqual([]);
+    expect((await s.call("GET", "/v1/sessions", { key: mine })).body.sessions).toHaveLength(1);
+    expect((await s.call("GET", "/v1/sessions", { key: theirs })).body.sessions).toEqual([]);
     const theirKeys = (await s.call("GET", "/v1/keys", { key: theirs })).body.keys;
     expect(theirKeys.map((k: { id: string }) => k.id)).not.toContain(keyId);
+    expect((await s.call("GET", "/v1/secrets", { key: theirs })).body.secrets).toEqual([]);
     const feed = await s.sse("/v1/events", { key: theirs });
     expect(feed.status).toBe(200);
     const late = await s.call("POST", "/v1/runs", { key: theirs, body: { workflow: "ship-it" } });
@@ -83,6 +92,7 @@ describe("workspace isolation", () => {
     expect(still.body.run.status).toBe("waiting");
     expect((await s.call("GET", `/v1/approvals/${approval}`, { key: mine })).body.status).toBe("pending");
     expect((await s.call("GET", "/v1/keys", { key: mine })).body.keys[0].revokedAt).toBeNull();
+    expect((await s.call("GET", "/v1/secrets", { key: mine })).body.secrets).toHaveLength(1);
 
     // Every route of the API is in the table above or is a list, a create, or a public probe.
     const doc = (await s.call("GET", "/v1/openapi.json")).body;
@@ -93,8 +103,13 @@ describe("workspace isolation", () => {
       "POST /v1/runs/bulk",
       "GET /v1/usage",
       "GET /v1/approvals",
+      "GET /v1/sessions",
+      // The server's own workflows and agents (its config), the same in every workspace.
+      "GET /v1/workflows",
       "GET /v1/keys",
       "POST /v1/keys",
+      "GET /v1/secrets",
+      "PUT /v1/secrets/{name}",
       "GET /v1/events",
       "POST /v1/events",
       "POST /v1/sessions/{agent}/{session}/messages",
@@ -117,6 +132,7 @@ function normalise(path: string, ids: string[]): string {
   if (p !== path) p = p.replace(ids[0]!, "{a}");
   for (const id of ids) p = p.replace(id, "{id}");
   return p
+    .replace("/secrets/ours", "/secrets/{name}")
     .replace("/steps/ship/", "/steps/{stepId}/")
     .replace("/sessions/helper/s1", "/sessions/{agent}/{session}")
     .replace("/agents/helper/chat/s1/", "/agents/{name}/chat/{chatId}/");

@@ -9,6 +9,7 @@ import { leaseLengthTests } from "./conformance/lease-lengths.js";
 import { leaseLossTests } from "./conformance/lease-loss.js";
 import { lifecycleTests } from "./conformance/lifecycle.js";
 import { runTests } from "./conformance/runs.js";
+import { secretTests } from "./conformance/secrets.js";
 import { serviceTests } from "./conformance/service.js";
 import { stepTests } from "./conformance/steps.js";
 import { transferTests } from "./conformance/transfer.js";
@@ -30,6 +31,7 @@ export function journalConformance(name: string, makeJournal: MakeJournal): void
     waitTests(get);
     controlTests(get);
     serviceTests(get);
+    secretTests(get);
     workspaceStoreTests(get);
     handBackTests(get);
     leaseLengthTests(get);

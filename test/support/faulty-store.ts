@@ -172,7 +172,7 @@ function faultySqlite(): FaultyStore {
  * Another process that takes the SQLite write lock, says "locked", and commits `ms` after it is
  * told "go" on stdin.
  */
-function holdWriteLock(path: string, ms: number): ChildProcess {
+export function holdWriteLock(path: string, ms: number): ChildProcess {
   const script = `
     const Database = require("better-sqlite3");
     const db = new Database(${JSON.stringify(path)});

@@ -89,6 +89,8 @@ export function callsWorkflow(
               agent: { name: "test", user: "default", session: null },
               workspace: ctx.workspace,
               journal: ctx.journal,
+              fetch: globalThis.fetch,
+              credentials: {},
             }),
           { retries: 0 },
         );

@@ -32,10 +32,16 @@ export function demoModel(env: Record<string, string | undefined> = process.env)
   if (env.ANTHROPIC_API_KEY)
     return { spec: "anthropic:claude-haiku-4-5", offline: false, label: "anthropic:claude-haiku-4-5" };
   return {
-    spec: scriptedModel({ name: "demo-script", respond: scriptedPoster, wordDelayMs: 25 }),
+    spec: scriptedModel({ name: "demo-script", respond: scriptedPoster, wordDelayMs: demoWordDelay(env) }),
     offline: true,
     label: "offline scripted model",
   };
+}
+
+/** How long the offline model takes per word: CAIRN_DEMO_WORD_DELAY_MS (to watch it stream), default 25. */
+function demoWordDelay(env: Record<string, string | undefined>): number {
+  const ms = Number(env.CAIRN_DEMO_WORD_DELAY_MS ?? 25);
+  return Number.isFinite(ms) && ms >= 0 ? Math.min(ms, 5_000) : 25;
 }
 
 /** The hello-world agent: topic → image → caption → post. */
@@ -50,8 +56,14 @@ export function posterAgent(
     execute: ({ prompt }, ctx) => {
       mkdirSync(join(dir, "images"), { recursive: true });
       const path = join(dir, "images", `${ctx.runId}-${ctx.stepId.replace(/[^\w-]/g, "_")}.svg`);
-      writeFileSync(path, drawImage(prompt));
-      return { image: path, prompt };
+      const svg = drawImage(prompt);
+      writeFileSync(path, svg);
+      // The picture itself travels with the result (under 2 KiB), so the dashboard can show it.
+      return {
+        image: path,
+        prompt,
+        preview: `data:image/svg+xml;base64,${Buffer.from(svg).toString("base64")}`,
+      };
     },
   });
   const post = tool({

@@ -41,6 +41,7 @@ import { createPool, migrate } from "./database.js";
 import { redactUrl } from "../../shared/redact-url.js";
 import { commitStepAtOnce, commitsAtOnce } from "./commit-step.js";
 import { LOG_CHANNEL, RunnableListener } from "./listener.js";
+import { PgSecrets } from "./postgres-secrets.js";
 import { PgDeploys } from "./postgres-deploys.js";
 import { PgService } from "./postgres-service.js";
 import { PgTransfer } from "./postgres-transfer.js";
@@ -89,6 +90,7 @@ export class PostgresJournal implements Journal {
   private readonly steps: PgSteps;
   private readonly waits: PgWaits;
   private readonly service: PgService;
+  readonly secrets: PgSecrets;
   private readonly lifecycle: PgLifecycle;
   private readonly deploys: PgDeploys;
   private readonly transfer: PgTransfer;
@@ -120,6 +122,7 @@ export class PostgresJournal implements Journal {
     this.steps = new PgSteps(this.runs, this.events);
     this.waits = new PgWaits(this.runs, this.steps, this.events, this.approvals);
     this.service = new PgService(this.db);
+    this.secrets = new PgSecrets(this.db);
     this.lifecycle = new PgLifecycle(this.runs);
     this.deploys = new PgDeploys(this.db);
     this.transfer = new PgTransfer(this.db);

@@ -1,4 +1,5 @@
 import type { Transaction } from "better-sqlite3";
+import { StallMeter } from "../stall-meter.js";
 
 /** better-sqlite3's transaction wrapper, built once over "run this function". */
 export type JournalTransaction = Transaction<(fn: () => unknown) => unknown>;
@@ -19,11 +20,13 @@ export class GroupCommit {
     private readonly transaction: () => JournalTransaction,
     /** What a failure becomes for the caller: the store's failures, named as such. */
     private readonly failure: (err: unknown) => Error,
+    /** Times each transaction: one that waited long on another process's lock is remembered. */
+    private readonly meter: StallMeter = new StallMeter(),
   ) {}
 
   tx<T>(fn: () => T): Promise<T> {
     try {
-      return Promise.resolve(this.transaction().immediate(fn) as T);
+      return Promise.resolve(this.meter.time(() => this.transaction().immediate(fn)) as T);
     } catch (err) {
       return Promise.reject(this.failure(err));
     }
@@ -58,15 +61,17 @@ export class GroupCommit {
     }
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     try {
-      this.transaction().immediate(() => {
-        for (const item of items) {
-          try {
-            outcomes.push({ ok: true, value: this.transaction()(item.fn) });
-          } catch (error) {
-            outcomes.push({ ok: false, error });
+      this.meter.time(() =>
+        this.transaction().immediate(() => {
+          for (const item of items) {
+            try {
+              outcomes.push({ ok: true, value: this.transaction()(item.fn) });
+            } catch (error) {
+              outcomes.push({ ok: false, error });
+            }
           }
-        }
-      });
+        }),
+      );
     } catch (err) {
       for (const item of items) item.reject(this.failure(err));
       return;

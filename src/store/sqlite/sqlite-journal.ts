@@ -45,6 +45,7 @@ import { openSqlite, sqliteStoreError } from "./database.js";
 import { FileWatch } from "./file-watch.js";
 import type { JournalTransaction } from "./group-commit.js";
 import { GroupCommit } from "./group-commit.js";
+import { StallMeter } from "../stall-meter.js";
 import { SqliteApiKeys } from "./sqlite-api-keys.js";
 import { SqliteApprovals } from "./sqlite-approvals.js";
 import { SqliteClaims } from "./sqlite-claims.js";
@@ -52,6 +53,7 @@ import { SqliteDeploys } from "./sqlite-deploys.js";
 import { SqliteEvents } from "./sqlite-events.js";
 import { SqliteLifecycle } from "./sqlite-lifecycle.js";
 import { SqliteRuns } from "./sqlite-runs.js";
+import { SqliteSecrets } from "./sqlite-secrets.js";
 import { SqliteSessions } from "./sqlite-sessions.js";
 import { SqliteSteps } from "./sqlite-steps.js";
 import { SqliteStore } from "./sqlite-store.js";
@@ -83,8 +85,10 @@ export class SqliteJournal implements Journal {
   private readonly sessions: SqliteSessions;
   private readonly approvals: SqliteApprovals;
   private readonly apiKeys: SqliteApiKeys;
+  readonly secrets: SqliteSecrets;
   private readonly streams: SqliteStreams;
   private readonly failure: (err: unknown) => Error;
+  private readonly stalls = new StallMeter();
   private readonly file: FileWatch;
   private readonly lifecycle: SqliteLifecycle;
   private readonly deploys: SqliteDeploys;
@@ -96,7 +100,7 @@ export class SqliteJournal implements Journal {
     this.failure = (err) => sqliteStoreError(err, options.path);
     this.clock = options.clock ?? systemClock;
     this.transaction = this.db.transaction((fn: () => unknown) => fn());
-    this.writes = new GroupCommit(() => this.transaction, this.failure);
+    this.writes = new GroupCommit(() => this.transaction, this.failure, this.stalls);
     this.store = new SqliteStore(this.db, this.clock);
     const sql = (text: string) => this.store.sql(text);
     this.approvals = new SqliteApprovals({
@@ -111,6 +115,12 @@ export class SqliteJournal implements Journal {
     this.steps = new SqliteSteps(this.store, this.runs, this.events);
     this.waits = new SqliteWaits(this.store, this.runs, this.steps, this.events, this.approvals);
     this.apiKeys = new SqliteApiKeys(sql);
+    this.secrets = new SqliteSecrets(
+      sql,
+      this.clock,
+      (fn) => this.writes.tx(fn),
+      (fn) => this.read(fn),
+    );
     this.streams = new SqliteStreams(this.db, this.store);
     this.lifecycle = new SqliteLifecycle(this.store, this.runs);
     this.deploys = new SqliteDeploys(this.store);
@@ -136,10 +146,14 @@ export class SqliteJournal implements Journal {
 
   private read<T>(fn: () => T): Promise<T> {
     try {
-      return Promise.resolve(fn());
+      return Promise.resolve(this.stalls.time(fn));
     } catch (err) {
       return Promise.reject(this.failure(err));
     }
+  }
+
+  stalledMs(since: number): number {
+    return this.stalls.since(since);
   }
 
   // ── runs ──────────────────────────────────────────────────────────────────────────────────
