@@ -51,7 +51,7 @@ export class GroupCommit {
       const [item] = items as [(typeof items)[number]];
       let value: unknown;
       try {
-        value = this.transaction().immediate(item.fn);
+        value = this.meter.time(() => this.transaction().immediate(item.fn));
       } catch (err) {
         item.reject(this.failure(err));
         return;
