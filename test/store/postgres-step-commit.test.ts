@@ -150,4 +150,41 @@ describe("a step commit on PostgreSQL", () => {
       await journal.close();
     }
   });
+
+  it("tells the run's log watchers of every commit, the last of a burst included", async () => {
+    const { journal, lease, db } = await setup();
+    let steps = 0;
+    let readAt = 0;
+    const read = async () => {
+      readAt = Date.now();
+      const entries = await journal.readEntries(WS, "run_1");
+      steps = Math.max(steps, entries.filter((e) => e.type === "step.ended").length);
+    };
+    const unwatch = journal.watchLog(WS, () => void read());
+    try {
+      // The watcher listens once a commit's notification reaches it.
+      await until(async () => {
+        await journal.commitStep(lease, completed(`probe#${steps}`, steps, 0));
+        return steps > 0;
+      }, "the log watcher to hear of a first commit");
+      const first = steps;
+      // Commits back to back: most of them do not notify by themselves.
+      for (let i = 0; i < 30; i++) await journal.commitStep(lease, completed(`s#${i}`, first + i, i));
+      await until(async () => steps === first + 30, `the watcher to read all 30 commits (it read ${steps})`);
+      expect(readAt).toBeGreaterThan(0);
+    } finally {
+      unwatch();
+      await db.end();
+      await journal.close();
+    }
+  });
 });
+
+/** Polls `check` until it holds; fails naming `what` after 15 s. */
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -1,7 +1,14 @@
+import type { Clock } from "../../shared/clock.js";
 import { Entry } from "../entry-types.js";
 import type { CommitOutcome, StepCommit } from "../journal.js";
 import type { Lease } from "../records.js";
 import type { Sql } from "./database.js";
+import { LOG_CHANNEL } from "./listener.js";
+import { INLINE_LIMIT } from "./payloads.js";
+import { leaseLost } from "./run-locks.js";
+import { StepNotices } from "./step-notices.js";
+import type { PgTransactions } from "./transactions.js";
+import { DB_NOW, retryRace } from "./transactions.js";
 
 /** What the `step.ended` entry of a step commit records. */
 export function stepEndedData(commit: StepCommit): Record<string, unknown> {
@@ -47,10 +54,12 @@ export async function commitStepAtOnce(
   commit: StepCommit,
   at: number | null,
   dbNow: string,
+  /** Whether the statement notifies the run's log watchers itself (see StepNotices). */
+  notify = true,
 ): Promise<AtOnce> {
   const fresh = commit.attempt === 1 && !commit.sideEffect;
   const row = await sql
-    .one<{ cancel_requested: number; seq: number | null }>(commitText(fresh, dbNow), [
+    .one<{ cancel_requested: number; seq: number | null }>(commitText(fresh, notify, dbNow), [
       lease.workspace,
       lease.runId,
       lease.epoch,
@@ -82,8 +91,8 @@ const UNIQUE_VIOLATION = "23505";
 /** The statement's text, built once per shape (the statement cache looks it up by its text). */
 const texts = new Map<string, string>();
 
-function commitText(fresh: boolean, dbNow: string): string {
-  const key = `${fresh}:${dbNow}`;
+function commitText(fresh: boolean, notify: boolean, dbNow: string): string {
+  const key = `${fresh}:${notify}:${dbNow}`;
   let text = texts.get(key);
   if (text === undefined) {
     text = `WITH fence AS (
@@ -108,8 +117,49 @@ function commitText(fresh: boolean, dbNow: string): string {
      entry AS (
        INSERT INTO entries (workspace, run_id, seq, type, step_id, at, data_json)
        SELECT $1, $2, seq.seq, '${Entry.StepEnded}', $5, COALESCE($14::int8, ${dbNow}), $15 FROM seq)
-     SELECT cancel_requested, (SELECT seq FROM seq) AS seq FROM fence`;
+     SELECT cancel_requested, (SELECT seq FROM seq) AS seq${
+       notify ? `, pg_notify('${LOG_CHANNEL}', $1 || chr(9) || $2)` : ""
+     } FROM fence`;
     texts.set(key, text);
   }
   return text;
+}
+
+/**
+ * The PostgreSQL journal's step commits: the common kind in one statement (see
+ * commitStepAtOnce), whose notification to the run's log watchers StepNotices spaces out, and
+ * every other kind (or one the statement could not write) in the transaction `slow` runs.
+ */
+export class StepCommits {
+  private readonly notices: StepNotices;
+
+  constructor(
+    private readonly db: PgTransactions,
+    private readonly clock: Clock | undefined,
+    private readonly slow: (lease: Lease, commit: StepCommit) => Promise<CommitOutcome>,
+  ) {
+    this.notices = new StepNotices(async (workspace, runId) => {
+      await this.db.read((sql) =>
+        sql.run("SELECT pg_notify($1, $2)", [LOG_CHANNEL, `${workspace}\t${runId}`]),
+      );
+    });
+  }
+
+  async commit(lease: Lease, commit: StepCommit): Promise<CommitOutcome> {
+    if (!commitsAtOnce(commit, INLINE_LIMIT)) return this.slow(lease, commit);
+    const notify = this.notices.open(lease.workspace, lease.runId);
+    const outcome = await this.db.read((sql) =>
+      retryRace(() => commitStepAtOnce(sql, lease, commit, this.clock?.now() ?? null, DB_NOW, notify)),
+    );
+    if (outcome === "lease-lost") throw await this.db.read((sql) => leaseLost(sql, lease));
+    // Nothing was written: the transaction writes it all (and its entry notifies).
+    if (outcome === "not-written") return this.slow(lease, commit);
+    if (!notify) this.notices.committed(lease.workspace, lease.runId);
+    return outcome;
+  }
+
+  /** Sends the notifications still owed (the journal is closing). */
+  flush(): Promise<void> {
+    return this.notices.flush();
+  }
 }
