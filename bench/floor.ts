@@ -4,8 +4,8 @@
 // Reports µs per insert. Other sections take rounds of it in between theirs, so a ratio compares
 // figures taken under the same load.
 import Database from "better-sqlite3";
-import type { BenchOptions, Figure } from "./support.js";
-import { fmt, median, now, tempStore } from "./support.js";
+import type { BenchOptions, Figure, WalCount } from "./support.js";
+import { countWal, fmt, median, now, startCountingWal, tempStore } from "./support.js";
 
 const WARMUP = 200;
 const INSERTS = 1_000;
@@ -16,6 +16,8 @@ export interface Floor {
   round(inserts?: number): number;
   /** Every round taken so far, µs per insert. */
   readonly rounds: number[];
+  /** Commits `inserts` rows as a round does, untimed, and counts the WAL frames they wrote. */
+  countWrites(inserts: number): WalCount;
   close(): void;
 }
 
@@ -52,6 +54,13 @@ export function openFloor(options: BenchOptions): Floor {
       const us = ((now() - t0) * 1000) / inserts;
       rounds.push(us);
       return us;
+    },
+    countWrites(inserts) {
+      startCountingWal(db);
+      for (let i = 0; i < inserts; i++) commitOne.immediate();
+      const count = countWal(store.path);
+      db.pragma("wal_autocheckpoint = 1000");
+      return count;
     },
     close() {
       db.close();

@@ -32,8 +32,8 @@ const SINGLE_ROUNDS = 5;
 const SHORT = { runs: 300, steps: 10, concurrency: 10 };
 const LONG = { runs: 4, steps: 600 };
 const ROUNDS = 3;
-/** The goal: per-step cost within this factor of one raw insert + commit. */
-const TARGET_RATIO = 1.5;
+/** The goal: per-step cost within this factor of one autocommitted insert. */
+export const TARGET_RATIO = 1.5;
 const POLL_MS = 20;
 const CORES = 2;
 
@@ -283,7 +283,7 @@ export async function measureScale(ctx: ScaleContext): Promise<Figure[]> {
           metric: `${m}: round trips to the server`,
           value: median(runs.map((b) => b.queries / SINGLE_STEPS)),
           unit: "queries/step",
-          note: "pg Client.query calls in the worker process, claim to completion, per step (the floor: 3)",
+          note: "pg Client.query calls in the worker process, claim to completion, per step (the floor: 1)",
         },
         {
           section,

@@ -1,8 +1,9 @@
 // Shared plumbing for the engine benchmark: options, temp stores, an Engine over a real SQLite
 // file, timing and formatting helpers, and the shape of a reported figure. Measures nothing.
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
+import type Database from "better-sqlite3";
 import { Engine } from "../src/engine/engine.js";
 import type { Workflow } from "../src/engine/workflow.js";
 import { silentLogger } from "../src/shared/logger.js";
@@ -49,6 +50,40 @@ export function storeBytes(path: string): number {
     }
   }
   return total;
+}
+
+/** Frames and commits in a WAL file, and how many frames wrote each page. */
+export interface WalCount {
+  frames: number;
+  commits: number;
+  pages: Map<number, number>;
+}
+
+/** Reads a WAL file's frames (those of its current salt: the log since its last reset). */
+export function countWal(path: string): WalCount {
+  let wal: Buffer;
+  try {
+    wal = readFileSync(`${path}-wal`);
+  } catch {
+    return { frames: 0, commits: 0, pages: new Map() };
+  }
+  const pageSize = wal.readUInt32BE(8);
+  const salt = [wal.readUInt32BE(16), wal.readUInt32BE(20)];
+  const count: WalCount = { frames: 0, commits: 0, pages: new Map() };
+  for (let at = 32; at + 24 + pageSize <= wal.length; at += 24 + pageSize) {
+    if (wal.readUInt32BE(at + 8) !== salt[0] || wal.readUInt32BE(at + 12) !== salt[1]) break;
+    const page = wal.readUInt32BE(at);
+    count.frames++;
+    count.pages.set(page, (count.pages.get(page) ?? 0) + 1);
+    if (wal.readUInt32BE(at + 4) !== 0) count.commits++;
+  }
+  return count;
+}
+
+/** Empties the WAL and stops automatic checkpoints, so the WAL holds all that is written next. */
+export function startCountingWal(db: Database.Database): void {
+  db.pragma("wal_checkpoint(TRUNCATE)");
+  db.pragma("wal_autocheckpoint = 0");
 }
 
 export function now(): number {

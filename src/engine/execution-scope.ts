@@ -194,8 +194,17 @@ export class ExecutionScope {
 
   // ── the journal under a step ─────────────────────────────────────────────────────────────
 
+  /**
+   * Whether a new step may begin, answered without waiting when it plainly may (the common
+   * case: nothing stops the run and the lease is fresh); otherwise see `mayStart`.
+   */
+  mayStartNow(): boolean {
+    return !this.ended && this.shutdown?.aborted !== true && !this.cancelRequested && this.keeper.isFresh();
+  }
+
   /** Whether a new step may begin; otherwise ends the execution for the right reason. */
   async mayStart(): Promise<boolean> {
+    if (this.mayStartNow()) return true;
     if (this.ended) return false;
     if (this.shutdown?.aborted) {
       this.finish({ type: "halt", outcome: "released" });
@@ -226,8 +235,12 @@ export class ExecutionScope {
   }
 
   /** A step's commit, under `halting`: a cancel request it reports stops the next step starting. */
-  commit(release: () => void, write: () => Promise<CommitOutcome>): Promise<void> {
-    return this.halting(release, async () => this.noteCancel(await write()));
+  async commit(release: () => void, write: () => Promise<CommitOutcome>): Promise<void> {
+    try {
+      this.noteCancel(await write());
+    } catch (err) {
+      return this.halted(err, release);
+    }
   }
 
   /** Takes in what a commit that moved the run forward reports back (a cancel request). */

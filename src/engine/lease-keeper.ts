@@ -97,13 +97,18 @@ export class LeaseKeeper {
     return !this.signal.aborted && performance.now() < this.validUntil - this.granted / 3;
   }
 
+  /** Whether the lease is held with at least two thirds of it left: no renewal is due. */
+  isFresh(): boolean {
+    return !this.signal.aborted && performance.now() < this.validUntil - (this.granted * 2) / 3;
+  }
+
   /**
    * Renews now if a heartbeat is overdue (a run whose steps never wait on I/O starves the
    * timer), then says whether a step may start. Costs nothing while the lease is fresh.
    */
   async ensureFresh(): Promise<boolean> {
+    if (this.isFresh()) return true;
     if (this.signal.aborted) return false;
-    if (performance.now() < this.validUntil - (this.granted * 2) / 3) return true;
     this.renewing ??= this.renew().finally(() => (this.renewing = undefined));
     await this.renewing;
     return this.canStartStep();

@@ -12,6 +12,27 @@ import { StreamWriter } from "./stream-writer.js";
 import type { WorkflowOptions } from "./workflow.js";
 
 /**
+ * Where a step's reported progress is stored: a StreamWriter made when the body first reports
+ * something (most steps never do), closed with the step.
+ */
+class Progress {
+  private stream: StreamWriter | undefined;
+  private closed = false;
+
+  constructor(private readonly make: () => StreamWriter) {}
+
+  push(data: Record<string, unknown>): void {
+    if (!this.closed) (this.stream ??= this.make()).push(data);
+  }
+
+  /** Stores what is buffered; nothing reported from now on is stored. */
+  close(): Promise<void> | undefined {
+    this.closed = true;
+    return this.stream?.close();
+  }
+}
+
+/**
  * `step.run`: a body that executes at most once to completion per step, with retries and
  * timeouts; a side-effecting body records its intent first, so a crash mid-way is noticed.
  */
@@ -54,12 +75,17 @@ export class RunSteps {
     const { env, keeper, run } = this.scope;
     const j = env.journal;
     const interrupted = rec?.status === "started";
-    const start = await this.scope.halting(release, () => this.begin(id, seq, rec, options, release));
+    const start =
+      rec === undefined && options.sideEffect !== true && this.scope.mayStartNow()
+        ? await this.scope.halting(release, () => this.firstAttempt(id, seq))
+        : await this.scope.halting(release, () => this.begin(id, seq, rec, options, release));
     env.emit({ type: "step.started", runId: run.id, stepId: id, kind: "run", attempt: start.attempt });
     const began = performance.now();
     const ended = this.scope.bodyRunning(id);
     // What the body reports is stored as it runs, and all of it before the step's result.
-    const stream = new StreamWriter(j, () => keeper.current, id, start.attempt, env.logger);
+    const progress = new Progress(
+      () => new StreamWriter(j, () => keeper.current, id, start.attempt, env.logger),
+    );
     let value: T;
     try {
       value = await this.callBody(
@@ -68,18 +94,20 @@ export class RunSteps {
         interrupted,
         fn,
         options.timeout ?? this.defaults.timeout,
-        stream,
+        progress,
       );
     } catch (err) {
       ended();
-      await stream.close();
+      const closing = progress.close();
+      if (closing) await closing;
       if (keeper.signal.aborted) return this.scope.stop(release);
       // The store failing under the body's own journal calls is not the step's failure either.
       if (this.scope.stoppedByStore(err)) return this.scope.stop(release);
       return this.failed(start, err, began, options, release);
     }
     ended();
-    await stream.close();
+    const closing = progress.close();
+    if (closing) await closing;
     if (keeper.signal.aborted) return this.scope.stop(release);
     let encoded;
     try {
@@ -89,15 +117,16 @@ export class RunSteps {
     } catch (err) {
       return this.failed(start, err, began, options, release);
     }
-    await this.scope.commit(release, async () =>
-      j.commitStep(keeper.current, {
+    await this.scope.commit(release, async () => {
+      const endedAt = await j.now();
+      return await j.commitStep(keeper.current, {
         ...start,
         status: "completed",
         output: encoded,
-        endedAt: await j.now(),
+        endedAt,
         ...this.scope.countStored(encoded.bytes),
-      }),
-    );
+      });
+    });
     env.emit({
       type: "step.ended",
       runId: run.id,
@@ -109,6 +138,13 @@ export class RunSteps {
       output: value,
     });
     return value;
+  }
+
+  /** The first attempt of a step with no intent to record, when nothing stops it starting. */
+  private async firstAttempt(id: string, seq: number): Promise<StepStart> {
+    const startedAt = await this.scope.env.journal.now();
+    this.scope.replaying = false;
+    return { stepId: id, seq, kind: "run", attempt: 1, startedAt, sideEffect: false };
   }
 
   /**
@@ -152,14 +188,15 @@ export class RunSteps {
     return start;
   }
 
-  private async callBody<T>(
+  /** Calls the body (its own errors thrown or rejected alike), with its timeout if it has one. */
+  private callBody<T>(
     id: string,
     attempt: number,
     interrupted: boolean,
     fn: (ctx: StepRunContext) => T | Promise<T>,
     timeout: Duration | undefined,
-    stream: StreamWriter,
-  ): Promise<T> {
+    progress: Progress,
+  ): T | Promise<T> {
     const { env, keeper, run } = this.scope;
     const ctx: StepRunContext = {
       runId: run.id,
@@ -171,10 +208,21 @@ export class RunSteps {
       interrupted,
       progress: (data) => {
         env.emit({ type: "step.progress", runId: run.id, stepId: id, data });
-        stream.push(data);
+        progress.push(data);
       },
     };
     if (timeout === undefined) return fn(ctx);
+    return this.callWithTimeout(id, attempt, fn, ctx, timeout);
+  }
+
+  private async callWithTimeout<T>(
+    id: string,
+    attempt: number,
+    fn: (ctx: StepRunContext) => T | Promise<T>,
+    ctx: StepRunContext,
+    timeout: Duration,
+  ): Promise<T> {
+    const { keeper } = this.scope;
     // With a timeout, the body gets its own signal that aborts on timeout or on a lost lease.
     const ms = toMs(timeout, `step "${id}" timeout`, MAX_TIMER_MS);
     const controller = new AbortController();

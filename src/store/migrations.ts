@@ -8,6 +8,7 @@ import { m007 } from "./migrations/007-run-hand-backs-and-lease-lengths.js";
 import { m008 } from "./migrations/008-forks-and-retention.js";
 import { m009 } from "./migrations/009-run-versions.js";
 import { m010 } from "./migrations/010-vault-secrets.js";
+import { m011 } from "./migrations/011-step-ended-notices.js";
 
 /**
  * Numbered, append-only schema migrations. Each record holds the SQL of every dialect so the
@@ -26,4 +27,16 @@ export interface Migration {
 }
 
 /** Every migration, in order: the next one is added at the end, in a file of its own. */
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010];
+export const MIGRATIONS: readonly Migration[] = [
+  m001,
+  m002,
+  m003,
+  m004,
+  m005,
+  m006,
+  m007,
+  m008,
+  m009,
+  m010,
+  m011,
+];

@@ -1,7 +1,14 @@
+import type { Clock } from "../../shared/clock.js";
 import { Entry } from "../entry-types.js";
 import type { CommitOutcome, StepCommit } from "../journal.js";
 import type { Lease } from "../records.js";
 import type { Sql } from "./database.js";
+import { LOG_CHANNEL } from "./listener.js";
+import { INLINE_LIMIT } from "./payloads.js";
+import { leaseLost } from "./run-locks.js";
+import { StepNotices } from "./step-notices.js";
+import type { PgTransactions } from "./transactions.js";
+import { DB_NOW, retryRace } from "./transactions.js";
 
 /** What the `step.ended` entry of a step commit records. */
 export function stepEndedData(commit: StepCommit): Record<string, unknown> {
@@ -29,11 +36,17 @@ export function commitsAtOnce(commit: StepCommit, inlineLimit: number): boolean 
   );
 }
 
+/** What the one-statement commit did: committed, found the lease gone, or wrote nothing. */
+export type AtOnce = CommitOutcome | "lease-lost" | "not-written";
+
 /**
  * The fence, the step row and its `step.ended` entry in one statement, so one round trip and
- * one implicit transaction: the step and its entry are written only if the lease row is still
- * this lease's, locked for the statement. Undefined when the lease is no longer current. `at`
- * is the entry's time, or null for the database's clock.
+ * one implicit transaction: the run's row is locked and its lease checked, then the run's log
+ * counter is bumped, and only then are the step and its entry written, so either all of it is
+ * written or none. "not-written" when the run has no log counter row yet, or when the step's row
+ * is already there: a step's first attempt with no recorded intent has no row yet, so it is a
+ * plain insert (no speculative insertion to pay for), and a conflict fails the whole statement.
+ * The caller then commits in a transaction that writes both.
  */
 export async function commitStepAtOnce(
   sql: Sql,
@@ -41,28 +54,12 @@ export async function commitStepAtOnce(
   commit: StepCommit,
   at: number | null,
   dbNow: string,
-): Promise<CommitOutcome | undefined> {
-  const row = await sql.one<{ cancel_requested: number }>(
-    `WITH fence AS (
-       SELECT cancel_requested FROM runs
-       WHERE workspace = $1 AND id = $2 AND lease_epoch = $3 AND lease_owner = $4 AND status = 'running'
-       FOR UPDATE),
-     step AS (
-       INSERT INTO steps (workspace, run_id, step_id, seq, kind, status, attempt, output_json, output_blob,
-         output_bytes, error_json, started_at, ended_at, retry_at, side_effect)
-       SELECT $1, $2, $5, $6, $7, 'completed', $8, $9, NULL, $10, NULL, $11, $12, NULL, $13 FROM fence
-       ON CONFLICT (workspace, run_id, step_id) DO UPDATE SET status = excluded.status, attempt = excluded.attempt,
-         output_json = excluded.output_json, output_blob = excluded.output_blob, output_bytes = excluded.output_bytes,
-         error_json = excluded.error_json, ended_at = excluded.ended_at, retry_at = excluded.retry_at),
-     seq AS (
-       INSERT INTO entry_seqs (workspace, run_id, seq) SELECT $1, $2, 1 FROM fence
-       ON CONFLICT (workspace, run_id) DO UPDATE SET seq = entry_seqs.seq + 1
-       RETURNING seq),
-     entry AS (
-       INSERT INTO entries (workspace, run_id, seq, type, step_id, at, data_json)
-       SELECT $1, $2, seq.seq, '${Entry.StepEnded}', $5, COALESCE($14::int8, ${dbNow}), $15 FROM seq)
-     SELECT cancel_requested FROM fence`,
-    [
+  /** Whether the statement notifies the run's log watchers itself (see StepNotices). */
+  notify = true,
+): Promise<AtOnce> {
+  const fresh = commit.attempt === 1 && !commit.sideEffect;
+  const row = await sql
+    .one<{ cancel_requested: number; seq: number | null }>(commitText(fresh, notify, dbNow), [
       lease.workspace,
       lease.runId,
       lease.epoch,
@@ -78,7 +75,91 @@ export async function commitStepAtOnce(
       commit.sideEffect ? 1 : 0,
       at,
       JSON.stringify(stepEndedData(commit)),
-    ],
-  );
-  return row === undefined ? undefined : { cancelRequested: row.cancel_requested === 1 };
+    ])
+    .catch((err: unknown) => {
+      if ((err as { code?: unknown }).code === UNIQUE_VIOLATION) return null;
+      throw err;
+    });
+  if (row === null) return "not-written";
+  if (row === undefined) return "lease-lost";
+  if (row.seq === null) return "not-written";
+  return { cancelRequested: row.cancel_requested === 1 };
+}
+
+const UNIQUE_VIOLATION = "23505";
+
+/** The statement's text, built once per shape (the statement cache looks it up by its text). */
+const texts = new Map<string, string>();
+
+function commitText(fresh: boolean, notify: boolean, dbNow: string): string {
+  const key = `${fresh}:${notify}:${dbNow}`;
+  let text = texts.get(key);
+  if (text === undefined) {
+    text = `WITH fence AS (
+       SELECT cancel_requested FROM runs
+       WHERE workspace = $1 AND id = $2 AND lease_epoch = $3 AND lease_owner = $4 AND status = 'running'
+       FOR UPDATE),
+     seq AS (
+       UPDATE entry_seqs SET seq = seq + 1
+       WHERE workspace = $1 AND run_id = $2 AND EXISTS (SELECT 1 FROM fence)
+       RETURNING seq),
+     step AS (
+       INSERT INTO steps (workspace, run_id, step_id, seq, kind, status, attempt, output_json, output_blob,
+         output_bytes, error_json, started_at, ended_at, retry_at, side_effect)
+       SELECT $1, $2, $5, $6, $7, 'completed', $8, $9, NULL, $10, NULL, $11, $12, NULL, $13 FROM seq
+       ${
+         fresh
+           ? ""
+           : `ON CONFLICT (workspace, run_id, step_id) DO UPDATE SET status = excluded.status, attempt = excluded.attempt,
+         output_json = excluded.output_json, output_blob = excluded.output_blob, output_bytes = excluded.output_bytes,
+         error_json = excluded.error_json, ended_at = excluded.ended_at, retry_at = excluded.retry_at`
+       }),
+     entry AS (
+       INSERT INTO entries (workspace, run_id, seq, type, step_id, at, data_json)
+       SELECT $1, $2, seq.seq, '${Entry.StepEnded}', $5, COALESCE($14::int8, ${dbNow}), $15 FROM seq)
+     SELECT cancel_requested, (SELECT seq FROM seq) AS seq${
+       notify ? `, pg_notify('${LOG_CHANNEL}', $1 || chr(9) || $2)` : ""
+     } FROM fence`;
+    texts.set(key, text);
+  }
+  return text;
+}
+
+/**
+ * The PostgreSQL journal's step commits: the common kind in one statement (see
+ * commitStepAtOnce), whose notification to the run's log watchers StepNotices spaces out, and
+ * every other kind (or one the statement could not write) in the transaction `slow` runs.
+ */
+export class StepCommits {
+  private readonly notices: StepNotices;
+
+  constructor(
+    private readonly db: PgTransactions,
+    private readonly clock: Clock | undefined,
+    private readonly slow: (lease: Lease, commit: StepCommit) => Promise<CommitOutcome>,
+  ) {
+    this.notices = new StepNotices(async (workspace, runId) => {
+      await this.db.read((sql) =>
+        sql.run("SELECT pg_notify($1, $2)", [LOG_CHANNEL, `${workspace}\t${runId}`]),
+      );
+    });
+  }
+
+  async commit(lease: Lease, commit: StepCommit): Promise<CommitOutcome> {
+    if (!commitsAtOnce(commit, INLINE_LIMIT)) return this.slow(lease, commit);
+    const notify = this.notices.open(lease.workspace, lease.runId);
+    const outcome = await this.db.read((sql) =>
+      retryRace(() => commitStepAtOnce(sql, lease, commit, this.clock?.now() ?? null, DB_NOW, notify)),
+    );
+    if (outcome === "lease-lost") throw await this.db.read((sql) => leaseLost(sql, lease));
+    // Nothing was written: the transaction writes it all (and its entry notifies).
+    if (outcome === "not-written") return this.slow(lease, commit);
+    if (!notify) this.notices.committed(lease.workspace, lease.runId);
+    return outcome;
+  }
+
+  /** Sends the notifications still owed (the journal is closing). */
+  flush(): Promise<void> {
+    return this.notices.flush();
+  }
 }

@@ -18,7 +18,7 @@ const INT8_OID = 20;
 const types: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: "text" | "binary"): unknown =>
     oid === INT8_OID && format !== "binary"
-      ? (text: string) => Number(text)
+      ? Number
       : pgDriver().types.getTypeParser(oid, format)) as pg.CustomTypesConfig["getTypeParser"],
 };
 
@@ -32,9 +32,15 @@ export const LockSpace = {
 
 export { redactUrl } from "../../shared/redact-url.js";
 
-/** The pg driver, loaded when a PostgreSQL store is first opened (not when Cairn is imported). */
+let driver: typeof pg | undefined;
+
+/**
+ * The pg driver, loaded when a PostgreSQL store is first opened (not when Cairn is imported).
+ * Kept once loaded: every query's result asks for its type parsers through it, and `require`
+ * resolves the package's path again on each call.
+ */
 export function pgDriver(): typeof pg {
-  return requireLazily<typeof pg>("pg");
+  return (driver ??= requireLazily<typeof pg>("pg"));
 }
 
 export function createPool(url: string, options: PostgresPoolOptions = {}): PgPool {

@@ -39,14 +39,13 @@ import type {
 import type { PgPool, PostgresPoolOptions } from "./database.js";
 import { createPool, migrate } from "./database.js";
 import { redactUrl } from "../../shared/redact-url.js";
-import { commitStepAtOnce, commitsAtOnce } from "./commit-step.js";
+import { StepCommits } from "./commit-step.js";
 import { LOG_CHANNEL, RunnableListener } from "./listener.js";
 import { PgSecrets } from "./postgres-secrets.js";
 import { PgDeploys } from "./postgres-deploys.js";
 import { PgService } from "./postgres-service.js";
 import { PgTransfer } from "./postgres-transfer.js";
 import { log, readEntries } from "./log.js";
-import { INLINE_LIMIT } from "./payloads.js";
 import { PgApprovals } from "./postgres-approvals.js";
 import { PgClaims } from "./postgres-claims.js";
 import { PgEvents } from "./postgres-events.js";
@@ -55,8 +54,8 @@ import { PgRuns } from "./postgres-runs.js";
 import { PgSessions } from "./postgres-sessions.js";
 import { PgSteps } from "./postgres-steps.js";
 import { PgWaits } from "./postgres-waits.js";
-import { fence, leaseLost, lockRuns } from "./run-locks.js";
-import { DB_NOW, PgTransactions, retryRace } from "./transactions.js";
+import { fence, lockRuns } from "./run-locks.js";
+import { PgTransactions } from "./transactions.js";
 
 export interface PostgresJournalOptions extends PostgresPoolOptions {
   /** `postgres://user:password@host:port/database?sslmode=…` */
@@ -94,6 +93,7 @@ export class PostgresJournal implements Journal {
   private readonly lifecycle: PgLifecycle;
   private readonly deploys: PgDeploys;
   private readonly transfer: PgTransfer;
+  private readonly stepCommits: StepCommits;
   private closed: Promise<void> | undefined;
 
   private constructor(
@@ -126,6 +126,9 @@ export class PostgresJournal implements Journal {
     this.lifecycle = new PgLifecycle(this.runs);
     this.deploys = new PgDeploys(this.db);
     this.transfer = new PgTransfer(this.db);
+    this.stepCommits = new StepCommits(this.db, clock, (l, c) =>
+      this.db.tx((t) => this.steps.commit(t, l, c)),
+    );
   }
 
   /** Connects, brings the schema up to date (once, whoever else starts at the same time) and opens. */
@@ -167,9 +170,10 @@ export class PostgresJournal implements Journal {
   }
 
   close(): Promise<void> {
-    this.closed ??= Promise.all([this.listener.close(), this.logListener.close(), this.pool.end()]).then(
-      () => undefined,
-    );
+    this.closed ??= this.stepCommits
+      .flush()
+      .then(() => Promise.all([this.listener.close(), this.logListener.close(), this.pool.end()]))
+      .then(() => undefined);
     return this.closed;
   }
 
@@ -230,15 +234,8 @@ export class PostgresJournal implements Journal {
     return this.db.tx((t) => this.steps.recordIntent(t, lease, step));
   }
 
-  async commitStep(lease: Lease, commit: StepCommit): Promise<CommitOutcome> {
-    if (commitsAtOnce(commit, INLINE_LIMIT)) {
-      const outcome = await this.db.read((sql) =>
-        retryRace(() => commitStepAtOnce(sql, lease, commit, this.clock?.now() ?? null, DB_NOW)),
-      );
-      if (outcome === undefined) throw await this.db.read((sql) => leaseLost(sql, lease));
-      return outcome;
-    }
-    return this.db.tx((t) => this.steps.commit(t, lease, commit));
+  commitStep(lease: Lease, commit: StepCommit): Promise<CommitOutcome> {
+    return this.stepCommits.commit(lease, commit);
   }
 
   recordRetry(lease: Lease, retry: StepRetry): Promise<CommitOutcome> {

@@ -47,8 +47,16 @@ export class GroupCommit {
   private flush(): void {
     const items = this.batch.splice(0);
     if (items.length === 1) {
+      // One commit alone (a single run's steps): its own transaction, settled straight from it.
       const [item] = items as [(typeof items)[number]];
-      this.tx(item.fn).then(item.resolve, item.reject);
+      let value: unknown;
+      try {
+        value = this.meter.time(() => this.transaction().immediate(item.fn));
+      } catch (err) {
+        item.reject(this.failure(err));
+        return;
+      }
+      item.resolve(value);
       return;
     }
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];

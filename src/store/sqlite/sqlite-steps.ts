@@ -9,6 +9,9 @@ import type { SqliteRuns } from "./sqlite-runs.js";
 import type { AttemptRow, StepRow } from "./rows.js";
 import { parseJsonColumn, stepKind, stepStatus, toAttempt } from "./rows.js";
 
+/** Built once: every step commit runs it, and its statement is found by this text. */
+const UPSERT = stepUpsertSql(() => "?");
+
 /**
  * Steps on the SQLite journal: their recorded intents, commits and retries, the history of their
  * attempts, and an operator's decision on a step that needs attention.
@@ -82,7 +85,7 @@ export class SqliteSteps {
     endedAt: number | null,
     retryAt: number | null,
   ): void {
-    this.store.sql(stepUpsertSql(() => "?")).run(
+    this.store.sql(UPSERT).run(
       ...stepRowValues(lease, step, {
         status,
         outputJson,

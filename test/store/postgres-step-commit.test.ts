@@ -1,0 +1,196 @@
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ManualClock } from "../../src/shared/clock.js";
+import { encodePayload } from "../../src/shared/payload.js";
+import type { StepCommit } from "../../src/store/journal.js";
+import { PostgresJournal } from "../../src/store/postgres/postgres-journal.js";
+import type { Lease } from "../../src/store/records.js";
+import type { PostgresServer } from "../support/postgres-server.js";
+import { startPostgres } from "../support/postgres-server.js";
+
+/**
+ * The common step commit on PostgreSQL is one statement (the fence, the step row, its log entry):
+ * one round trip, and all of it written or none, including when the run's row or log is not as
+ * that statement expects.
+ */
+let server: PostgresServer | undefined;
+let admin: pg.Client | undefined;
+let databases = 0;
+
+beforeAll(async () => {
+  server = await startPostgres();
+  admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+}, 60_000);
+
+afterAll(async () => {
+  await admin?.end();
+  await server?.stop();
+});
+
+const WS = "default";
+
+/** A journal on a new database, a claimed run in it, and a client to look under the journal. */
+async function setup(): Promise<{ journal: PostgresJournal; lease: Lease; db: pg.Client }> {
+  if (server === undefined || admin === undefined)
+    throw new Error("the test PostgreSQL server did not start");
+  const name = `cairn_commit_${++databases}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  const journal = await PostgresJournal.open({ url: server.urlFor(name), clock: new ManualClock(), max: 2 });
+  await journal.createRun({ id: "run_1", workspace: WS, workflow: "wf", input: encodePayload({}, "input") });
+  const lease = await journal.claimRun(
+    { workspace: WS, owner: "w", ttlMs: 60_000, limit: 1, workflows: ["wf"] },
+    "run_1",
+  );
+  if (lease === undefined) throw new Error("run_1 should be claimable");
+  const db = new pg.Client({ connectionString: server.urlFor(name) });
+  await db.connect();
+  return { journal, lease, db };
+}
+
+function completed(stepId: string, seq: number, value: unknown): StepCommit {
+  return {
+    stepId,
+    seq,
+    kind: "run",
+    attempt: 1,
+    startedAt: 0,
+    endedAt: 5,
+    sideEffect: false,
+    status: "completed",
+    output: encodePayload(value, stepId),
+  };
+}
+
+/** The run's log as (seq, type, step) triples, in order. */
+async function log(db: pg.Client): Promise<string[]> {
+  const { rows } = await db.query<{ seq: number; type: string; step_id: string | null }>(
+    "SELECT seq, type, step_id FROM entries WHERE workspace = $1 AND run_id = 'run_1' ORDER BY seq",
+    [WS],
+  );
+  return rows.map((r) => `${r.seq} ${r.type}${r.step_id === null ? "" : ` ${r.step_id}`}`);
+}
+
+describe("a step commit on PostgreSQL", () => {
+  it("is one round trip to the server", async () => {
+    const { journal, lease, db } = await setup();
+    const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+    const query = proto.query;
+    let sent = 0;
+    proto.query = function (this: unknown, ...args: unknown[]) {
+      sent++;
+      return query.apply(this, args);
+    };
+    try {
+      await journal.commitStep(lease, completed("a", 0, 1));
+      await journal.commitStep(lease, completed("b", 1, { b: 2 }));
+    } finally {
+      proto.query = query;
+    }
+    try {
+      expect(sent, "queries sent for two step commits").toBe(2);
+      expect((await journal.loadSteps(WS, "run_1")).map((s) => s.output)).toEqual([1, { b: 2 }]);
+      expect(await log(db)).toEqual(["1 run.created", "2 run.started", "3 step.ended a", "4 step.ended b"]);
+    } finally {
+      await db.end();
+      await journal.close();
+    }
+  });
+
+  it("writes no step when its log entry cannot be written", async () => {
+    const { journal, lease, db } = await setup();
+    try {
+      // Without the run's log counter, the entry's seq collides with the run's first entry.
+      await db.query("DELETE FROM entry_seqs WHERE run_id = 'run_1'");
+      const err = await journal.commitStep(lease, completed("a", 0, "x")).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect((err as { code?: string } | undefined)?.code).toBe("CAIRN_STORE");
+      expect(await journal.loadSteps(WS, "run_1")).toEqual([]);
+      expect(await log(db)).toEqual(["1 run.created", "2 run.started"]);
+    } finally {
+      await db.end();
+      await journal.close();
+    }
+  });
+
+  it("commits a first attempt over a row the step already has", async () => {
+    const { journal, lease, db } = await setup();
+    try {
+      await db.query(
+        `INSERT INTO steps (workspace, run_id, step_id, seq, kind, status, attempt, started_at)
+         VALUES ($1, 'run_1', 'a', 0, 'run', 'started', 1, 0)`,
+        [WS],
+      );
+      await journal.commitStep(lease, completed("a", 0, "x"));
+      expect((await journal.loadSteps(WS, "run_1")).map((s) => [s.stepId, s.status, s.output])).toEqual([
+        ["a", "completed", "x"],
+      ]);
+      expect(await log(db)).toEqual(["1 run.created", "2 run.started", "3 step.ended a"]);
+    } finally {
+      await db.end();
+      await journal.close();
+    }
+  });
+
+  it("writes nothing once the lease is lost", async () => {
+    const { journal, lease, db } = await setup();
+    try {
+      await db.query("UPDATE runs SET lease_epoch = lease_epoch + 1 WHERE id = 'run_1'");
+      const err = await journal.commitStep(lease, completed("a", 0, "x")).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect((err as { code?: string } | undefined)?.code).toBe("CAIRN_LEASE_LOST");
+      expect(await journal.loadSteps(WS, "run_1")).toEqual([]);
+      expect(await log(db)).toEqual(["1 run.created", "2 run.started"]);
+    } finally {
+      await db.end();
+      await journal.close();
+    }
+  });
+
+  it("tells the run's log watchers of every commit, the last of a burst included", async () => {
+    const { journal, lease, db } = await setup();
+    let steps = 0;
+    let readAt = 0;
+    const read = async () => {
+      readAt = Date.now();
+      const entries = await journal.readEntries(WS, "run_1");
+      steps = Math.max(steps, entries.filter((e) => e.type === "step.ended").length);
+    };
+    const unwatch = journal.watchLog(WS, () => void read());
+    try {
+      // The watcher listens once a commit's notification reaches it.
+      await until(async () => {
+        await journal.commitStep(lease, completed(`probe#${steps}`, steps, 0));
+        return steps > 0;
+      }, "the log watcher to hear of a first commit");
+      const first = steps;
+      // Commits back to back: most of them do not notify by themselves.
+      for (let i = 0; i < 30; i++) await journal.commitStep(lease, completed(`s#${i}`, first + i, i));
+      const written = (await journal.readEntries(WS, "run_1")).filter((e) => e.type === "step.ended").length;
+      expect(written).toBeGreaterThanOrEqual(first + 30);
+      await until(
+        async () => steps === written,
+        () => `the watcher to read all ${written} commits (it read ${steps})`,
+      );
+      expect(readAt).toBeGreaterThan(0);
+    } finally {
+      unwatch();
+      await db.end();
+      await journal.close();
+    }
+  });
+});
+
+/** Polls `check` until it holds; fails naming `what` after 15 s. */
+async function until(check: () => Promise<boolean>, what: string | (() => string)): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!(await check())) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${typeof what === "string" ? what : what()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
