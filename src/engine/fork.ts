@@ -17,9 +17,8 @@ export interface ForkOptions {
    */
   stepOutputs?: Record<string, unknown>;
   /**
-   * Restores what lives outside the journal (a sandboxed workspace's files) as it was at the fork
-   * step, before the fork can run. HOOK: once src/tools/exec lands, the CLI and the server pass
-   * its restore-workspace-at-step function here.
+   * Restores what lives beside the journal (a sandboxed workspace's files) as it was before the
+   * fork step, before the fork can run. The CLI and the server pass `workspaceForkRestore` (tools).
    */
   restore?: ForkRestore;
 }

@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { createRoute, z } from "@hono/zod-openapi";
 import { forkWithChanges } from "../agent/fork-agent-run.js";
+import { workspaceForkRestore } from "../tools/workspace/fork-restore.js";
 import type { ServerEnv } from "./context.js";
 import { mustGetRun } from "./runs.js";
 import { ErrorSchema, errorResponses, json, RunSchema, runBody } from "./schemas.js";
@@ -40,8 +41,8 @@ const fork = createRoute({
   summary: "Rerun a run from a step, with changes",
   description:
     "Creates a new run that reuses the original's journal before `from` (nothing before it is executed or " +
-    "paid for again; payloads are shared, not copied) and executes from there. The original is untouched; " +
-    "the new run's forkedFrom names it.",
+    "paid for again; payloads are shared, not copied) and executes from there, with the run's workspace files " +
+    "as they were before `from`. The original is untouched; the new run's forkedFrom names it.",
   request: { params: RunIdParams, body: { content: json(ForkBody), required: true } },
   responses: {
     201: {
@@ -59,9 +60,9 @@ export function runForkRoutes(app: OpenAPIHono<ServerEnv>): void {
     const { id } = c.req.valid("param");
     const body = c.req.valid("json");
     await mustGetRun(engine, id);
-    // HOOK(workspace restore): once the sandboxed workspace lands, pass its restore function as `restore`.
     const forked = await forkWithChanges(engine, services.agents, id, {
       from: body.from,
+      restore: workspaceForkRestore(engine.journal, engine.workspace),
       ...(body.input !== undefined ? { input: body.input } : {}),
       ...(body.stepOutputs !== undefined ? { stepOutputs: body.stepOutputs } : {}),
       ...(body.agent !== undefined ? { agent: body.agent } : {}),

@@ -21,6 +21,7 @@ export type { RunWorkspacesOptions, WorkspaceCallContext } from "./workspace/run
 export { WorkspaceLimitError } from "./workspace/snapshot-dir.js";
 export type { WorkspaceLimits } from "./workspace/snapshot-dir.js";
 export { restoreWorkspace, forkWorkspace } from "./workspace/restore-workspace.js";
+export { workspaceForkRestore } from "./workspace/fork-restore.js";
 export { gcWorkspaces } from "./workspace/gc-workspaces.js";
 export type { GcWorkspacesOptions, GcWorkspacesResult } from "./workspace/gc-workspaces.js";
 export { workspaceBuiltins } from "./profile-tools.js";

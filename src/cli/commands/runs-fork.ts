@@ -1,5 +1,6 @@
 import { forkWithChanges } from "../../agent/fork-agent-run.js";
 import type { ForkRequest } from "../../agent/fork-agent-run.js";
+import { workspaceForkRestore } from "../../tools/workspace/fork-restore.js";
 import type { Parsed } from "../args.js";
 import { UsageError } from "../args.js";
 import { openContext } from "../engine-context.js";
@@ -29,7 +30,7 @@ export async function runsForkCommand(args: Parsed): Promise<number> {
     };
   const ctx = await openContext(args);
   try {
-    // HOOK(workspace restore): once the sandboxed workspace lands, pass its restore function as `restore`.
+    request.restore = workspaceForkRestore(ctx.engine.journal, ctx.engine.workspace);
     const fork = await forkWithChanges(ctx.engine, ctx.agents, id, request);
     if (ctx.json) printJson(fork);
     else {
