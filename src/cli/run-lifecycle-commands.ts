@@ -54,8 +54,8 @@ retention: { completed: "30d", failed: "90d" } in cairn.config.ts.`,
     args: "ID",
     summary: "rerun a run from a step, with changes: the steps before it are reused, not executed again",
     details: `A new run of the same workflow or agent gets the original's journal before --from (payloads
-shared, nothing before it executed or paid for again) and executes from there; the original is
-untouched. --output replaces a step's result (for a step before --from, or --from itself, which
+shared, nothing before it executed or paid for again) and executes from there, its workspace files
+as they were before --from; the original is untouched. --output replaces a step's result (for a step before --from, or --from itself, which
 then is not run). For an agent, --model and --instructions apply to its model calls from the fork
 on. cairn worker executes the new run.`,
     flags: {

@@ -252,7 +252,8 @@ export class CairnClient {
 
   /**
    * A new run that reuses `runId`'s steps before `options.from` (not executed or paid for again)
-   * and executes from there, with the changes given. The original run is untouched.
+   * and executes from there, with the changes given and its workspace files as they were before
+   * that step. The original run is untouched.
    */
   fork(runId: string, options: ForkOptions): Promise<{ run: Run }> {
     return this.json("POST", `/v1/runs/${encodeURIComponent(runId)}/fork`, options);
