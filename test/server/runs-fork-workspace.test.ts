@@ -6,7 +6,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { Tool } from "../../src/agent/tool.js";
 import { restoreWorkspace } from "../../src/tools/workspace/restore-workspace.js";
 import { workspaceTools } from "../../src/tools/workspace-tools.js";
 import { tempDir } from "../helpers.js";
@@ -49,7 +48,7 @@ function seen(output: Result[]): { listed: string[] | undefined; notes: string |
 describe("a fork over HTTP and the run's workspace", () => {
   it("starts from the files as of the step before the fork step; the original's stay as they were", async () => {
     const root = workspaceRoot();
-    const wf = callsWorkflow(workspaceTools({ root, exec: false }) as Record<string, Tool>);
+    const wf = callsWorkflow(workspaceTools({ root, exec: false }));
     const s = await serverHarness([wf]);
     const k = await s.key(["read", "run"]);
     const started = await s.call("POST", "/v1/runs", {
