@@ -1,100 +1,33 @@
 import { join } from "node:path";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Engine } from "../../src/engine/engine.js";
 import { Worker } from "../../src/engine/worker.js";
 import { workflow } from "../../src/engine/workflow.js";
 import { ManualClock } from "../../src/shared/clock.js";
 import { CairnError } from "../../src/shared/errors.js";
 import { silentLogger } from "../../src/shared/logger.js";
-import type { EncodedPayload } from "../../src/shared/payload.js";
 import { encodePayload } from "../../src/shared/payload.js";
-import type { Journal } from "../../src/store/journal.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
 import { openJournal, openJournalAsync } from "../../src/store/open-journal.js";
 import { PostgresJournal } from "../../src/store/postgres/postgres-journal.js";
-import type { Lease, NewRun } from "../../src/store/records.js";
+import type { Lease } from "../../src/store/records.js";
 import { tempDir } from "../helpers.js";
-import type { PostgresServer } from "../support/postgres-server.js";
-import { startPostgres } from "../support/postgres-server.js";
 import { journalConformance } from "./journal-conformance.js";
+import { KIB, WS, count, started, step, usePostgresServer } from "./postgres-journal-support.js";
 
 /**
- * The PostgreSQL journal against a real, throwaway PostgreSQL server started for this file. Each
- * test gets its own database. Fails (never skips) when the server cannot be started.
+ * The PostgreSQL journal against a real, throwaway PostgreSQL server started for this file: the
+ * shared conformance suite, its schema, payloads, concurrent workers, clock, and the engine on
+ * it. Approvals, sessions and memory are in postgres-approvals-sessions.test.ts. Each test gets
+ * its own database.
  */
-let server: PostgresServer | undefined;
-let admin: pg.Client | undefined;
-let databases = 0;
-
-beforeAll(async () => {
-  server = await startPostgres();
-  admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-}, 60_000);
-
-afterAll(async () => {
-  await admin?.end();
-  await server?.stop();
-});
-
-/** A new, empty database on the test server; returns its URL. */
-async function freshDatabase(): Promise<string> {
-  if (server === undefined || admin === undefined)
-    throw new Error("the test PostgreSQL server did not start");
-  const name = `cairn_test_${++databases}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  return server.urlFor(name);
-}
+const freshDatabase = usePostgresServer();
 
 journalConformance("postgres", async (clock) => {
   const journal = await PostgresJournal.open({ url: await freshDatabase(), clock, max: 4 });
   return { journal, close: () => journal.close() };
 });
-
-const WS = "default";
-const KIB = 1024;
-
-async function started(journal: Journal, id: string, extra: Partial<NewRun> = {}): Promise<Lease> {
-  await journal.createRun({
-    id,
-    workspace: WS,
-    workflow: "wf",
-    input: encodePayload({ id }, "input"),
-    ...extra,
-  });
-  const lease = await journal.claimRun(
-    { workspace: WS, owner: "w", ttlMs: 60_000, limit: 1, workflows: ["wf"] },
-    id,
-  );
-  expect(lease, `run ${id} should be claimable`).toBeDefined();
-  return lease!;
-}
-
-function step(stepId: string, seq: number, output: EncodedPayload) {
-  return {
-    stepId,
-    seq,
-    kind: "run" as const,
-    attempt: 1,
-    startedAt: 0,
-    endedAt: 0,
-    sideEffect: false,
-    status: "completed" as const,
-    output,
-  };
-}
-
-async function count(url: string, sql: string): Promise<number> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ n: string }>(sql);
-    return Number(rows[0]!.n);
-  } finally {
-    await client.end();
-  }
-}
 
 describe("PostgresJournal", () => {
   describe("schema", () => {
@@ -303,164 +236,6 @@ describe("PostgresJournal", () => {
         ))!;
         expect(lease.expiresAt - run.run.createdAt).toBeGreaterThanOrEqual(30_000);
         expect(lease.expiresAt - run.run.createdAt).toBeLessThan(35_000);
-      } finally {
-        await journal.close();
-      }
-    });
-  });
-
-  describe("approvals, sessions and memory", () => {
-    it("an approval is decided once, by its approvers, and settles its wait", async () => {
-      const clock = new ManualClock();
-      const journal = await PostgresJournal.open({ url: await freshDatabase(), clock });
-      try {
-        const lease = await started(journal, "run_1");
-        await journal.registerWait(lease, {
-          stepId: "ok?",
-          seq: 0,
-          kind: "approval",
-          startedAt: clock.now(),
-          dueAt: clock.now() + 60_000,
-          approval: {
-            id: "apr_1",
-            title: "Send it?",
-            request: encodePayload({ tool: "send" }, "r"),
-            argsHash: "h1",
-            approvers: ["ada"],
-          },
-        });
-        await journal.suspendRun(lease);
-        expect((await journal.listApprovals(WS, { status: "pending" })).map((a) => a.id)).toEqual(["apr_1"]);
-        await expect(journal.decideApproval(WS, "apr_1", { approve: true, by: "bob" })).rejects.toMatchObject(
-          {
-            code: "CAIRN_FORBIDDEN",
-          },
-        );
-        await expect(
-          journal.decideApproval(WS, "apr_1", { approve: true, by: "ada", expectArgsHash: "h0" }),
-        ).rejects.toMatchObject({ code: "CAIRN_CONFLICT" });
-        const decided = await journal.decideApproval(WS, "apr_1", {
-          approve: true,
-          by: "ada",
-          reason: "fine",
-        });
-        expect(decided).toMatchObject({ status: "approved", decidedBy: "ada", request: { tool: "send" } });
-        await expect(
-          journal.decideApproval(WS, "apr_1", { approve: false, by: "ada" }),
-        ).rejects.toMatchObject({
-          code: "CAIRN_CONFLICT",
-        });
-        const [again] = await journal.claimRuns({
-          workspace: WS,
-          owner: "w2",
-          ttlMs: 60_000,
-          limit: 1,
-          workflows: ["wf"],
-        });
-        expect(again?.runId).toBe("run_1");
-        expect(await journal.settleWait(again!, "run_1", "ok?")).toMatchObject({
-          status: "approval",
-          approval: { id: "apr_1", status: "approved" },
-        });
-        const types = (await journal.readEntries(WS, "run_1")).map((e) => e.type);
-        expect(types).toContain("approval.requested");
-        expect(types).toContain("approval.decided");
-      } finally {
-        await journal.close();
-      }
-    });
-
-    it("an approval past its time expires by its policy when its wait settles", async () => {
-      const clock = new ManualClock();
-      const journal = await PostgresJournal.open({ url: await freshDatabase(), clock });
-      try {
-        const lease = await started(journal, "run_1");
-        await journal.registerWait(lease, {
-          stepId: "ok?",
-          seq: 0,
-          kind: "approval",
-          startedAt: clock.now(),
-          dueAt: clock.now() + 1_000,
-          approval: {
-            id: "apr_1",
-            title: "t",
-            request: encodePayload(1, "r"),
-            onTimeout: { action: "escalate", approvers: ["boss"], timeoutMs: 5_000 },
-          },
-        });
-        await journal.suspendRun(lease);
-        clock.advance(1_000);
-        const [l2] = await journal.claimRuns({
-          workspace: WS,
-          owner: "w2",
-          ttlMs: 60_000,
-          limit: 1,
-          workflows: ["wf"],
-        });
-        expect(await journal.settleWait(l2!, "run_1", "ok?")).toEqual({ status: "pending" });
-        expect(await journal.getApproval(WS, "apr_1")).toMatchObject({
-          status: "pending",
-          approvers: ["boss"],
-          escalations: 1,
-        });
-        await journal.suspendRun(l2!);
-        expect((await journal.getRunSummary(WS, "run_1"))?.wakeAt).toBe(clock.now() + 5_000);
-        clock.advance(5_000);
-        await expect(
-          journal.decideApproval(WS, "apr_1", { approve: true, by: "boss" }),
-        ).rejects.toMatchObject({
-          code: "CAIRN_APPROVAL_EXPIRED",
-        });
-        const [l3] = await journal.claimRuns({
-          workspace: WS,
-          owner: "w3",
-          ttlMs: 60_000,
-          limit: 1,
-          workflows: ["wf"],
-        });
-        expect(await journal.settleWait(l3!, "run_1", "ok?")).toMatchObject({
-          status: "approval",
-          approval: { status: "expired", decidedBy: "timeout" },
-        });
-      } finally {
-        await journal.close();
-      }
-    });
-
-    it("sessions append once per run, the inbox is taken once per step, memory recalls regardless of case", async () => {
-      const journal = await PostgresJournal.open({ url: await freshDatabase(), clock: new ManualClock() });
-      try {
-        const msgs = (...texts: string[]) => texts.map((t) => encodePayload({ role: "user", text: t }, "m"));
-        await journal.appendSession(WS, "chat", "s1", "run_1", msgs("a", "b"));
-        await journal.appendSession(WS, "chat", "s1", "run_1", msgs("a", "b"));
-        await Promise.all([
-          journal.appendSession(WS, "chat", "s1", "run_2", msgs("c")),
-          journal.appendSession(WS, "chat", "s1", "run_3", msgs("d", "e")),
-        ]);
-        const session = await journal.loadSession(WS, "chat", "s1");
-        expect(session.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
-        expect(session.slice(0, 2).map((m) => (m.message as { text: string }).text)).toEqual(["a", "b"]);
-        expect(await journal.loadSession(WS, "chat", "other")).toEqual([]);
-
-        await journal.pushInbox(WS, "chat", "s1", encodePayload("steer 1", "m"));
-        await journal.pushInbox(WS, "chat", "s1", encodePayload("steer 2", "m"));
-        expect(await journal.takeInbox(WS, "chat", "s1", "run_4", "turn-1")).toEqual(["steer 1", "steer 2"]);
-        expect(await journal.takeInbox(WS, "chat", "s1", "run_4", "turn-1")).toEqual(["steer 1", "steer 2"]);
-        expect(await journal.takeInbox(WS, "chat", "s1", "run_4", "turn-2")).toEqual([]);
-
-        const scope = { agent: "chat", user: "ada" };
-        await journal.saveMemory(WS, scope, "city", "Lives in London");
-        await journal.saveMemory(WS, scope, "pet", "Has a cat named 100%_sure");
-        await journal.saveMemory(WS, scope, "city", "Lives in Paris");
-        expect((await journal.recallMemory(WS, scope, "paris", 10)).map((m) => m.text)).toEqual([
-          "Lives in Paris",
-        ]);
-        expect((await journal.recallMemory(WS, scope, "100%_", 10)).map((m) => m.key)).toEqual(["pet"]);
-        expect((await journal.recallMemory(WS, scope, "%", 10)).map((m) => m.key)).toEqual(["pet"]);
-        expect(await journal.recallMemory(WS, scope, "", 10)).toHaveLength(2);
-        expect(await journal.recallMemory(WS, { agent: "chat", user: "bob" }, "", 10)).toEqual([]);
-        expect(await journal.forgetMemory(WS, scope, "city")).toBe(true);
-        expect(await journal.forgetMemory(WS, scope, "city")).toBe(false);
       } finally {
         await journal.close();
       }

@@ -1,5 +1,4 @@
 import type { Clock } from "../../shared/clock.js";
-import { StoreError } from "../../shared/errors.js";
 import type { EncodedPayload } from "../../shared/payload.js";
 import type { SerializedError } from "../../shared/serialized-error.js";
 import type {
@@ -27,8 +26,6 @@ import type {
   EventRecord,
   JournalEntry,
   Lease,
-  MemoryRecord,
-  MemoryScope,
   NewRun,
   RunRecord,
   RunStatus,
@@ -37,21 +34,20 @@ import type {
   WaitRecord,
 } from "../records.js";
 import type { PgPool, PostgresPoolOptions } from "./database.js";
-import { createPool, migrate } from "./database.js";
-import { redactUrl } from "../../shared/redact-url.js";
 import { StepCommits } from "./commit-step.js";
-import { LOG_CHANNEL, RunnableListener } from "./listener.js";
+import type { RunnableListener } from "./listener.js";
+import { openPostgres } from "./postgres-open.js";
 import { PgSecrets } from "./postgres-secrets.js";
 import { PgDeploys } from "./postgres-deploys.js";
 import { PgService } from "./postgres-service.js";
 import { PgTransfer } from "./postgres-transfer.js";
 import { log, readEntries } from "./log.js";
+import { PgAgentState } from "./postgres-agent-state.js";
 import { PgApprovals } from "./postgres-approvals.js";
 import { PgClaims } from "./postgres-claims.js";
 import { PgEvents } from "./postgres-events.js";
 import { PgLifecycle } from "./postgres-lifecycle.js";
 import { PgRuns } from "./postgres-runs.js";
-import { PgSessions } from "./postgres-sessions.js";
 import { PgSteps } from "./postgres-steps.js";
 import { PgWaits } from "./postgres-waits.js";
 import { fence, lockRuns } from "./run-locks.js";
@@ -76,13 +72,14 @@ export interface PostgresJournalOptions extends PostgresPoolOptions {
  * on each other's candidates, and serialise per concurrency key with an advisory lock.
  *
  * This class holds the transactions; what each does lives with what it is about: PgRuns,
- * PgClaims, PgSteps, PgWaits, PgEvents, PgApprovals and PgSessions.
+ * PgClaims, PgSteps, PgWaits, PgEvents, PgApprovals, PgAgentState (sessions and memory) and
+ * PgService (API keys and streams); opening the store is postgres-open.ts.
  */
 export class PostgresJournal implements Journal {
   readonly dialect = "postgres" as const;
   private readonly db: PgTransactions;
   private readonly approvals: PgApprovals;
-  private readonly sessions = new PgSessions();
+  private readonly agents: PgAgentState;
   private readonly runs: PgRuns;
   private readonly claims = new PgClaims();
   private readonly events: PgEvents;
@@ -121,6 +118,7 @@ export class PostgresJournal implements Journal {
     this.events = new PgEvents(this.runs);
     this.steps = new PgSteps(this.runs, this.events);
     this.waits = new PgWaits(this.runs, this.steps, this.events, this.approvals);
+    this.agents = new PgAgentState(this.db);
     this.service = new PgService(this.db);
     this.secrets = new PgSecrets(this.db);
     this.lifecycle = new PgLifecycle(this.runs);
@@ -134,28 +132,7 @@ export class PostgresJournal implements Journal {
   /** Connects, brings the schema up to date (once, whoever else starts at the same time) and opens. */
   static async open(options: PostgresJournalOptions): Promise<PostgresJournal> {
     const { url, clock, ...poolOptions } = options;
-    const where = redactUrl(url);
-    const pool = createPool(url, poolOptions);
-    try {
-      await migrate(pool, where);
-    } catch (err) {
-      await pool.end().catch(() => undefined);
-      if (err instanceof StoreError) throw err;
-      throw new StoreError(`cannot open the PostgreSQL store at ${where}: ${(err as Error).message}`, {
-        cause: err,
-      });
-    }
-    const config = {
-      ...poolOptions,
-      connectionString: url,
-      application_name: "cairn-listener",
-      keepAlive: true,
-    };
-    const listener = new RunnableListener(config);
-    const logListener = new RunnableListener(
-      { ...config, application_name: "cairn-log-listener" },
-      LOG_CHANNEL,
-    );
+    const { pool, where, listener, logListener } = await openPostgres(url, poolOptions);
     return new PostgresJournal(pool, where, clock, listener, logListener);
   }
 
@@ -329,49 +306,24 @@ export class PostgresJournal implements Journal {
     return this.db.read((sql) => this.approvals.list(sql, workspace, filter));
   }
 
-  // ── agent sessions and memory ─────────────────────────────────────────────────────────
+  // ── agent sessions and memory (see PgAgentState) ───────────────────────────────────────
 
   readonly loadSession: Journal["loadSession"] = (ws, agent, session, range) =>
-    this.db.read((sql) => this.sessions.load(sql, ws, agent, session, range));
-
+    this.agents.loadSession(ws, agent, session, range);
   readonly sessionHead: Journal["sessionHead"] = (ws, agent, session) =>
-    this.db.read((sql) => this.sessions.head(sql, ws, agent, session));
-
-  appendSession(
-    workspace: string,
-    agent: string,
-    session: string,
-    runId: string,
-    messages: EncodedPayload[],
-  ): Promise<void> {
-    return this.db.tx((t) => this.sessions.append(t.sql, workspace, agent, session, runId, messages, t.now));
-  }
-
-  pushInbox(workspace: string, agent: string, session: string, message: EncodedPayload): Promise<string> {
-    return this.db.tx((t) => this.sessions.pushInbox(t.sql, workspace, agent, session, message, t.now));
-  }
-
-  takeInbox(
-    workspace: string,
-    agent: string,
-    session: string,
-    runId: string,
-    stepId: string,
-  ): Promise<unknown[]> {
-    return this.db.tx((t) => this.sessions.takeInbox(t.sql, workspace, agent, session, runId, stepId));
-  }
-
-  saveMemory(workspace: string, scope: MemoryScope, key: string, text: string): Promise<void> {
-    return this.db.tx((t) => this.sessions.saveMemory(t.sql, workspace, scope, key, text, t.now));
-  }
-
-  recallMemory(workspace: string, scope: MemoryScope, query: string, limit: number): Promise<MemoryRecord[]> {
-    return this.db.read((sql) => this.sessions.recallMemory(sql, workspace, scope, query, limit));
-  }
-
-  forgetMemory(workspace: string, scope: MemoryScope, key: string): Promise<boolean> {
-    return this.db.tx((t) => this.sessions.forgetMemory(t.sql, workspace, scope, key));
-  }
+    this.agents.sessionHead(ws, agent, session);
+  readonly appendSession: Journal["appendSession"] = (ws, agent, session, runId, messages) =>
+    this.agents.appendSession(ws, agent, session, runId, messages);
+  readonly pushInbox: Journal["pushInbox"] = (ws, agent, session, message) =>
+    this.agents.pushInbox(ws, agent, session, message);
+  readonly takeInbox: Journal["takeInbox"] = (ws, agent, session, runId, stepId) =>
+    this.agents.takeInbox(ws, agent, session, runId, stepId);
+  readonly saveMemory: Journal["saveMemory"] = (ws, scope, key, text) =>
+    this.agents.saveMemory(ws, scope, key, text);
+  readonly recallMemory: Journal["recallMemory"] = (ws, scope, query, limit) =>
+    this.agents.recallMemory(ws, scope, query, limit);
+  readonly forgetMemory: Journal["forgetMemory"] = (ws, scope, key) =>
+    this.agents.forgetMemory(ws, scope, key);
 
   // ── lifecycle (see PgLifecycle) ──────────────────────────────────────────────────────────
 

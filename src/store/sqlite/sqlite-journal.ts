@@ -28,25 +28,21 @@ import type {
   ForkOrigin,
   JournalEntry,
   Lease,
-  MemoryRecord,
-  MemoryScope,
   NewRun,
-  SessionMessage,
   RunRecord,
   RunStatus,
   RunSummary,
   StepRecord,
   WaitRecord,
 } from "../records.js";
-import type { ApiKeyRecord, FeedItem, NewApiKey, SchemaState, StreamChunkBatch } from "../service-records.js";
-import type { GarbageCollected, ScannedStep, SessionRange, StepScan } from "../lifecycle-records.js";
+import type { GarbageCollected, ScannedStep, StepScan } from "../lifecycle-records.js";
 import type { SqliteDatabase, SqliteOptions } from "./database.js";
 import { openSqlite, sqliteStoreError } from "./database.js";
 import { FileWatch } from "./file-watch.js";
 import type { JournalTransaction } from "./group-commit.js";
 import { GroupCommit } from "./group-commit.js";
 import { StallMeter } from "../stall-meter.js";
-import { SqliteApiKeys } from "./sqlite-api-keys.js";
+import { SqliteAgentState } from "./sqlite-agent-state.js";
 import { SqliteApprovals } from "./sqlite-approvals.js";
 import { SqliteClaims } from "./sqlite-claims.js";
 import { SqliteDeploys } from "./sqlite-deploys.js";
@@ -54,10 +50,9 @@ import { SqliteEvents } from "./sqlite-events.js";
 import { SqliteLifecycle } from "./sqlite-lifecycle.js";
 import { SqliteRuns } from "./sqlite-runs.js";
 import { SqliteSecrets } from "./sqlite-secrets.js";
-import { SqliteSessions } from "./sqlite-sessions.js";
+import { SqliteService } from "./sqlite-service.js";
 import { SqliteSteps } from "./sqlite-steps.js";
 import { SqliteStore } from "./sqlite-store.js";
-import { SqliteStreams } from "./sqlite-streams.js";
 import { SqliteTransfer } from "./sqlite-transfer.js";
 import { SqliteWaits } from "./sqlite-waits.js";
 
@@ -68,6 +63,10 @@ export interface SqliteJournalOptions extends SqliteOptions {
 /**
  * The embedded journal on one SQLite file (WAL). Several processes may share the file; each
  * method is one IMMEDIATE transaction, so writers are serialised by SQLite itself.
+ *
+ * This class holds the transactions; what each does lives with what it is about: SqliteRuns,
+ * SqliteClaims, SqliteSteps, SqliteWaits, SqliteEvents, SqliteApprovals, SqliteAgentState
+ * (sessions and memory) and SqliteService (API keys and streams).
  */
 export class SqliteJournal implements Journal {
   readonly dialect = "sqlite" as const;
@@ -82,11 +81,10 @@ export class SqliteJournal implements Journal {
   private readonly steps: SqliteSteps;
   private readonly waits: SqliteWaits;
   private readonly events: SqliteEvents;
-  private readonly sessions: SqliteSessions;
+  private readonly agents: SqliteAgentState;
   private readonly approvals: SqliteApprovals;
-  private readonly apiKeys: SqliteApiKeys;
   readonly secrets: SqliteSecrets;
-  private readonly streams: SqliteStreams;
+  private readonly service: SqliteService;
   private readonly failure: (err: unknown) => Error;
   private readonly stalls = new StallMeter();
   private readonly file: FileWatch;
@@ -108,20 +106,19 @@ export class SqliteJournal implements Journal {
       log: (ws, runId, type, stepId, at, data) => this.store.log.append(ws, runId, type, stepId, at, data),
       resolveWait: (ws, runId, stepId, at) => this.waits.resolve(ws, runId, stepId, at),
     });
-    this.sessions = new SqliteSessions(sql, () => this.clock.now());
+    this.agents = new SqliteAgentState(sql, this.clock, this.writes, (fn) => this.read(fn));
     this.runs = new SqliteRuns(this.store, this.approvals);
     this.claims = new SqliteClaims(this.store, this.runs);
     this.events = new SqliteEvents(this.store, this.runs);
     this.steps = new SqliteSteps(this.store, this.runs, this.events);
     this.waits = new SqliteWaits(this.store, this.runs, this.steps, this.events, this.approvals);
-    this.apiKeys = new SqliteApiKeys(sql);
     this.secrets = new SqliteSecrets(
       sql,
       this.clock,
       (fn) => this.writes.tx(fn),
       (fn) => this.read(fn),
     );
-    this.streams = new SqliteStreams(this.db, this.store);
+    this.service = new SqliteService(this.db, this.store, this.clock, this.writes, (fn) => this.read(fn));
     this.lifecycle = new SqliteLifecycle(this.store, this.runs);
     this.deploys = new SqliteDeploys(this.store);
     this.transfer = new SqliteTransfer(this.store);
@@ -137,7 +134,7 @@ export class SqliteJournal implements Journal {
   }
 
   close(): Promise<void> {
-    this.streams.stop();
+    this.service.stop();
     this.db.close();
     return Promise.resolve();
   }
@@ -311,56 +308,24 @@ export class SqliteJournal implements Journal {
     return this.read(() => this.approvals.list(workspace, filter));
   }
 
-  // ── agent sessions and memory ─────────────────────────────────────────────────────────
+  // ── agent sessions and memory (see SqliteAgentState) ────────────────────────────────────
 
-  loadSession(
-    workspace: string,
-    agent: string,
-    session: string,
-    range?: SessionRange,
-  ): Promise<SessionMessage[]> {
-    return this.read(() => this.sessions.load(workspace, agent, session, range));
-  }
-
-  sessionHead(workspace: string, agent: string, session: string): Promise<number> {
-    return this.read(() => this.sessions.head(workspace, agent, session));
-  }
-
-  appendSession(
-    workspace: string,
-    agent: string,
-    session: string,
-    runId: string,
-    messages: EncodedPayload[],
-  ): Promise<void> {
-    return this.writes.tx(() => this.sessions.append(workspace, agent, session, runId, messages));
-  }
-
-  pushInbox(workspace: string, agent: string, session: string, message: EncodedPayload): Promise<string> {
-    return this.writes.tx(() => this.sessions.pushInbox(workspace, agent, session, message));
-  }
-
-  takeInbox(
-    workspace: string,
-    agent: string,
-    session: string,
-    runId: string,
-    stepId: string,
-  ): Promise<unknown[]> {
-    return this.writes.tx(() => this.sessions.takeInbox(workspace, agent, session, runId, stepId));
-  }
-
-  saveMemory(workspace: string, scope: MemoryScope, key: string, text: string): Promise<void> {
-    return this.writes.tx(() => this.sessions.saveMemory(workspace, scope, key, text));
-  }
-
-  recallMemory(workspace: string, scope: MemoryScope, query: string, limit: number): Promise<MemoryRecord[]> {
-    return this.read(() => this.sessions.recallMemory(workspace, scope, query, limit));
-  }
-
-  forgetMemory(workspace: string, scope: MemoryScope, key: string): Promise<boolean> {
-    return this.writes.tx(() => this.sessions.forgetMemory(workspace, scope, key));
-  }
+  readonly loadSession: Journal["loadSession"] = (ws, agent, session, range) =>
+    this.agents.loadSession(ws, agent, session, range);
+  readonly sessionHead: Journal["sessionHead"] = (ws, agent, session) =>
+    this.agents.sessionHead(ws, agent, session);
+  readonly appendSession: Journal["appendSession"] = (ws, agent, session, runId, messages) =>
+    this.agents.appendSession(ws, agent, session, runId, messages);
+  readonly pushInbox: Journal["pushInbox"] = (ws, agent, session, message) =>
+    this.agents.pushInbox(ws, agent, session, message);
+  readonly takeInbox: Journal["takeInbox"] = (ws, agent, session, runId, stepId) =>
+    this.agents.takeInbox(ws, agent, session, runId, stepId);
+  readonly saveMemory: Journal["saveMemory"] = (ws, scope, key, text) =>
+    this.agents.saveMemory(ws, scope, key, text);
+  readonly recallMemory: Journal["recallMemory"] = (ws, scope, query, limit) =>
+    this.agents.recallMemory(ws, scope, query, limit);
+  readonly forgetMemory: Journal["forgetMemory"] = (ws, scope, key) =>
+    this.agents.forgetMemory(ws, scope, key);
 
   // ── lifecycle ─────────────────────────────────────────────────────────────────────────────
 
@@ -396,46 +361,18 @@ export class SqliteJournal implements Journal {
     });
   }
 
-  // ── API keys ──────────────────────────────────────────────────────────────────────────────
+  // ── API keys and streams (see SqliteService) ─────────────────────────────────────────────
 
-  createApiKey(key: NewApiKey): Promise<ApiKeyRecord> {
-    return this.writes.tx(() => this.apiKeys.create(key, this.clock.now()));
-  }
-
-  findApiKey(hash: string): Promise<ApiKeyRecord | undefined> {
-    return this.read(() => this.apiKeys.find(hash));
-  }
-
-  listApiKeys(workspace: string): Promise<ApiKeyRecord[]> {
-    return this.read(() => this.apiKeys.list(workspace));
-  }
-
-  revokeApiKey(workspace: string, id: string): Promise<ApiKeyRecord | undefined> {
-    return this.writes.tx(() => this.apiKeys.revoke(workspace, id, this.clock.now()));
-  }
-
-  hasApiKeys(): Promise<boolean> {
-    return this.read(() => this.apiKeys.any());
-  }
-
-  // ── streams ───────────────────────────────────────────────────────────────────────────────
-
-  appendStreamChunks(lease: Lease, batch: StreamChunkBatch): Promise<void> {
-    // Grouped with the step commits of the same turn: streaming adds no fsync of its own then.
-    return this.writes.grouped(() => this.streams.appendChunks(lease, batch, this.clock.now()));
-  }
-
-  readFeed(workspace: string, cursor: string | undefined, limit: number): Promise<FeedItem[]> {
-    return this.read(() => this.streams.readFeed(workspace, cursor, limit));
-  }
-
-  schemaState(): Promise<SchemaState> {
-    return this.read(() => this.streams.schemaState());
-  }
-
-  watchLog(workspace: string, onAppended: (runId: string | undefined) => void): () => void {
-    return this.streams.watch(workspace, onAppended);
-  }
+  readonly createApiKey: Journal["createApiKey"] = (key) => this.service.createApiKey(key);
+  readonly findApiKey: Journal["findApiKey"] = (hash) => this.service.findApiKey(hash);
+  readonly listApiKeys: Journal["listApiKeys"] = (ws) => this.service.listApiKeys(ws);
+  readonly revokeApiKey: Journal["revokeApiKey"] = (ws, id) => this.service.revokeApiKey(ws, id);
+  readonly hasApiKeys: Journal["hasApiKeys"] = () => this.service.hasApiKeys();
+  readonly appendStreamChunks: Journal["appendStreamChunks"] = (l, b) =>
+    this.service.appendStreamChunks(l, b);
+  readonly readFeed: Journal["readFeed"] = (ws, cursor, limit) => this.service.readFeed(ws, cursor, limit);
+  readonly schemaState: Journal["schemaState"] = () => this.service.schemaState();
+  readonly watchLog: Journal["watchLog"] = (ws, onAppended) => this.service.watchLog(ws, onAppended);
 
   // ── versions, deploys, moving runs (see SqliteDeploys, SqliteTransfer) ───────────────────────
 
