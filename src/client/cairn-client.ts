@@ -176,11 +176,16 @@ export class CairnClient {
   /**
    * The workspace feed as it happens (`GET /v1/events`): every run's state changes, approvals
    * requested and decided, events sent. It does not end: stop it with `signal`. `after`: a cursor
-   * to resume from (default: the feed's start). Resumes by itself after a dropped connection.
+   * to resume from; without one, `from` says where to begin: `"start"` (the default) or `"now"`
+   * (only what changes from now on, as a live list needs). Resumes by itself after a dropped
+   * connection, from the last item it gave.
    */
-  async *feed(options: Omit<StreamOptions, "after"> & { after?: string } = {}): AsyncGenerator<FeedItem> {
+  async *feed(
+    options: Omit<StreamOptions, "after"> & { after?: string; from?: "start" | "now" } = {},
+  ): AsyncGenerator<FeedItem> {
     let last = options.after;
-    for await (const data of this.follow("/v1/events", () => last, options)) {
+    const path = options.from === "now" ? "/v1/events?from=now" : "/v1/events";
+    for await (const data of this.follow(path, () => last, options)) {
       const item = JSON.parse(data) as FeedItem;
       last = item.cursor;
       yield item;

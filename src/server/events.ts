@@ -47,8 +47,17 @@ const feed = createRoute({
   description:
     "Every run's state changes (run.created, run.started, run.waiting, run.needs_attention, run.ended…), " +
     "approvals requested and decided, and events sent, in the order they happened: for live lists. " +
-    "Each event's id is a cursor: Last-Event-ID resumes without gap or repeat.",
-  request: { headers: z.object({ "last-event-id": z.string().optional() }) },
+    "Each event's id is a cursor: Last-Event-ID resumes without gap or repeat. Without it the feed starts " +
+    "at its beginning, or with `from=now` at its present end (what a live list needs: only what changes).",
+  request: {
+    headers: z.object({ "last-event-id": z.string().optional() }),
+    query: z.object({
+      from: z
+        .enum(["start", "now"])
+        .optional()
+        .openapi({ description: "Where to start without Last-Event-ID (default start)" }),
+    }),
+  },
   responses: { 200: { description: "The feed", content: sseContent }, ...errorResponses },
 });
 
@@ -69,9 +78,12 @@ export function eventRoutes(app: OpenAPIHono<ServerEnv>): void {
     return c.json(sent, 202);
   });
 
-  app.openapi(feed, (c) => {
+  app.openapi(feed, async (c) => {
     const { engine, services } = c.var;
     let cursor = c.req.valid("header")["last-event-id"] || undefined;
+    // "Now" is when the response begins: anything that commits after the client has it is sent.
+    if (cursor === undefined && c.req.valid("query").from === "now")
+      cursor = await engine.journal.feedEnd(engine.workspace);
     return eventStream(c, services, (sink) => {
       let reading = false;
       let again = false;

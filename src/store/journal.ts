@@ -272,6 +272,11 @@ export interface Journal {
    * committed yet is never skipped by a later one that has.
    */
   readFeed(workspace: string, cursor: string | undefined, limit: number): Promise<FeedItem[]>;
+  /**
+   * A cursor at the feed's present end: `readFeed` after it gives only what commits from now on
+   * (and, on PostgreSQL, possibly a few changes that were committing at this moment).
+   */
+  feedEnd(workspace: string): Promise<string>;
   /** The store's schema version, against the newest this code knows. */
   schemaState(): Promise<SchemaState>;
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { SseMessage } from "../../src/client/sse.js";
 import { workflow } from "../../src/engine/workflow.js";
 import { Entry } from "../../src/store/entry-types.js";
-import { chatAgent } from "./fixtures.js";
+import { chatAgent, shipIt } from "./fixtures.js";
 import type { ServerHarness } from "./support.js";
 import { eventually, gate, serverHarness } from "./support.js";
 
@@ -209,5 +209,20 @@ describe("session streams and the workspace feed", () => {
     feed.close();
     const resumed = await s.sse("/v1/events", { key: k, headers: { "last-event-id": items[1]!.id! } });
     expect(await resumed.next(items.length - 2)).toEqual(items.slice(2));
+  });
+
+  it("starts the feed at its present end with from=now, at its beginning without", async () => {
+    const s = await serverHarness([shipIt]);
+    const k = await s.key(["read", "run"]);
+    const start = (body: object) => s.call("POST", "/v1/runs", { key: k, body });
+    const earlier = await start({ workflow: "ship-it", input: {} });
+    await start({ workflow: "ship-it", input: {} });
+    const live = await s.sse("/v1/events?from=now", { key: k });
+    const later = await start({ workflow: "ship-it", input: {} });
+    const [first] = await live.next(1);
+    expect([data(first!).runId, first!.event]).toEqual([later.body.run.id, "run.created"]);
+    const [oldest] = await s.sse("/v1/events", { key: k }).then((f) => f.next(1));
+    expect(data(oldest!).runId).toBe(earlier.body.run.id);
+    live.close();
   });
 });

@@ -7,8 +7,9 @@ export type FeedState = "connecting" | "live" | "off";
 
 /**
  * Follows the workspace feed (`/v1/events`, the same SSE any client uses) and refreshes what it
- * changes: lists of runs, approvals and sessions, and the run it names. Changes come in bursts,
- * so they are gathered for a moment and refreshed once.
+ * changes: lists of runs, approvals and sessions, and the run it names. It starts at the feed's
+ * present end (the lists were just fetched). Changes come in bursts, so they are gathered for a
+ * moment and refreshed once.
  */
 export function useLiveFeed(): FeedState {
   const { client, needsKey, reportError } = useApi();
@@ -43,7 +44,8 @@ export function useLiveFeed(): FeedState {
     void (async () => {
       try {
         setState("live");
-        for await (const item of client.feed({ signal: stop.signal, maxRetryDelayMs: 3_000 })) note(item);
+        for await (const item of client.feed({ from: "now", signal: stop.signal, maxRetryDelayMs: 3_000 }))
+          note(item);
       } catch (err) {
         if (!stop.signal.aborted) {
           reportError(err);

@@ -355,6 +355,7 @@ export class PostgresJournal implements Journal {
   readonly appendStreamChunks: Journal["appendStreamChunks"] = (l, b) =>
     this.service.appendStreamChunks(l, b);
   readonly readFeed: Journal["readFeed"] = (ws, cursor, limit) => this.service.readFeed(ws, cursor, limit);
+  readonly feedEnd: Journal["feedEnd"] = () => this.service.feedEnd();
   readonly schemaState: Journal["schemaState"] = () => this.service.schemaState();
   /** Through LISTEN on one extra connection (the log channel); see RunnableListener. */
   readonly watchLog: Journal["watchLog"] = (ws, onAppended) => this.logListener.watch(ws, onAppended);

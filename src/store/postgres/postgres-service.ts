@@ -39,6 +39,10 @@ export class PgService {
     return this.db.read((sql) => this.streams.readFeed(sql, workspace, cursor, limit));
   }
 
+  feedEnd(): Promise<string> {
+    return this.db.read((sql) => this.streams.feedEnd(sql));
+  }
+
   schemaState(): Promise<SchemaState> {
     return this.db.read((sql) => this.streams.schemaState(sql));
   }

@@ -42,6 +42,17 @@ export class PgStreams {
     return rows.map((r) => toFeedItem(r, `${r.xid}.${r.id}`));
   }
 
+  /**
+   * Every transaction older than the oldest still running is in the feed for good: the cursor
+   * past all of them. Later ones (committed or not) are read after it.
+   */
+  async feedEnd(sql: Sql): Promise<string> {
+    const row = await sql.one<{ xmin: string }>(
+      "SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin",
+    );
+    return `${Number(row?.xmin ?? 1) - 1}.${Number.MAX_SAFE_INTEGER}`;
+  }
+
   async schemaState(sql: Sql): Promise<SchemaState> {
     const row = await sql.one<{ id: number | null }>("SELECT MAX(id) AS id FROM cairn_migrations");
     return { version: Number(row?.id ?? 0), latest: MIGRATIONS[MIGRATIONS.length - 1]?.id ?? 0 };

@@ -371,6 +371,7 @@ export class SqliteJournal implements Journal {
   readonly appendStreamChunks: Journal["appendStreamChunks"] = (l, b) =>
     this.service.appendStreamChunks(l, b);
   readonly readFeed: Journal["readFeed"] = (ws, cursor, limit) => this.service.readFeed(ws, cursor, limit);
+  readonly feedEnd: Journal["feedEnd"] = (ws) => this.service.feedEnd(ws);
   readonly schemaState: Journal["schemaState"] = () => this.service.schemaState();
   readonly watchLog: Journal["watchLog"] = (ws, onAppended) => this.service.watchLog(ws, onAppended);
 

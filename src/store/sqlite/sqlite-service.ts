@@ -55,6 +55,10 @@ export class SqliteService {
     return this.read(() => this.streams.readFeed(workspace, cursor, limit));
   }
 
+  feedEnd(workspace: string): Promise<string> {
+    return this.read(() => this.streams.feedEnd(workspace));
+  }
+
   schemaState(): Promise<SchemaState> {
     return this.read(() => this.streams.schemaState());
   }

@@ -45,6 +45,13 @@ export class SqliteStreams {
     return rows.map((r) => toFeedItem(r, String(r.id)));
   }
 
+  feedEnd(workspace: string): string {
+    const row = this.store.sql("SELECT MAX(id) AS id FROM feed WHERE workspace = ?").get(workspace) as {
+      id: number | null;
+    };
+    return String(row.id ?? 0);
+  }
+
   schemaState(): SchemaState {
     const row = this.store.sql("SELECT MAX(id) AS id FROM cairn_migrations").get() as { id: number | null };
     return { version: row.id ?? 0, latest: MIGRATIONS[MIGRATIONS.length - 1]?.id ?? 0 };

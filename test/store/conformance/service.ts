@@ -101,6 +101,21 @@ export function serviceTests(get: () => Ctx): void {
       expect(await c.journal.readFeed(WS, all[all.length - 1]!.cursor, 100)).toEqual([]);
       expect(await c.journal.readFeed(WS, undefined, 1)).toHaveLength(1);
     });
+
+    it("gives a cursor at the feed's end, after which only later changes are read", async () => {
+      const c = get();
+      await c.create();
+      await c.create();
+      const end = await c.journal.feedEnd(WS);
+      expect(await c.journal.readFeed(WS, end, 100)).toEqual([]);
+      const later = await c.create();
+      expect((await c.journal.readFeed(WS, end, 100)).map((i) => [i.runId, i.type])).toEqual([
+        [later.id, Entry.RunCreated],
+      ]);
+      // An empty workspace's end is its start.
+      const empty = await c.journal.feedEnd("nobody");
+      expect(await c.journal.readFeed("nobody", empty, 100)).toEqual([]);
+    });
   });
 
   describe("listRuns filters", () => {
