@@ -12,6 +12,8 @@ export interface RunLogState {
   readonly workflow: string;
   /** Steps with a result (completed or failed): a new execution of the run serves them from the journal. */
   readonly ended: Set<string>;
+  /** Steps whose current attempt has been reported started. */
+  readonly running: Set<string>;
 }
 
 /**
@@ -30,6 +32,8 @@ export function progressOf(
   const d = e.data;
   switch (e.type) {
     case Entry.RunStarted: {
+      // A new execution: what the last one left unfinished starts again.
+      state.running.clear();
       const out: Progress[] = [{ type: "run.started", runId, workflow: state.workflow, epoch: num(d.epoch) }];
       const served = [...state.ended]
         .map((id) => steps.get(id))
@@ -40,6 +44,7 @@ export function progressOf(
     }
     case Entry.StepStarted:
       state.ended.delete(stepId);
+      state.running.add(stepId);
       return [
         {
           type: "step.started",
@@ -50,26 +55,30 @@ export function progressOf(
         },
       ];
     case Entry.StepProgress:
-      return (Array.isArray(d.parts) ? d.parts : [])
-        .filter((p): p is Record<string, unknown> => typeof p === "object" && p !== null)
-        .map((data) => ({ type: "step.progress", runId, stepId, data }));
-    case Entry.StepEnded:
+      return [
+        ...started(state, e, steps),
+        ...(Array.isArray(d.parts) ? d.parts : [])
+          .filter((p): p is Record<string, unknown> => typeof p === "object" && p !== null)
+          .map((data): Progress => ({ type: "step.progress", runId, stepId, data })),
+      ];
+    case Entry.StepEnded: {
+      const before = started(state, e, steps);
       state.ended.add(stepId);
-      return [stepEnded(runId, stepId, d, steps.get(stepId))];
-    case Entry.StepRetrying:
+      state.running.delete(stepId);
+      return [...before, stepEnded(runId, stepId, d, steps.get(stepId))];
+    }
+    case Entry.StepRetrying: {
       state.ended.delete(stepId);
       // An operator's retry (cairn runs retry-step) is no failed attempt of the step's own.
       if (d.byOperator === true || typeof d.retryAt !== "number") return [];
+      const before = started(state, e, steps);
+      state.running.delete(stepId);
+      const error = errorOf(d);
       return [
-        {
-          type: "step.retrying",
-          runId,
-          stepId,
-          attempt: num(d.attempt, 1),
-          retryAt: d.retryAt,
-          error: errorOf(d),
-        },
+        ...before,
+        { type: "step.retrying", runId, stepId, attempt: num(d.attempt, 1), retryAt: d.retryAt, error },
       ];
+    }
     case Entry.StepWaiting:
       return [
         {
@@ -96,6 +105,18 @@ export function progressOf(
     default:
       return [];
   }
+}
+
+/**
+ * The `step.started` of a step the log first mentions when it reports or ends: a step with no
+ * side effect records no start (its result is its only record), yet the engine reported one.
+ */
+function started(state: RunLogState, e: JournalEntry, steps: ReadonlyMap<string, StepRecord>): Progress[] {
+  const stepId = e.stepId ?? "";
+  const kind = kindOf(e.data, steps.get(stepId));
+  if (kind !== "run" || state.running.has(stepId) || e.data.skipped === true) return [];
+  state.running.add(stepId);
+  return [{ type: "step.started", runId: state.runId, stepId, kind, attempt: num(e.data.attempt, 1) }];
 }
 
 function stepEnded(

@@ -129,7 +129,7 @@ export class RunTreeProgress {
   /** Starts reading a run's log, from its start or from now on. */
   private async add(runId: string, fromNow: boolean): Promise<void> {
     const run = await this.journal.getRunSummary(this.workspace, runId);
-    const tail: Tail = { runId, workflow: run?.workflow ?? "", ended: new Set(), cursor: 0 };
+    const tail: Tail = { runId, workflow: run?.workflow ?? "", ended: new Set(), running: new Set(), cursor: 0 };
     if (fromNow) {
       // Read what is there for what it says of the steps, without reporting it.
       const steps = await this.loadSteps(runId);
