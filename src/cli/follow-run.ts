@@ -44,11 +44,12 @@ export async function follow(
         })
       : undefined;
   feed?.start();
-  // Only this process knows it lost a lease; everything else comes from the log.
+  // Only this process knows it lost a lease, or started a step that records no start in the log.
   const stopEngine = !print
     ? () => {}
     : ctx.engine.on((p) => {
         if (options.fromEngine || p.type === "run.lease_lost") printer(p);
+        else if (p.type === "step.started" && tree.has(p.runId)) feed?.started(p);
       });
   const onInterrupt = () => {
     process.stdout.write("\n");

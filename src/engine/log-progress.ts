@@ -44,6 +44,8 @@ export function progressOf(
     }
     case Entry.StepStarted:
       state.ended.delete(stepId);
+      // Already reported: by the process that executes it (see RunTreeProgress.started).
+      if (state.running.has(stepId)) return [];
       state.running.add(stepId);
       return [
         {

@@ -3,7 +3,7 @@ import type { Journal } from "../store/journal.js";
 import type { JournalEntry, StepRecord } from "../store/records.js";
 import type { RunLogState } from "./log-progress.js";
 import { progressOf } from "./log-progress.js";
-import type { ProgressListener } from "./progress.js";
+import type { Progress, ProgressListener } from "./progress.js";
 
 export interface RunTreeProgressOptions {
   /**
@@ -33,6 +33,8 @@ export class RunTreeProgress {
   private readonly pending = new Map<string, boolean>();
   private reading: Promise<void> | undefined;
   private dirty = false;
+  /** Steps this process started, to report once the entries written before them are. */
+  private readonly local: Extract<Progress, { type: "step.started" }>[] = [];
   private timer: NodeJS.Timeout | undefined;
   private unwatch: (() => void) | undefined;
 
@@ -53,6 +55,16 @@ export class RunTreeProgress {
     });
     this.timer = setInterval(() => this.poke(), this.options.pollMs ?? 250);
     this.timer.unref();
+    this.poke();
+  }
+
+  /**
+   * A step that this process's engine started (its in-process `step.started`). A step with no side
+   * effect records no start in the log, only its result: without this it would show as started
+   * only once it ended. Reported after what the logs hold now, once.
+   */
+  started(p: Extract<Progress, { type: "step.started" }>): void {
+    this.local.push(p);
     this.poke();
   }
 
@@ -117,6 +129,12 @@ export class RunTreeProgress {
       if (startsChild(e)) parents.add(next.tail.runId);
       for (const p of progressOf(next.tail, e, steps.get(next.tail.runId) ?? new Map())) this.listener(p);
     }
+    for (const p of this.local.splice(0)) {
+      const running = this.tails.get(p.runId)?.running;
+      if (running?.has(p.stepId)) continue;
+      running?.add(p.stepId);
+      this.listener(p);
+    }
     for (const id of parents) {
       for (const child of await this.journal.listRuns(this.workspace, { parentRunId: id }))
         if (!this.tails.has(child.id) && !this.pending.has(child.id)) {
@@ -129,7 +147,13 @@ export class RunTreeProgress {
   /** Starts reading a run's log, from its start or from now on. */
   private async add(runId: string, fromNow: boolean): Promise<void> {
     const run = await this.journal.getRunSummary(this.workspace, runId);
-    const tail: Tail = { runId, workflow: run?.workflow ?? "", ended: new Set(), running: new Set(), cursor: 0 };
+    const tail: Tail = {
+      runId,
+      workflow: run?.workflow ?? "",
+      ended: new Set(),
+      running: new Set(),
+      cursor: 0,
+    };
     if (fromNow) {
       // Read what is there for what it says of the steps, without reporting it.
       const steps = await this.loadSteps(runId);
