@@ -95,7 +95,9 @@ export function progressOf(
     case Entry.RunWaiting:
       return [{ type: "run.waiting", runId }];
     case Entry.RunNeedsAttention:
-      return [{ type: "run.needs_attention", runId, stepId, reason: String(d.reason ?? "") }];
+      return [
+        { type: "run.needs_attention", runId, stepId, reason: typeof d.reason === "string" ? d.reason : "" },
+      ];
     case Entry.RunRetrying:
       // A retried run forgets its failed steps: they run again.
       if (Array.isArray(d.forgotSteps)) for (const id of d.forgotSteps) state.ended.delete(String(id));

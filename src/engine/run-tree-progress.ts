@@ -70,9 +70,9 @@ export class RunTreeProgress {
 
   /** Reports everything the logs hold now; resolves once it has (or the store did not answer). */
   async catchUp(): Promise<void> {
-    while (this.reading !== undefined) await this.reading;
+    await this.idle();
     this.poke();
-    while (this.reading !== undefined) await this.reading;
+    await this.idle();
   }
 
   /** Reports what the logs hold now (waiting at most `ms`), then stops following. */
@@ -82,6 +82,10 @@ export class RunTreeProgress {
     clearTimeout(timer);
     clearInterval(this.timer);
     this.unwatch?.();
+  }
+
+  private async idle(): Promise<void> {
+    while (this.reading !== undefined) await this.reading;
   }
 
   private poke(): void {

@@ -23,7 +23,11 @@ const TOOL_TURN = {
   usage: { input: 20, output: 9 },
   chunkSize: 3,
 };
-const FINAL_TURN = { text: "It is sunny in Paris, 21 degrees.", usage: { input: 40, output: 11 }, chunkSize: 3 };
+const FINAL_TURN = {
+  text: "It is sunny in Paris, 21 degrees.",
+  usage: { input: 40, output: 11 },
+  chunkSize: 3,
+};
 
 function count(text: string, pattern: RegExp): number {
   return text.match(new RegExp(pattern.source, "g"))?.length ?? 0;
