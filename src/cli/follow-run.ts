@@ -18,6 +18,8 @@ export interface FollowOptions {
    * which dies right after a commit, before a log reader could have read it.
    */
   fromEngine?: boolean;
+  /** A line printed once Ctrl-C is handled (it names the run, which a test may wait for). */
+  heading?: string;
 }
 
 /**
@@ -60,6 +62,7 @@ export async function follow(
     process.exit(130);
   };
   process.once("SIGINT", onInterrupt);
+  if (options.print && options.heading !== undefined) console.log(options.heading);
   let unclaimedSince: number | undefined;
   try {
     for (;;) {

@@ -85,4 +85,18 @@ describe("cairn run follows the run's log", () => {
     expect(r.stdout).toMatch(/\nqueued run_\w+/);
     expect(server.requests).toHaveLength(0);
   }, 60_000);
+
+  it("Ctrl-C stops following, leaves the run to the workers and says how to follow it again", async () => {
+    const p = new AgentProject(server);
+    const child = p.spawn(["run", "forecaster", "hi", "--wait-only", "--follow-for", "60s"]);
+    const done = collect(child, "cairn run --wait-only");
+    const out = await waitForOutput(child, /run run_\w+/, "cairn run to print its run id");
+    const runId = /run (run_\w+)/.exec(out)![1]!;
+    child.kill("SIGINT");
+    const r = await done;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain(`stopped following run ${runId}; it goes on`);
+    expect(r.stderr).toContain(`cairn runs show ${runId} --follow`);
+    expect((await p.show(runId)).run.status).toBe("queued");
+  }, 60_000);
 });

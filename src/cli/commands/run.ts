@@ -70,13 +70,12 @@ export async function runCommand(args: Parsed): Promise<number> {
         );
       return 0;
     }
-    if (!ctx.json)
-      console.log(`${bold("run")} ${started.runId} ${dim(`· ${agent ? "agent" : "workflow"} ${name}`)}`);
     const followMs = args.number("follow-for") ?? DEFAULT_FOLLOW_MS;
     const run = await follow(ctx, started.runId, followMs, {
       print: !ctx.json,
       execute: !args.flag("wait-only"),
       fromStart: started.created,
+      heading: `${bold("run")} ${started.runId} ${dim(`· ${agent ? "agent" : "workflow"} ${name}`)}`,
     });
     if (ctx.json) printJson(await ctx.journal.getRun(ctx.workspace, started.runId));
     else printOutcome(run);
