@@ -118,7 +118,9 @@ uses that model. Images and posts go to .cairn/demo/. No config needed.`,
     details: `For an agent, the words after NAME are the message (\`cairn run poster "a post about cairns"\`);
 for a workflow, --input gives its input as JSON. Timers of up to --follow-for are waited out
 here; longer waits leave the run durably waiting for \`cairn worker\`. A pending approval is
-asked at the terminal.`,
+asked at the terminal. The steps and the model's tokens are read from the run's log, so they show
+the same when a \`cairn worker\` executes the run (it took it first, or --wait-only). Ctrl-C stops
+following and leaves the run to the workers: \`cairn runs show ID --follow\` follows it again.`,
     flags: {
       input: {
         type: "json",
@@ -133,11 +135,15 @@ asked at the terminal.`,
         help: "the same key returns the same run instead of starting another",
       },
       detach: { type: "boolean", help: "only enqueue the run; `cairn worker` executes it" },
+      "wait-only": {
+        type: "boolean",
+        help: "execute nothing here: print the run's steps and tokens as a `cairn worker` executes it, until it ends",
+      },
       "follow-for": {
         type: "duration",
         value: "DURATION",
         maxMs: 7 * DAY_MS,
-        help: "wait out timers up to this long here (default 60s)",
+        help: "wait out timers up to this long here (default 60s); with --wait-only, for a worker to take the run",
       },
     },
     load: () => import("./commands/run.js").then((m) => m.runCommand),

@@ -9,7 +9,7 @@ import { openContext } from "../engine-context.js";
 import type { CliContext } from "../engine-context.js";
 import { bold, cost as formatCost, dim, green, red, yellow } from "../format.js";
 import { DEMO_AGENT, demoModel } from "../demo/poster-agent.js";
-import { follow } from "./run.js";
+import { follow } from "../follow-run.js";
 
 /** `cairn demo`: the hello-world durable agent, offline unless a model's key is set. */
 export async function demoCommand(args: Parsed): Promise<number> {
@@ -63,7 +63,11 @@ export async function demoCommand(args: Parsed): Promise<number> {
       console.log(`${bold("run")} ${runId} ${dim(`· ${DEMO_AGENT} · topic "${topic}"`)}`);
     }
     if (crashAfter !== undefined) crashAfterModelCalls(ctx, runId, crashAfter);
-    const run = await follow(ctx, runId, 60_000, true);
+    const run = await follow(ctx, runId, 60_000, {
+      print: true,
+      fromStart: !args.flag("resume") || noCache,
+      fromEngine: crashAfter !== undefined,
+    });
     await summarize(ctx, run, model.offline);
     return run.status === "completed" || run.status === "waiting" ? 0 : 1;
   } finally {

@@ -1,4 +1,3 @@
-import { isTerminal } from "../../store/records.js";
 import type { RunSummary } from "../../store/records.js";
 import type { Agent, AgentInput } from "../../agent/agent.js";
 import { sendToAgent } from "../../agent/send-to-agent.js";
@@ -8,11 +7,10 @@ import { UsageError } from "../args.js";
 import type { CommandDef } from "../command-table.js";
 import { COMMANDS, usageLine } from "../command-table.js";
 import { openContext } from "../engine-context.js";
-import { askApprovals, canAsk, printHint } from "../interactive-approval.js";
 import { missingConfig } from "../load-config.js";
 import type { CliContext } from "../engine-context.js";
 import { bold, dim, printJson, statusText, yellow } from "../format.js";
-import { printProgress, stdout } from "../progress-printer.js";
+import { follow } from "../follow-run.js";
 
 /** How long an attached `cairn run` waits for a timer before handing the run to workers. */
 const DEFAULT_FOLLOW_MS = 60_000;
@@ -25,6 +23,10 @@ export async function runCommand(args: Parsed): Promise<number> {
   if (message.length > 0 && given !== undefined)
     throw new UsageError(
       `give the message as words or the input as --input JSON, not both (words after "${name}": "${message.join(" ")}")`,
+    );
+  if (args.flag("detach") && args.flag("wait-only"))
+    throw new UsageError(
+      "--detach leaves at once and --wait-only follows the run to its end: give one of them",
     );
   const ctx = await openContext(args);
   try {
@@ -68,10 +70,13 @@ export async function runCommand(args: Parsed): Promise<number> {
         );
       return 0;
     }
-    if (!ctx.json)
-      console.log(`${bold("run")} ${started.runId} ${dim(`· ${agent ? "agent" : "workflow"} ${name}`)}`);
     const followMs = args.number("follow-for") ?? DEFAULT_FOLLOW_MS;
-    const run = await follow(ctx, started.runId, followMs, !ctx.json);
+    const run = await follow(ctx, started.runId, followMs, {
+      print: !ctx.json,
+      execute: !args.flag("wait-only"),
+      fromStart: started.created,
+      heading: `${bold("run")} ${started.runId} ${dim(`· ${agent ? "agent" : "workflow"} ${name}`)}`,
+    });
     if (ctx.json) printJson(await ctx.journal.getRun(ctx.workspace, started.runId));
     else printOutcome(run);
     return run.status === "failed" || run.status === "cancelled" || run.status === "needs-attention" ? 1 : 0;
@@ -99,64 +104,6 @@ async function startAgent(
     console.log(dim(`interrupted the session's run in flight; this run answers both`));
   const run = await ctx.journal.getRunSummary(ctx.workspace, sent.runId);
   return { runId: sent.runId, created: sent.outcome !== "steered", status: run?.status ?? "queued" };
-}
-
-/**
- * Executes a run and the child runs it starts, in this process, until it ends or must wait
- * longer than `followMs` (then it stays durably waiting for a worker).
- */
-export async function follow(
-  ctx: CliContext,
-  runId: string,
-  followMs: number,
-  print: boolean,
-): Promise<RunSummary> {
-  const tree = new Set([runId]);
-  const later = new Set<string>();
-  const stop = print ? ctx.engine.on(printProgress(stdout, (id) => tree.has(id))) : () => {};
-  try {
-    for (;;) {
-      let executed = false;
-      for (const id of [...tree]) {
-        const lease = await ctx.engine.claimRun(id);
-        if (lease) {
-          executed = true;
-          await ctx.engine.execute(lease);
-        }
-        for (const child of await ctx.journal.listRuns(ctx.workspace, { parentRunId: id })) {
-          if (!isTerminal(child.status)) tree.add(child.id);
-        }
-      }
-      const run = (await ctx.journal.getRunSummary(ctx.workspace, runId))!;
-      if (isTerminal(run.status) || run.status === "needs-attention") return run;
-      if (executed) continue;
-      const wakes: number[] = [];
-      for (const id of tree) {
-        const r = await ctx.journal.getRunSummary(ctx.workspace, id);
-        if (r && !isTerminal(r.status)) wakes.push(r.wakeAt ?? r.leaseExpiresAt ?? Infinity);
-      }
-      const now = await ctx.journal.now();
-      const next = Math.min(...wakes);
-      if (run.status !== "running" && next - now > followMs) {
-        const pending = [];
-        for (const id of tree) {
-          const mine = await ctx.journal.listApprovals(ctx.workspace, {
-            runId: id,
-            status: "pending",
-            limit: 1000,
-          });
-          pending.push(...mine.filter((a) => !later.has(a.id)));
-        }
-        if (pending.length === 0) return run;
-        if (print && canAsk(ctx) && (await askApprovals(ctx, pending, later))) continue;
-        if (print && !canAsk(ctx)) for (const a of pending) printHint(a, pending);
-        return run;
-      }
-      await new Promise((r) => setTimeout(r, Math.max(10, Math.min(250, next - now))));
-    }
-  } finally {
-    stop();
-  }
 }
 
 function printOutcome(run: RunSummary): void {
