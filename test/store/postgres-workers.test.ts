@@ -6,6 +6,7 @@ import type { Workflow } from "../../src/engine/workflow.js";
 import { workflow } from "../../src/engine/workflow.js";
 import type { Logger } from "../../src/shared/logger.js";
 import { silentLogger } from "../../src/shared/logger.js";
+import { createPool, IDLE_IN_TRANSACTION_MS } from "../../src/store/postgres/database.js";
 import { PostgresJournal } from "../../src/store/postgres/postgres-journal.js";
 import { Counter } from "../helpers.js";
 import type { PostgresServer } from "../support/postgres-server.js";
@@ -215,6 +216,36 @@ describe("workers on PostgreSQL", () => {
     const types = (await direct.readEntries("default", runId)).map((e) => e.type);
     expect(types).toContain("run.released");
   });
+
+  it("a worker frozen inside a transaction does not keep its run: the server ends the transaction and another worker takes the run", async () => {
+    const url = server.urlFor(await freshDatabase());
+    const wf = workflow("frozen", async ({ step }) => step.run("s", () => "done"));
+    const engine = (await open(url))([wf]);
+    const { runId } = await engine.start(wf);
+    // A connection with Cairn's settings, frozen mid-transaction with the run's row locked, as a
+    // SIGSTOPped worker's would be; claims skip locked rows.
+    const pool = createPool(url, { max: 1 });
+    const frozen = await pool.connect();
+    let ended: Error | undefined;
+    frozen.on("error", (err) => (ended = err));
+    closers.push(async () => {
+      frozen.release(true);
+      await pool.end();
+    });
+    await frozen.query("BEGIN");
+    await frozen.query("SELECT 1 FROM runs WHERE id = $1 FOR UPDATE", [runId]);
+    const worker = new Worker(engine, { pollIntervalMs: 200 });
+    worker.start();
+    closers.push(() => worker.stop());
+    await until(
+      "the run to complete once the server ends the frozen transaction",
+      IDLE_IN_TRANSACTION_MS + 20_000,
+      async () => {
+        return (await engine.journal.getRunSummary("default", runId))?.status === "completed";
+      },
+    );
+    expect(ended?.message).toMatch(/idle-in-transaction|terminated/);
+  }, 60_000);
 
   it("after a database restart, the worker listens again and claims new runs without polling", async () => {
     const url = server.urlFor(await freshDatabase());

@@ -43,6 +43,9 @@ export function pgDriver(): typeof pg {
   return (driver ??= requireLazily<typeof pg>("pg"));
 }
 
+/** How long a Cairn connection may sit idle inside a transaction before the server ends it. */
+export const IDLE_IN_TRANSACTION_MS = 10_000;
+
 export function createPool(url: string, options: PostgresPoolOptions = {}): PgPool {
   const pool = new (pgDriver().Pool)({
     max: 10,
@@ -53,7 +56,11 @@ export function createPool(url: string, options: PostgresPoolOptions = {}): PgPo
     // estimates for the claim queries can trigger) only adds tens of ms, and planning them anew
     // for each execution (which PostgreSQL chose for the claims once runs numbered 100,000) adds
     // a fixed 0.3 ms to every claim for the same index scans. Set at connection start.
-    options: "-c jit=off -c plan_cache_mode=force_generic_plan",
+    // A worker frozen inside a transaction (SIGSTOP, a paused VM, a debugger) would hold its
+    // runs' row locks for as long as it stays frozen, and claims skip locked rows: its runs could
+    // never be taken over. Cairn never leaves a transaction idle for long, so the server ends one
+    // that is, releasing its locks; the worker, if it wakes, meets a store error and hands back.
+    options: `-c jit=off -c plan_cache_mode=force_generic_plan -c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_MS}`,
     ...options,
     connectionString: url,
     types,
