@@ -119,6 +119,10 @@ describe("the published package", () => {
       expect(typeof wf[name], name).toBe("function");
     expect(wf.agent).toBeUndefined();
     expect(packagesLoadedBy("cairn-runtime/workflow")).toEqual(["better-sqlite3"]);
+    // Nor the agent layer's or the tools' own modules: every file loaded costs a workflow's start.
+    const own = ownFilesLoadedBy("cairn-runtime/workflow");
+    expect(own).toContain("workflow.js");
+    expect(own.filter((f) => /^(agent|tools|server)\//.test(f))).toEqual([]);
   });
 
   it("cairn-runtime/testing: the test kit, loading only the SQLite driver, and never loaded by the main entry", async () => {

@@ -1,5 +1,6 @@
 import type { Workflow, WorkflowOptions } from "../engine/workflow.js";
 import { workflow } from "../engine/workflow.js";
+import { AGENT_BRAND } from "../shared/brands.js";
 import { ConfigError } from "../shared/errors.js";
 import { newId } from "../shared/ids.js";
 import type { ModelSpec } from "./models.js";
@@ -11,7 +12,7 @@ import { checkToolSources } from "./tool-source.js";
 import { checkToolPolicy } from "./tool-policy.js";
 import type { Price, Usage } from "./usage.js";
 
-const AGENT = Symbol.for("cairn.agent");
+const AGENT = AGENT_BRAND;
 
 export interface AgentOptions {
   name: string;

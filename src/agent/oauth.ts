@@ -1,7 +1,8 @@
+import { OAUTH_PROVIDER_BRAND } from "../shared/brands.js";
 import { CairnError, ConfigError, ErrorCode } from "../shared/errors.js";
 import type { Vault } from "../store/vault.js";
 
-const OAUTH = Symbol.for("cairn.oauth-provider");
+const OAUTH = OAUTH_PROVIDER_BRAND;
 
 export interface OAuthProviderOptions {
   /** The name `cairn connect NAME` takes, and the vault secret the user's tokens are kept under. */

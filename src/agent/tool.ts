@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { TOOL_BRAND } from "../shared/brands.js";
 import { ConfigError } from "../shared/errors.js";
 import type { Duration } from "../shared/duration.js";
 import type { StepRunContext, WaitForApprovalOptions } from "../engine/step.js";
@@ -6,7 +7,7 @@ import type { Journal } from "../store/journal.js";
 import type { CredentialSpec } from "./credentials.js";
 import { checkCredentials } from "./credentials.js";
 
-const TOOL = Symbol.for("cairn.tool");
+const TOOL = TOOL_BRAND;
 
 /**
  * What a tool's `execute` receives besides its arguments. `idempotencyKey` is the call's own:

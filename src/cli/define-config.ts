@@ -1,14 +1,17 @@
+import {
+  AGENT_BRAND,
+  MCP_SERVER_BRAND,
+  OAUTH_PROVIDER_BRAND,
+  TOOL_BRAND,
+  hasBrand,
+} from "../shared/brands.js";
 import { ConfigError } from "../shared/errors.js";
 import type { Agent } from "../agent/agent.js";
-import { isAgent } from "../agent/agent.js";
 import type { ApprovalWebhookOptions } from "../agent/approval-webhook.js";
 import type { Tool } from "../agent/tool.js";
 import type { Price } from "../agent/usage.js";
-import { isTool } from "../agent/tool.js";
 import type { OAuthProvider } from "../agent/oauth.js";
-import { isOAuthProvider } from "../agent/oauth.js";
 import type { McpServer } from "../tools/mcp/mcp-server.js";
-import { isMcpServer } from "../tools/mcp/mcp-server.js";
 import type { RetentionPolicy } from "../engine/retention.js";
 import { retentionMs } from "../engine/retention.js";
 import type { Workflow } from "../engine/workflow.js";
@@ -109,7 +112,7 @@ export function validateConfig(config: unknown, source: string): CairnConfig {
     if (!Array.isArray(c.agents))
       throw new ConfigError(`${source}: "agents" must be an array of agent(...) values`);
     c.agents.forEach((a, i) => {
-      if (!isAgent(a))
+      if (!hasBrand(a, AGENT_BRAND))
         throw new ConfigError(`${source}: agents[${i}] is not an agent; create it with agent({ ... })`);
     });
   }
@@ -125,7 +128,7 @@ export function validateConfig(config: unknown, source: string): CairnConfig {
     if (typeof c.tools !== "object" || c.tools === null)
       throw new ConfigError(`${source}: "tools" must be an object of tool(...) values`);
     for (const [name, t] of Object.entries(c.tools)) {
-      if (!isTool(t))
+      if (!hasBrand(t, TOOL_BRAND))
         throw new ConfigError(`${source}: tools.${name} is not a tool; create it with tool({ ... })`);
     }
   }
@@ -140,9 +143,12 @@ export function validateConfig(config: unknown, source: string): CairnConfig {
     }
   }
   if (c.prices !== undefined) checkPrices(c.prices, source);
-  if (c.oauth !== undefined && (!Array.isArray(c.oauth) || c.oauth.some((p) => !isOAuthProvider(p))))
+  if (
+    c.oauth !== undefined &&
+    (!Array.isArray(c.oauth) || c.oauth.some((p) => !hasBrand(p, OAUTH_PROVIDER_BRAND)))
+  )
     throw new ConfigError(`${source}: "oauth" must be an array of oauthProvider({ ... }) values`);
-  if (c.mcp !== undefined && (!Array.isArray(c.mcp) || c.mcp.some((s) => !isMcpServer(s))))
+  if (c.mcp !== undefined && (!Array.isArray(c.mcp) || c.mcp.some((s) => !hasBrand(s, MCP_SERVER_BRAND))))
     throw new ConfigError(`${source}: "mcp" must be an array of mcpServer({ ... }) values`);
   if (c.retention !== undefined) checkRetention(c.retention, source);
   const connections = c.storeConnections;

@@ -1,3 +1,4 @@
+import { MCP_SERVER_BRAND } from "../../shared/brands.js";
 import type { z as Zod } from "zod";
 import type { CredentialSpec } from "../../agent/credentials.js";
 import type { ApprovalPredicate, Tool } from "../../agent/tool.js";
@@ -32,7 +33,7 @@ export interface McpToolPolicy {
   retries?: number;
 }
 
-const SERVER = Symbol.for("cairn.mcp-server");
+const SERVER = MCP_SERVER_BRAND;
 
 export interface McpServer {
   readonly [SERVER]: true;
