@@ -1,6 +1,7 @@
 import { RUN_STATUSES } from "../store/records.js";
 import type { ApprovalStatus } from "../store/records.js";
 import type { FlagDefs, Parsed } from "./args.js";
+import { KEY_COMMANDS } from "./key-commands.js";
 import { SECRET_COMMANDS } from "./secret-commands.js";
 import { RUN_LIFECYCLE_COMMANDS } from "./run-lifecycle-commands.js";
 
@@ -66,12 +67,6 @@ const serveFlags: FlagDefs = {
     help: "requests per second per key (default 50; 0: no limit)",
   },
 };
-
-const keyWorkspace = {
-  type: "string",
-  value: "WS",
-  help: "the workspace (default: the config's)",
-} as const;
 
 const decider = {
   type: "string",
@@ -337,41 +332,7 @@ with API keys anywhere else.`,
     },
     load: () => import("./commands/dev.js").then((m) => m.devCommand),
   },
-  {
-    name: "keys create",
-    args: "NAME",
-    summary: "create an API key for cairn serve (printed once; only its hash is stored)",
-    details: `Scopes: read (look), run (start, cancel, send), approve (decide approvals), admin (all, and
-keys). A key sees only its workspace's runs, approvals and sessions.`,
-    flags: {
-      scopes: {
-        type: "string",
-        value: "LIST",
-        help: "comma-separated: read, run, approve, admin (required)",
-      },
-      principal: {
-        type: "string",
-        value: "WHO",
-        help: "who the key acts as: decisions are recorded as, and approvers matched against, it (default NAME)",
-      },
-      workspace: keyWorkspace,
-    },
-    load: () => import("./commands/keys.js").then((m) => m.createKeyCommand),
-  },
-  {
-    name: "keys ls",
-    aliases: ["keys list"],
-    summary: "list API keys (never the keys themselves)",
-    flags: { workspace: keyWorkspace },
-    load: () => import("./commands/keys.js").then((m) => m.listKeysCommand),
-  },
-  {
-    name: "keys revoke",
-    args: "ID",
-    summary: "revoke an API key: requests with it get 401 from then on",
-    flags: { workspace: keyWorkspace },
-    load: () => import("./commands/keys.js").then((m) => m.revokeKeyCommand),
-  },
+  ...KEY_COMMANDS,
   ...SECRET_COMMANDS,
 ];
 

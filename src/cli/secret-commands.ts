@@ -1,15 +1,10 @@
 import type { CommandDef } from "./command-table.js";
+import { keyWorkspace } from "./key-commands.js";
 
 const secretUser = {
   type: "string",
   value: "U",
   help: "the end user it belongs to (default: the whole workspace)",
-} as const;
-
-const keyWorkspace = {
-  type: "string",
-  value: "WS",
-  help: "the workspace (default: the config's)",
 } as const;
 
 /** The vault's commands: values go in by stdin or a hidden prompt and never come out. */
