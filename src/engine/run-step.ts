@@ -5,6 +5,7 @@ import { asReplayed, encodePayload } from "../shared/payload.js";
 import { deserializeError, isRetriable, serializeError } from "../shared/serialized-error.js";
 import type { StepStart } from "../store/journal.js";
 import type { StepRecord } from "../store/records.js";
+import type { StreamChunkBatch } from "../store/service-records.js";
 import { backoffDelay, checkBackoff } from "./backoff.js";
 import type { ExecutionScope } from "./execution-scope.js";
 import type { StepRunContext, StepRunOptions } from "./step.js";
@@ -29,6 +30,12 @@ class Progress {
   close(): Promise<void> | undefined {
     this.closed = true;
     return this.stream?.close();
+  }
+
+  /** Nothing reported from now on is stored; what is not stored yet is for the step's commit. */
+  takeRest(): Promise<StreamChunkBatch | undefined> | undefined {
+    this.closed = true;
+    return this.stream?.takeRest();
   }
 }
 
@@ -106,8 +113,8 @@ export class RunSteps {
       return this.failed(start, err, began, options, release);
     }
     ended();
-    const closing = progress.close();
-    if (closing) await closing;
+    const taking = progress.takeRest();
+    const rest = taking ? await taking : undefined;
     if (keeper.signal.aborted) return this.scope.stop(release);
     let encoded;
     try {
@@ -125,6 +132,7 @@ export class RunSteps {
         output: encoded,
         endedAt,
         ...this.scope.countStored(encoded.bytes),
+        ...(rest ? { progress: rest } : {}),
       });
     });
     env.emit({

@@ -2,6 +2,7 @@ import { CairnError, ErrorCode } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
 import type { Journal } from "../store/journal.js";
 import type { Lease } from "../store/records.js";
+import type { StreamChunkBatch } from "../store/service-records.js";
 
 /** How long a reported part may wait before it is stored, and how many are stored at most at once. */
 export const STREAM_FLUSH_MS = 50;
@@ -53,6 +54,19 @@ export class StreamWriter {
   async close(): Promise<void> {
     await this.flush();
     this.stopped = true;
+  }
+
+  /**
+   * Stops, and gives back what is not stored yet, once every earlier batch is: for the step's
+   * commit to store in its own transaction (one commit, not two, at the end of a streamed step).
+   */
+  async takeRest(): Promise<StreamChunkBatch | undefined> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const parts = this.stopped ? [] : this.parts.splice(0);
+    this.stopped = true;
+    await this.writing;
+    return parts.length > 0 ? { stepId: this.stepId, attempt: this.attempt, parts } : undefined;
   }
 
   private failed(err: unknown): void {

@@ -9,6 +9,7 @@ import type {
   StepKind,
   WaitKind,
 } from "./records.js";
+import type { StreamChunkBatch } from "./service-records.js";
 
 /* What the journal's methods take and give back, beside the Journal interface (journal.ts). */
 
@@ -75,6 +76,11 @@ export interface StepCommit extends StepStart {
   startRuns?: NewRun[];
   /** Set when this commit takes the run over its storage budget: logged as `run.storage_warning`. */
   storageWarning?: { storedBytes: number; budgetBytes: number; message: string };
+  /**
+   * What the step reported that is not stored yet (its last streamed parts): logged before the
+   * step's end in the same transaction, so a step that streams costs no extra commit at its end.
+   */
+  progress?: StreamChunkBatch;
 }
 
 export interface StepRetry extends StepStart {

@@ -38,6 +38,34 @@ describe("streamed step progress", () => {
     }
   });
 
+  it("stores what a quick step streamed with its result, in the same commit: no write of its own", async () => {
+    const quick = workflow("quick", async ({ step }) =>
+      step.run("answer", (ctx) => {
+        for (const text of ["Hel", "lo"]) ctx.progress({ type: "text-delta", text });
+        return "Hello";
+      }),
+    );
+    const h = await harness([quick]);
+    let separateWrites = 0;
+    const append = h.journal.appendStreamChunks.bind(h.journal);
+    h.journal.appendStreamChunks = (lease, batch) => {
+      separateWrites++;
+      return append(lease, batch);
+    };
+    const run = await h.engine.start(quick);
+    await h.drain();
+    expect(await run.result()).toBe("Hello");
+    expect(separateWrites).toBe(0);
+    const entries = await h.journal.readEntries("default", run.runId);
+    const at = entries.findIndex((e) => e.type === Entry.StepEnded && e.stepId === "answer");
+    // The parts, then the step's end, next to each other in the log: what a stream reads.
+    expect(entries[at - 1]).toMatchObject({
+      type: Entry.StepProgress,
+      stepId: "answer",
+      data: { attempt: 1, parts: [{ text: "Hel" }, { text: "lo" }] },
+    });
+  });
+
   it("start() returns a handle whose result() waits for the run, whoever executes it", async () => {
     const failing = workflow("failing", async ({ step }) => {
       await step.run(

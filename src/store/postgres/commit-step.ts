@@ -32,6 +32,7 @@ export function commitsAtOnce(commit: StepCommit, inlineLimit: number): boolean 
     commit.event === undefined &&
     (commit.startRuns === undefined || commit.startRuns.length === 0) &&
     commit.storageWarning === undefined &&
+    commit.progress === undefined &&
     (commit.output === undefined || commit.output.bytes <= inlineLimit)
   );
 }

@@ -2,6 +2,7 @@ import { attentionStep, stepRowValues, stepUpsertSql } from "../step-row.js";
 import { decodePayload } from "../../shared/payload.js";
 import type { SerializedError } from "../../shared/serialized-error.js";
 import { Entry } from "../entry-types.js";
+import { progressEntry } from "../service-rows.js";
 import type { AttentionAction, CommitOutcome, StepCommit, StepRetry, StepStart } from "../journal.js";
 import type { AttemptRecord, Lease, StepRecord } from "../records.js";
 import type { AttemptRow, StepRow } from "../sqlite/rows.js";
@@ -127,6 +128,10 @@ export class PgSteps {
     await this.upsert(sql, lease, commit, commit.status, json, blob, bytes, errorJson, commit.endedAt, null);
     if (commit.status === "failed")
       await this.insertAttempt(sql, lease, commit, commit.endedAt, errorJson, "failed");
+    if (commit.progress) {
+      const entry = progressEntry(commit.progress, lease.epoch);
+      await log(sql, lease.workspace, lease.runId, entry.type, commit.stepId, now, entry.data);
+    }
     await log(sql, lease.workspace, lease.runId, Entry.StepEnded, commit.stepId, now, stepEndedData(commit));
     if (commit.event) await this.events.send(t, lease.workspace, commit.event.event, commit.event.triggers);
     for (const child of commit.startRuns ?? []) await this.runs.insert(t, child);

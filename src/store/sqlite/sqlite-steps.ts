@@ -1,6 +1,7 @@
 import { attentionStep, stepRowValues, stepUpsertSql } from "../step-row.js";
 import type { SerializedError } from "../../shared/serialized-error.js";
 import { Entry } from "../entry-types.js";
+import { progressEntry } from "../service-rows.js";
 import type { AttentionAction, CommitOutcome, StepCommit, StepRetry, StepStart } from "../journal.js";
 import type { AttemptRecord, Lease, StepRecord } from "../records.js";
 import type { SqliteEvents } from "./sqlite-events.js";
@@ -108,6 +109,10 @@ export class SqliteSteps {
     const errorJson = commit.error ? JSON.stringify(commit.error) : null;
     this.upsert(lease, commit, commit.status, json, blob, bytes, errorJson, commit.endedAt, null);
     if (commit.status === "failed") this.insertAttempt(lease, commit, commit.endedAt, errorJson, "failed");
+    if (commit.progress) {
+      const entry = progressEntry(commit.progress, lease.epoch);
+      this.store.log.append(lease.workspace, lease.runId, entry.type, commit.stepId, now, entry.data);
+    }
     this.store.log.append(lease.workspace, lease.runId, Entry.StepEnded, commit.stepId, now, {
       kind: commit.kind,
       status: commit.status,
