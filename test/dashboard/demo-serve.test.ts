@@ -43,11 +43,15 @@ describe("the dashboard on cairn serve with an API key, and a worker", () => {
     await page.getByLabel("API key", { exact: true }).fill("cairn_not_a_real_key");
     await page.getByRole("button", { name: "Use this key" }).click();
     await seen(page.getByText("The key was refused: unknown API key"), "the refused key's message");
-    expect(browser.problems.filter((m) => !/status of 401/.test(m))).toEqual([]);
-    browser.problems.length = 0;
+    const refused = (m: string) => /status of 401/.test(m);
+    expect(browser.problems.filter((m) => !refused(m))).toEqual([]);
     await page.getByLabel("API key", { exact: true }).fill(key);
     await page.getByRole("button", { name: "Use this key" }).click();
     await seen(page.getByText("No runs yet"), "the empty runs list");
+    // The refused key's requests answer 401, on a busy machine some after its message is shown:
+    // only those are let go, once the good key is in use.
+    expect(browser.problems.filter((m) => !refused(m))).toEqual([]);
+    browser.problems.length = 0;
     await shot(page, "02-runs-empty");
 
     // A second tab on the runs list sees the new run arrive without a reload.
