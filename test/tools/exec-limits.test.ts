@@ -149,17 +149,23 @@ async function sandboxProcessCount(): Promise<number> {
     .map((l) => /^\s*(\d+)\s+(\d+)\s(.*)$/.exec(l))
     .filter((m) => m !== null)
     .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), args: m[3]! }));
-  const inside = new Set(rows.filter((r) => /^bwrap .*--json-status-fd/.test(r.args)).map((r) => r.pid));
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const r of rows) {
-      if (!inside.has(r.pid) && inside.has(r.ppid)) {
-        inside.add(r.pid);
-        grew = true;
+  /** `roots` and every process under them. */
+  const tree = (roots: Set<number>): Set<number> => {
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const r of rows) {
+        if (!roots.has(r.pid) && roots.has(r.ppid)) {
+          roots.add(r.pid);
+          grew = true;
+        }
       }
     }
-  }
-  return inside.size;
+    return roots;
+  };
+  // Only this test process's sandboxes: another suite on the machine may be running its own.
+  const ours = tree(new Set([process.pid]));
+  const sandboxes = rows.filter((r) => ours.has(r.pid) && /^bwrap .*--json-status-fd/.test(r.args));
+  return tree(new Set(sandboxes.map((r) => r.pid))).size;
 }
 
 /** Sandbox processes left once things settle (a killed sandbox takes a moment to be reaped). */
