@@ -66,7 +66,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     ];
     await Promise.all([
       killer(workers, options.killEveryMs, until, faults),
-      zombie(workers, execLog, started + options.durationMs * 0.35, LEASE_TTL_MS * 2 + 1_000, faults),
+      zombie(workers, execLog, started + options.durationMs * 0.35, LEASE_TTL_MS * 2 + 1_000, faults, target),
       target.faults(started, until, faults),
     ]);
     const created = await creating;

@@ -1,4 +1,5 @@
 import { readFileSync, statSync } from "node:fs";
+import type { ChaosTarget } from "./target.js";
 import type { WorkerProcess } from "./worker-process.js";
 
 /** What was done to the system, for the report. */
@@ -67,7 +68,9 @@ export async function killer(workers: WorkerProcess[], everyMs: number, until: n
  * Freezes the worker that has just begun a step (so it holds a step in flight) past its lease,
  * and keeps it frozen until another worker has taken one of its steps over. A run whose lease
  * was lengthened (after a store stall) is taken over only when that longer lease lapses, so the
- * freeze lasts up to a minute; if it landed between steps, it tries again, up to three times.
+ * freeze lasts up to a minute, and only such runs' workers are picked; if it landed between
+ * steps, it tries again, up to three times. A worker caught holding the store's write lock (see
+ * ChaosTarget.freezable) is let go at once and another moment chosen.
  */
 export async function zombie(
   workers: WorkerProcess[],
@@ -75,10 +78,11 @@ export async function zombie(
   at: number,
   frozenMs: number,
   faults: Faults,
+  target: ChaosTarget,
 ) {
   await sleep(Math.max(0, at - Date.now()));
   for (let attempt = 1; attempt <= 3; attempt++) {
-    const record = await freezeOnce(workers, execLog, frozenMs, faults);
+    const record = await freezeOnce(workers, execLog, frozenMs, faults, target);
     faults.zombie = record;
     faults.counts.zombies++;
     if (takenOver(execLog, record)) return;
@@ -91,6 +95,7 @@ async function freezeOnce(
   execLog: string,
   frozenMs: number,
   faults: Faults,
+  target: ChaosTarget,
 ): Promise<ZombieRecord> {
   let victim: WorkerProcess | undefined;
   const lookUntil = Date.now() + 20_000;
@@ -100,16 +105,30 @@ async function freezeOnce(
     const size = statSync(execLog).size;
     if (size === seen) continue;
     seen = size;
-    const pid = Number(
-      /"p":(\d+)/.exec(readFileSync(execLog, "utf8").trimEnd().split("\n").pop() ?? "")?.[1],
-    );
-    victim = workers.find((w) => w.pid === pid && !w.frozen);
+    const last = readFileSync(execLog, "utf8").trimEnd().split("\n").pop() ?? "";
+    let line: { p: number; r: string };
+    try {
+      line = JSON.parse(last) as { p: number; r: string };
+    } catch {
+      continue; // read while being written: the next look sees it whole
+    }
+    const { p: pid, r: runId } = line;
+    const candidate = workers.find((w) => w.pid === pid && !w.frozen);
+    if (candidate === undefined) continue;
+    // A run whose lease was lengthened (after a store stall) would not be taken over while frozen.
+    const run = await target.observer.getRunSummary("default", runId).catch(() => undefined);
+    if (run?.leaseTtlMs != null || !run?.leaseOwner?.includes(`/${pid}/`)) continue;
+    candidate.signal("SIGSTOP");
+    if (await target.freezable()) victim = candidate;
+    else candidate.signal("SIGCONT");
   }
-  victim ??= workers[0]!;
+  if (victim === undefined) {
+    victim = workers[0]!;
+    victim.signal("SIGSTOP");
+  }
   victim.frozen = true;
   const pid = victim.pid!;
   const stoppedAt = Date.now();
-  victim.signal("SIGSTOP");
   faults.say(`zombie: worker ${pid} frozen (SIGSTOP) for ${frozenMs / 1000} s, past its lease`);
   await sleep(frozenMs);
   const giveUpAt = Date.now() + MAX_EXTRA_FREEZE_MS;

@@ -47,6 +47,8 @@ export async function postgresTarget(options: PostgresFaults): Promise<ChaosTarg
           restarts(server, from + (until - from) * 0.5, until, options.restartEveryMs, faults),
         ]);
       },
+      // The server ends a frozen worker's idle transaction (and its locks) by itself.
+      freezable: () => Promise.resolve(true),
       raceClaims: (races) => raceClaims(directUrl, races),
       close: async () => {
         for (const close of closers.reverse()) await close().catch(() => undefined);

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
+import Database from "better-sqlite3";
 import { encodePayload } from "../../src/shared/payload.js";
 import { SqliteJournal } from "../../src/store/sqlite/sqlite-journal.js";
 import type { ClaimRaceResult } from "./claim-race.js";
@@ -38,12 +39,27 @@ export function sqliteTarget(dir: string, options: SqliteFaults): ChaosTarget {
         options.cpuHog ? cpuHog(until - Date.now(), faults) : Promise.resolve(),
       ]);
     },
+    freezable: () => Promise.resolve(writeLockFree(path)),
     raceClaims: (races) => raceClaims(path, client, races),
     close: async () => {
       await observer.close();
       await client.close();
     },
   };
+}
+
+/** Whether nobody holds the file's write lock now (taken and given back at once if free). */
+function writeLockFree(path: string): boolean {
+  const db = new Database(path, { timeout: 0 });
+  try {
+    db.exec("BEGIN IMMEDIATE");
+    db.exec("ROLLBACK");
+    return true;
+  } catch {
+    return false;
+  } finally {
+    db.close();
+  }
 }
 
 function tsx(script: string, args: string[]) {

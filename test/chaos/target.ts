@@ -14,6 +14,13 @@ export interface ChaosTarget {
   client: Journal;
   /** The store's own faults, from `from` to `until` (ms since the epoch). */
   faults(from: number, until: number, faults: Faults): Promise<void>;
+  /**
+   * Whether a worker frozen this moment leaves the store usable by the others. On SQLite a
+   * process frozen inside a transaction keeps the file's write lock and so stops every writer:
+   * not the fault the zombie stands for (a worker past its lease), so it is let go and another
+   * moment chosen.
+   */
+  freezable(): Promise<boolean>;
   /** Two claimers on their own connections race for `races` runs; exactly one may win each. */
   raceClaims(races: number): Promise<ClaimRaceResult>;
   close(): Promise<void>;

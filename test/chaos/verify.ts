@@ -237,7 +237,9 @@ function checkZombie(
     );
     if (!takenOver) continue;
     stepsInFlight++;
-    if (committedBy.get(key)?.p === zombie.pid) {
+    // The very execution it began before freezing: it may claim the run again later and commit
+    // a new execution of the step, as any worker may.
+    if (committedBy.get(key)?.t === frozenIn.e.t) {
       acceptedAfterTakeover++;
       violations.push(`step ${key}: the frozen worker's result was accepted after another took over`);
     }
