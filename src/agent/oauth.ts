@@ -134,19 +134,26 @@ export async function accessToken(
       `the ${provider.name} access token of ${who} expired and there is no refresh token: run ${fix}`,
     );
   // Parallel calls of one run (or of several) refresh once: a provider that rotates refresh
-  // tokens would refuse the second refresh with the first's spent token.
-  const key = JSON.stringify([provider.name, provider.tokenUrl, scope.workspace, scope.user]);
+  // tokens would refuse the second refresh with the first's spent token. A call that read the
+  // tokens before a refresh stored its result holds that spent token too: it is keyed by it, and
+  // a new token is kept a while so such a call gets it instead of refreshing again.
+  const refreshToken = tokens.refreshToken;
+  const key = JSON.stringify([provider.name, provider.tokenUrl, scope.workspace, scope.user, refreshToken]);
   let pending = refreshing.get(key);
   if (pending === undefined) {
-    const refreshToken = tokens.refreshToken;
-    pending = refresh(vault, provider, scope, { ...tokens, refreshToken }, who, fix).finally(() =>
-      refreshing.delete(key),
-    );
+    pending = refresh(vault, provider, scope, { ...tokens, refreshToken }, who, fix);
     refreshing.set(key, pending);
+    // A failed refresh is forgotten at once: the step's next attempt tries again.
+    pending.then(
+      () => setTimeout(() => refreshing.delete(key), REFRESH_KEPT_MS).unref(),
+      () => refreshing.delete(key),
+    );
   }
   return seen(await pending).accessToken;
 }
 
+/** How long a refreshed token is kept for calls that read the tokens before it was stored. */
+const REFRESH_KEPT_MS = 60_000;
 const refreshing = new Map<string, Promise<OAuthTokens>>();
 
 async function refresh(

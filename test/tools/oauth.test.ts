@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { agent } from "../../src/agent/agent.js";
-import { oauthProvider } from "../../src/agent/oauth.js";
+import { accessToken, oauthProvider } from "../../src/agent/oauth.js";
 import { promptText, scriptedModel } from "../../src/agent/scripted-model.js";
 import { Vault } from "../../src/store/vault.js";
 import { httpTool } from "../../src/tools/http/http-tool.js";
@@ -95,6 +95,22 @@ describe("OAuth", () => {
     expect(s.grants).toEqual(["refresh_token"]);
     const fresh = (await stored()).accessToken;
     expect(s.apiAuth).toEqual([1, 2, 3].map(() => `Bearer ${fresh}`));
+  });
+
+  it("a call that read the expired tokens before a parallel refresh stored new ones gets those, not a second refresh", async () => {
+    const s = await startOAuthServer();
+    const { h, store, stored } = await setup(s);
+    const { refresh_token } = s.issue();
+    await store({ accessToken: "at-old", refreshToken: refresh_token, expiresAt: Date.now() - 1000 });
+    const vault = new Vault(h.journal.secrets);
+    const scope = { workspace: "default", user: "ada" };
+    const early = await vault.get({ ...scope, name: "acme" });
+    const first = await accessToken(vault, provider(s), scope);
+    // The other call read the vault before the refresh above stored its tokens.
+    const readEarly = { get: () => Promise.resolve(early) } as unknown as Vault;
+    expect(await accessToken(readEarly, provider(s), scope)).toBe(first);
+    expect(s.grants).toEqual(["refresh_token"]);
+    expect((await stored()).accessToken).toBe(first);
   });
 
   it("a revoked refresh token pauses the run for a person, who reconnects and lets it go on", async () => {
