@@ -10,7 +10,7 @@ import { Engine, Worker, openJournalAsync, silentLogger } from "../src/index.js"
 import type { PgFloor } from "./postgres-floor.js";
 import { chain } from "./postgres-workflows.js";
 import type { Figure } from "./support.js";
-import { fmt, median, now } from "./support.js";
+import { fmt, median, timePublicRun } from "./support.js";
 
 const STEPS = 1_000;
 const ROUNDS = 5;
@@ -50,14 +50,7 @@ export async function measurePublicPg(ctx: PublicContext): Promise<Figure[]> {
   const worker = new Worker(engine);
   worker.start();
   try {
-    const round = async (): Promise<number> => {
-      const t0 = now();
-      const run = await engine.start(chain, { steps: STEPS });
-      const last = await run.result<number>({ timeoutMs: 300_000 });
-      const elapsed = now() - t0;
-      if (last !== STEPS - 1) throw new Error(`the run returned ${last}, not ${STEPS - 1}`);
-      return (elapsed * 1000) / STEPS;
-    };
+    const round = () => timePublicRun(engine, chain, STEPS);
     await round(); // warm-up: JIT, prepared statements, pool connections
     const us: number[] = [];
     const ratios: number[] = [];

@@ -6,7 +6,7 @@
 import { Engine, Worker, openJournal, silentLogger, workflow } from "../src/index.js";
 import type { Floor } from "./floor.js";
 import type { BenchOptions, Figure } from "./support.js";
-import { fmt, median, now, tempStore } from "./support.js";
+import { fmt, median, tempStore, timePublicRun } from "./support.js";
 
 const STEPS = 1_000;
 const ROUNDS = 7;
@@ -29,15 +29,7 @@ export async function measurePublicSteps(
   const worker = new Worker(engine);
   worker.start();
   try {
-    /** One run of STEPS steps, from `engine.start` to its result; µs per step. */
-    const round = async (): Promise<number> => {
-      const t0 = now();
-      const run = await engine.start(chain, { steps: STEPS });
-      const last = await run.result<number>({ timeoutMs: 300_000 });
-      const elapsed = now() - t0;
-      if (last !== STEPS - 1) throw new Error(`the run returned ${last}, not ${STEPS - 1}`);
-      return (elapsed * 1000) / STEPS;
-    };
+    const round = () => timePublicRun(engine, chain, STEPS);
     await round(); // warm-up
     const us: number[] = [];
     const ratios: number[] = [];

@@ -143,3 +143,20 @@ export function machineFacts(synchronous: Synchronous): Record<string, string> {
     store: `SQLite (WAL, synchronous=${synchronous.toUpperCase()}), files in the OS temp dir`,
   };
 }
+
+/**
+ * One run of `steps` no-op steps through the public API, from `engine.start` to its result
+ * (a Worker must be started on `engine`): µs per step.
+ */
+export async function timePublicRun(
+  engine: Engine,
+  chain: Workflow<{ steps: number }, number>,
+  steps: number,
+): Promise<number> {
+  const t0 = now();
+  const run = await engine.start(chain, { steps });
+  const last = await run.result<number>({ timeoutMs: 300_000 });
+  const elapsed = now() - t0;
+  if (last !== steps - 1) throw new Error(`the run returned ${last}, not ${steps - 1}`);
+  return (elapsed * 1000) / steps;
+}
