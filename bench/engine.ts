@@ -1,10 +1,12 @@
 // Entry point of the engine benchmark (`npm run bench`; not part of the test suite). Runs, on
 // real SQLite files in a temp dir at one durability setting: the raw-commit floor, step
-// throughput (1 run and 8 concurrent runs, and a run through the public API), what a step
-// writes (counted), resuming a 10,000-step run, and the process memory of 10,000 waiting runs. Options: --synchronous full|normal (default full), --json.
+// throughput (1 run and 8 concurrent runs, and a run through the public API), the journal's
+// step commit alone (the engine's figure minus it is the engine's own cost), what a step writes
+// (counted), resuming a 10,000-step run, and the process memory of 10,000 waiting runs. Options: --synchronous full|normal (default full), --json.
 import { parseArgs } from "node:util";
 import { floorFigure, measureFloor, openFloor } from "./floor.js";
 import { measureResume } from "./resume.js";
+import { measureJournalCommits } from "./step-journal.js";
 import { countStepWrites } from "./step-writes.js";
 import { TARGET_RATIO, measureSteps } from "./steps.js";
 import { measurePublicSteps } from "./steps-public.js";
@@ -52,6 +54,7 @@ async function main(): Promise<void> {
     await section("floor", () => measureFloor(floor));
     await section("steps", () => measureSteps(options, floor));
     await section("steps, public API", () => measurePublicSteps(options, floor, TARGET_RATIO));
+    await section("journal commits alone", () => measureJournalCommits(options, floor));
     await section("writes per step", () => countStepWrites(options, floor));
     // The floor's figure takes in the rounds taken between the step rounds too.
     figures[0] = floorFigure(floor);

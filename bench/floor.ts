@@ -14,6 +14,8 @@ const ROUNDS = 5;
 export interface Floor {
   /** Commits `inserts` rows, one per transaction; returns µs per insert. */
   round(inserts?: number): number;
+  /** Commits one row, as a round does, and returns its µs; not counted among the rounds. */
+  once(): number;
   /** Every round taken so far, µs per insert. */
   readonly rounds: number[];
   /** Commits `inserts` rows as a round does, untimed, and counts the WAL frames they wrote. */
@@ -54,6 +56,11 @@ export function openFloor(options: BenchOptions): Floor {
       const us = ((now() - t0) * 1000) / inserts;
       rounds.push(us);
       return us;
+    },
+    once() {
+      const t0 = now();
+      commitOne.immediate();
+      return (now() - t0) * 1000;
     },
     countWrites(inserts) {
       startCountingWal(db);

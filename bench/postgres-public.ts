@@ -5,10 +5,13 @@
 // the median of the pairs. Also counted, which the machine's load does not change: round trips
 // per step (this process's pg `Client.query` calls during the round) and WAL bytes per step
 // (pg_current_wal_lsn before and after), the floor's counted the same way.
+// Beside it, the journal's step commit alone (no engine), to show how much of the gap is the store.
 import pg from "pg";
 import { Engine, Worker, openJournalAsync, silentLogger } from "../src/index.js";
 import type { PgFloor } from "./postgres-floor.js";
+import { stepPayload } from "./postgres-floor.js";
 import { chain } from "./postgres-workflows.js";
+import { journalRun, timeJournalCommits } from "./step-journal.js";
 import type { Figure } from "./support.js";
 import { fmt, median, timePublicRun } from "./support.js";
 
@@ -46,7 +49,7 @@ export async function measurePublicPg(ctx: PublicContext): Promise<Figure[]> {
         .rows[0]!.b,
     );
   const journal = await openJournalAsync(ctx.url);
-  const engine = new Engine({ journal, workflows: [chain], logger: silentLogger });
+  const engine = new Engine({ journal, workflows: [chain, journalRun], logger: silentLogger });
   const worker = new Worker(engine);
   worker.start();
   try {
@@ -56,6 +59,7 @@ export async function measurePublicPg(ctx: PublicContext): Promise<Figure[]> {
     const ratios: number[] = [];
     const queries: number[] = [];
     const walBytes: number[] = [];
+    const alone: number[] = [];
     const floorWal: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const w0 = await walAt();
@@ -68,6 +72,8 @@ export async function measurePublicPg(ctx: PublicContext): Promise<Figure[]> {
       queries.push(counted.queries / STEPS);
       floorWal.push((w1 - w0) / ctx.floor.commitsPerRound);
       walBytes.push((w2 - w1) / STEPS);
+      const f2 = await ctx.floor.round();
+      alone.push((await timeJournalCommits(engine, STEPS, stepPayload)) / f2);
     }
     const ratio = median(ratios);
     const section = "2. per-step overhead";
@@ -83,6 +89,15 @@ export async function measurePublicPg(ctx: PublicContext): Promise<Figure[]> {
           `with a started Worker, median of ${ROUNDS} rounds (${ratios.map((x) => `${fmt(x)}x`).join(", ")}); ` +
           `best ${fmt(Math.min(...us))} µs`,
         ok: ratio <= ctx.targetRatio,
+      },
+      {
+        section,
+        metric: `where it goes: journal.commitStep alone, ${fmt(STEPS)} in a row`,
+        value: median(alone),
+        unit: "x floor",
+        note:
+          "no engine: the one-statement commit (fence, step row, log entry, counter), each round ÷ a floor " +
+          `round just before it (${alone.map((x) => `${fmt(x)}x`).join(", ")})`,
       },
       {
         section,
