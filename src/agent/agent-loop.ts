@@ -77,6 +77,8 @@ export async function runAgentLoop(
       // A message that steered in during the last call still gets an answer.
       if (await takeSteering(options, step, state)) continue;
       await saveHistory(options, step, state);
+      // One that came in while saving too; finding none, the inbox closes (see takeSteering).
+      if (await takeSteering(options, step, state, true)) continue;
       return { text: turn.text, turns: state.turns, usage: state.usage, cost: state.cost };
     }
     checkLoop(state, turn.toolCalls, options.loopLimit);

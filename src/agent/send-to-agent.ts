@@ -58,17 +58,25 @@ export async function sendToAgent(
   const busy = (await inFlight()).length > 0;
   const started = await engine.start(agent.workflow, input, options);
   if (started.created) return { runId: started.runId, outcome: busy ? "queued" : "started" };
-  if (policy === "steer") {
-    await engine.journal.pushInbox(
-      engine.workspace,
-      agent.name,
-      session,
-      encodePayload(input.message, "steering message"),
-    );
-    return { runId: started.runId, outcome: "steered" };
-  }
+  if (policy !== "steer") return refuse(agent, session, started.runId);
+  const message = encodePayload(input.message, "steering message");
+  const pushed = await engine.journal.pushInbox(
+    engine.workspace,
+    agent.name,
+    session,
+    message,
+    started.runId,
+  );
+  if (pushed !== undefined) return { runId: started.runId, outcome: "steered" };
+  // The run in flight has closed its inbox (it is saving its answer and ending): the message
+  // gets a run of its own, after that one, so it sees the answer.
+  const next = await engine.start(agent.workflow, input, { ...options, queueBehind: true });
+  return { runId: next.runId, outcome: "queued" };
+}
+
+function refuse(agent: Agent, session: string, runId: string): never {
   throw new ConflictError(
-    `agent ${agent.name} is still answering in session "${session}" (run ${started.runId}); ` +
-      `wait for it, cancel it (cairn runs cancel ${started.runId}), or send without a session`,
+    `agent ${agent.name} is still answering in session "${session}" (run ${runId}); ` +
+      `wait for it, cancel it (cairn runs cancel ${runId}), or send without a session`,
   );
 }

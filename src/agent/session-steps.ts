@@ -46,7 +46,10 @@ async function readHistory(options: AgentOptions, state: LoopState, upTo: number
   return start < 0 ? [] : messages.slice(start);
 }
 
-/** Appends this run's part of the conversation to its session, once. */
+/**
+ * Appends this run's part of the conversation to its session. Saving again (the run took in
+ * more messages after a save) appends only what is new.
+ */
 export async function saveHistory(options: AgentOptions, step: Step, state: LoopState): Promise<void> {
   const { run } = state;
   if (run.session === null) return;
@@ -58,13 +61,22 @@ export async function saveHistory(options: AgentOptions, step: Step, state: Loop
   );
 }
 
-/** With `onBusy: "steer"`, messages sent while this run is in flight join it before its next model call. */
-export async function takeSteering(options: AgentOptions, step: Step, state: LoopState): Promise<boolean> {
+/**
+ * With `onBusy: "steer"`, messages sent while this run is in flight join it before its next model
+ * call. With `seal` (the run is about to end), finding none closes the run's inbox in the same
+ * transaction: a message sent from then on starts a new run rather than waiting for this one.
+ */
+export async function takeSteering(
+  options: AgentOptions,
+  step: Step,
+  state: LoopState,
+  seal = false,
+): Promise<boolean> {
   const { run } = state;
   if (run.session === null || options.session?.onBusy !== "steer") return false;
   const arrived = await step.run("session.inbox", (ctx) =>
     live(state, () =>
-      run.journal.takeInbox(run.workspace, options.name, run.session!, run.runId, ctx.stepId),
+      run.journal.takeInbox(run.workspace, options.name, run.session!, run.runId, ctx.stepId, seal),
     ),
   );
   for (const text of arrived) state.messages.push(userMessage(String(text)));

@@ -42,6 +42,12 @@ export interface StartOptions {
   idempotencyKey?: string;
   /** Do not start before this time. */
   runAt?: Date | number;
+  /**
+   * A run with a singleton key waits for the runs of its key in flight, whatever the workflow's
+   * singleton mode (an agent session's message that came too late to steer the run in flight).
+   * @internal
+   */
+  queueBehind?: boolean;
 }
 
 export interface ApprovalDecisionInput {
@@ -203,6 +209,7 @@ export class Engine {
         ? { runAt: typeof options.runAt === "number" ? options.runAt : options.runAt.getTime() }
         : {}),
     });
+    if (options.queueBehind && run.singleton) run.singleton = { ...run.singleton, mode: "queue" };
     const result = await this.journal.createRun(run);
     return this.runnable(
       new RunHandle(this.journal, this.workspace, result.run.id, result.created, result.run.status),

@@ -192,6 +192,10 @@ export interface Journal {
     range?: SessionRange,
   ): Promise<SessionMessage[]>;
   /** Appends a run's messages to its session; a second call for the same run changes nothing. */
+  /**
+   * Appends a run's part of the conversation: `messages` is all of it so far, and those the run
+   * appended before are skipped, so a run can save again after it took in more messages.
+   */
   appendSession(
     workspace: string,
     agent: string,
@@ -199,11 +203,22 @@ export interface Journal {
     runId: string,
     messages: EncodedPayload[],
   ): Promise<void>;
-  /** Leaves a message for the session's running run to pick up before its next model call. */
-  pushInbox(workspace: string, agent: string, session: string, message: EncodedPayload): Promise<string>;
+  /**
+   * Leaves a message for the session's run `runId` to pick up before its next model call. Returns
+   * its id, or undefined when that run takes no more messages (it ended, or closed its inbox).
+   */
+  pushInbox(
+    workspace: string,
+    agent: string,
+    session: string,
+    message: EncodedPayload,
+    runId: string,
+  ): Promise<string | undefined>;
   /**
    * Takes the waiting inbox messages for `runId`'s step `stepId`, oldest first. Idempotent: the
-   * same step asking again gets the same messages (plus any that arrived since).
+   * same step asking again gets the same messages (plus any that arrived since). With `seal`,
+   * when there are none the run's inbox closes in the same transaction: pushInbox refuses it
+   * from then on, so a message comes to a new run instead of waiting for one that has finished.
    */
   takeInbox(
     workspace: string,
@@ -211,6 +226,7 @@ export interface Journal {
     session: string,
     runId: string,
     stepId: string,
+    seal?: boolean,
   ): Promise<unknown[]>;
   saveMemory(workspace: string, scope: MemoryScope, key: string, text: string): Promise<void>;
   /** Memories whose key or text contains `query` (all when empty), newest first. */

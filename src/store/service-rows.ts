@@ -2,6 +2,11 @@ import { Entry } from "./entry-types.js";
 import type { ApiKeyRecord, ApiScope, FeedItem, StreamChunkBatch } from "./service-records.js";
 import { parseJsonColumn } from "./sqlite/rows.js";
 
+/** The session inbox row that says run `runId` takes no more messages (see Journal.takeInbox). */
+export function closedMark(runId: string): string {
+  return `closed:${runId}`;
+}
+
 /** An `api_keys` row, alike in both stores. */
 export interface ApiKeyRow {
   workspace: string;

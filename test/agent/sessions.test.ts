@@ -162,6 +162,58 @@ describe("agent sessions", () => {
     expect(await h.journal.listRuns("default")).toHaveLength(1);
   });
 
+  it("steer: a message that arrives while the run saves its answer is answered by that run", async () => {
+    const { model, prompts } = echoModel();
+    const a = chat({ model, session: { onBusy: "steer" } });
+    const h = await harness([a.workflow]);
+    // The message lands after the run's last look at its inbox before ending: while it saves.
+    const append = h.journal.appendSession.bind(h.journal);
+    let steered: Awaited<ReturnType<typeof sendToAgent>> | undefined;
+    h.journal.appendSession = async (...args) => {
+      steered ??= await sendToAgent(h.engine, a, { message: "one more thing", session: "late" });
+      return append(...args);
+    };
+    const first = await sendToAgent(h.engine, a, { message: "hello", session: "late" });
+    await h.drain();
+    expect(steered).toEqual({ runId: first.runId, outcome: "steered" });
+    expect(prompts).toHaveLength(2);
+    expect(prompts[1]).toContain("one more thing");
+    expect(await h.journal.listRuns("default")).toHaveLength(1);
+    const history = await h.journal.loadSession("default", "chat", "late");
+    expect(history.map((m) => (m.message as { role: string }).role)).toEqual([
+      "user",
+      "assistant",
+      "user",
+      "assistant",
+    ]);
+  });
+
+  it("steer: a message sent once the run closed its inbox gets a run after it, which sees its answer", async () => {
+    const { model, prompts } = echoModel();
+    const a = chat({ model, session: { onBusy: "steer" } });
+    const h = await harness([a.workflow]);
+    const take = h.journal.takeInbox.bind(h.journal);
+    let late: Awaited<ReturnType<typeof sendToAgent>> | undefined;
+    h.journal.takeInbox = async (...args) => {
+      const taken = await take(...args);
+      // The run's last look, which closes its inbox: it is still running, but done with messages.
+      if (args[5] === true && late === undefined) {
+        late = await sendToAgent(h.engine, a, { message: "and another", session: "closed" });
+      }
+      return taken;
+    };
+    const first = await sendToAgent(h.engine, a, { message: "hello", session: "closed" });
+    await h.drain();
+    expect(late?.outcome).toBe("queued");
+    expect(late?.runId).not.toBe(first.runId);
+    const runs = await h.journal.listRuns("default");
+    expect(runs.map((r) => r.status)).toEqual(["completed", "completed"]);
+    expect(prompts).toHaveLength(2);
+    // The new run waited for the first: its conversation holds the first run's answer.
+    expect(prompts[1]).toContain("answer 1");
+    expect(prompts[1]).toContain("and another");
+  });
+
   it("reject: a message for a busy session is refused with a conflict naming the run", async () => {
     const { model } = echoModel();
     const a = chat({ model, session: { onBusy: "reject" } });

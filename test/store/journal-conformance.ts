@@ -11,6 +11,7 @@ import { lifecycleTests } from "./conformance/lifecycle.js";
 import { runTests } from "./conformance/runs.js";
 import { secretTests } from "./conformance/secrets.js";
 import { serviceTests } from "./conformance/service.js";
+import { sessionTests } from "./conformance/sessions.js";
 import { stepTests } from "./conformance/steps.js";
 import { transferTests } from "./conformance/transfer.js";
 import { waitTests } from "./conformance/waits.js";
@@ -37,6 +38,7 @@ export function journalConformance(name: string, makeJournal: MakeJournal): void
     leaseLengthTests(get);
     leaseLossTests(get);
     lifecycleTests(get);
+    sessionTests(get);
     deployTests(get);
     transferTests(get);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/shared/clock.js";
+import { newId } from "../../src/shared/ids.js";
 import { encodePayload } from "../../src/shared/payload.js";
 import { PostgresJournal } from "../../src/store/postgres/postgres-journal.js";
 import { WS, started, usePostgresServer } from "./postgres-journal-support.js";
@@ -129,7 +130,7 @@ describe("PostgresJournal", () => {
       }
     });
 
-    it("sessions append once per run, the inbox is taken once per step, memory recalls regardless of case", async () => {
+    it("sessions append each message of a run once, the inbox is taken once per step, memory recalls regardless of case", async () => {
       const journal = await PostgresJournal.open({ url: await freshDatabase(), clock: new ManualClock() });
       try {
         const msgs = (...texts: string[]) => texts.map((t) => encodePayload({ role: "user", text: t }, "m"));
@@ -144,11 +145,19 @@ describe("PostgresJournal", () => {
         expect(session.slice(0, 2).map((m) => (m.message as { text: string }).text)).toEqual(["a", "b"]);
         expect(await journal.loadSession(WS, "chat", "other")).toEqual([]);
 
-        await journal.pushInbox(WS, "chat", "s1", encodePayload("steer 1", "m"));
-        await journal.pushInbox(WS, "chat", "s1", encodePayload("steer 2", "m"));
-        expect(await journal.takeInbox(WS, "chat", "s1", "run_4", "turn-1")).toEqual(["steer 1", "steer 2"]);
-        expect(await journal.takeInbox(WS, "chat", "s1", "run_4", "turn-1")).toEqual(["steer 1", "steer 2"]);
-        expect(await journal.takeInbox(WS, "chat", "s1", "run_4", "turn-2")).toEqual([]);
+        const run = newId("run");
+        await journal.createRun({
+          id: run,
+          workspace: WS,
+          workflow: "chat",
+          input: encodePayload({}, "input"),
+          singleton: { key: "session:s1", mode: "skip" },
+        });
+        await journal.pushInbox(WS, "chat", "s1", encodePayload("steer 1", "m"), run);
+        await journal.pushInbox(WS, "chat", "s1", encodePayload("steer 2", "m"), run);
+        expect(await journal.takeInbox(WS, "chat", "s1", run, "turn-1")).toEqual(["steer 1", "steer 2"]);
+        expect(await journal.takeInbox(WS, "chat", "s1", run, "turn-1")).toEqual(["steer 1", "steer 2"]);
+        expect(await journal.takeInbox(WS, "chat", "s1", run, "turn-2")).toEqual([]);
 
         const scope = { agent: "chat", user: "ada" };
         await journal.saveMemory(WS, scope, "city", "Lives in London");

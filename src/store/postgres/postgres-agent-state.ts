@@ -36,8 +36,16 @@ export class PgAgentState {
     return this.db.tx((t) => this.sessions.append(t.sql, workspace, agent, session, runId, messages, t.now));
   }
 
-  pushInbox(workspace: string, agent: string, session: string, message: EncodedPayload): Promise<string> {
-    return this.db.tx((t) => this.sessions.pushInbox(t.sql, workspace, agent, session, message, t.now));
+  pushInbox(
+    workspace: string,
+    agent: string,
+    session: string,
+    message: EncodedPayload,
+    runId: string,
+  ): Promise<string | undefined> {
+    return this.db.tx((t) =>
+      this.sessions.pushInbox(t.sql, workspace, agent, session, message, runId, t.now),
+    );
   }
 
   takeInbox(
@@ -46,8 +54,11 @@ export class PgAgentState {
     session: string,
     runId: string,
     stepId: string,
+    seal = false,
   ): Promise<unknown[]> {
-    return this.db.tx((t) => this.sessions.takeInbox(t.sql, workspace, agent, session, runId, stepId));
+    return this.db.tx((t) =>
+      this.sessions.takeInbox(t.sql, workspace, agent, session, runId, stepId, seal, t.now),
+    );
   }
 
   saveMemory(workspace: string, scope: MemoryScope, key: string, text: string): Promise<void> {

@@ -3,6 +3,7 @@ import type { EncodedPayload } from "../../shared/payload.js";
 import { decodePayload } from "../../shared/payload.js";
 import type { SessionRange } from "../lifecycle-records.js";
 import type { MemoryRecord, MemoryScope, SessionMessage } from "../records.js";
+import { closedMark } from "../service-rows.js";
 import type { Sql } from "./database.js";
 import { LockSpace } from "./database.js";
 
@@ -56,12 +57,14 @@ export class PgSessions {
       "SELECT pg_advisory_xact_lock($1, hashtext($2::text || '/' || $3::text || '/' || $4::text))",
       [LockSpace.Session, ws, agent, session],
     );
-    const done = await sql.one(
-      "SELECT 1 FROM session_messages WHERE workspace = $1 AND agent = $2 AND session = $3 AND run_id = $4 LIMIT 1",
+    // What this run appended before is skipped: a step saving again gives the same list.
+    const saved = await sql.one<{ n: string }>(
+      "SELECT COUNT(*) AS n FROM session_messages WHERE workspace = $1 AND agent = $2 AND session = $3 AND run_id = $4",
       [ws, agent, session, runId],
     );
-    if (done !== undefined) return;
-    const texts = messages.flatMap((m) => (m.text === undefined ? [] : [m.text]));
+    const texts = messages
+      .flatMap((m) => (m.text === undefined ? [] : [m.text]))
+      .slice(Number(saved?.n ?? 0));
     if (texts.length === 0) return;
     await sql.run(
       `INSERT INTO session_messages (workspace, agent, session, seq, run_id, message_json, at)
@@ -78,8 +81,22 @@ export class PgSessions {
     agent: string,
     session: string,
     message: EncodedPayload,
+    runId: string,
     now: number,
-  ): Promise<string> {
+  ): Promise<string | undefined> {
+    // Only a run still in flight that has not closed its inbox takes it. The share lock orders
+    // this with a closing take, which locks the run's row before it looks at the inbox.
+    const live = await sql.one(
+      `SELECT 1 FROM runs WHERE workspace = $1 AND id = $2
+       AND status IN ('queued', 'running', 'waiting', 'needs-attention') FOR SHARE`,
+      [ws, runId],
+    );
+    if (live === undefined) return undefined;
+    const closed = await sql.one(
+      "SELECT 1 FROM session_inbox WHERE workspace = $1 AND agent = $2 AND session = $3 AND id = $4",
+      [ws, agent, session, closedMark(runId)],
+    );
+    if (closed !== undefined) return undefined;
     const id = newId("msg");
     await sql.run(
       "INSERT INTO session_inbox (workspace, agent, session, id, message_json, at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -95,7 +112,11 @@ export class PgSessions {
     session: string,
     runId: string,
     stepId: string,
+    seal: boolean,
+    now: number,
   ): Promise<unknown[]> {
+    // Closing locks the run first, so a message pushed at the same time is taken here or refused.
+    if (seal) await sql.run("SELECT 1 FROM runs WHERE workspace = $1 AND id = $2 FOR UPDATE", [ws, runId]);
     await sql.run(
       `UPDATE session_inbox SET taken_by_run = $1, taken_by_step = $2
        WHERE workspace = $3 AND agent = $4 AND session = $5 AND taken_by_run IS NULL`,
@@ -107,6 +128,14 @@ export class PgSessions {
        ORDER BY at, id COLLATE "C"`,
       [ws, agent, session, runId, stepId],
     );
+    if (seal && rows.length === 0) {
+      // The mark is taken by the run itself, at no step: no take or step ever returns it.
+      await sql.run(
+        `INSERT INTO session_inbox (workspace, agent, session, id, message_json, at, taken_by_run, taken_by_step)
+         VALUES ($1, $2, $3, $4, 'null', $5, $6, '') ON CONFLICT DO NOTHING`,
+        [ws, agent, session, closedMark(runId), now, runId],
+      );
+    }
     return rows.map((r) => decodePayload(r.message_json, `inbox message ${r.id} of session "${session}"`));
   }
 

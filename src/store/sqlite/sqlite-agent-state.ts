@@ -45,8 +45,14 @@ export class SqliteAgentState {
     return this.writes.tx(() => this.sessions.append(workspace, agent, session, runId, messages));
   }
 
-  pushInbox(workspace: string, agent: string, session: string, message: EncodedPayload): Promise<string> {
-    return this.writes.tx(() => this.sessions.pushInbox(workspace, agent, session, message));
+  pushInbox(
+    workspace: string,
+    agent: string,
+    session: string,
+    message: EncodedPayload,
+    runId: string,
+  ): Promise<string | undefined> {
+    return this.writes.tx(() => this.sessions.pushInbox(workspace, agent, session, message, runId));
   }
 
   takeInbox(
@@ -55,8 +61,9 @@ export class SqliteAgentState {
     session: string,
     runId: string,
     stepId: string,
+    seal = false,
   ): Promise<unknown[]> {
-    return this.writes.tx(() => this.sessions.takeInbox(workspace, agent, session, runId, stepId));
+    return this.writes.tx(() => this.sessions.takeInbox(workspace, agent, session, runId, stepId, seal));
   }
 
   saveMemory(workspace: string, scope: MemoryScope, key: string, text: string): Promise<void> {

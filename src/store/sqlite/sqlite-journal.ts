@@ -316,10 +316,10 @@ export class SqliteJournal implements Journal {
     this.agents.sessionHead(ws, agent, session);
   readonly appendSession: Journal["appendSession"] = (ws, agent, session, runId, messages) =>
     this.agents.appendSession(ws, agent, session, runId, messages);
-  readonly pushInbox: Journal["pushInbox"] = (ws, agent, session, message) =>
-    this.agents.pushInbox(ws, agent, session, message);
-  readonly takeInbox: Journal["takeInbox"] = (ws, agent, session, runId, stepId) =>
-    this.agents.takeInbox(ws, agent, session, runId, stepId);
+  readonly pushInbox: Journal["pushInbox"] = (ws, agent, session, message, runId) =>
+    this.agents.pushInbox(ws, agent, session, message, runId);
+  readonly takeInbox: Journal["takeInbox"] = (ws, agent, session, runId, stepId, seal) =>
+    this.agents.takeInbox(ws, agent, session, runId, stepId, seal);
   readonly saveMemory: Journal["saveMemory"] = (ws, scope, key, text) =>
     this.agents.saveMemory(ws, scope, key, text);
   readonly recallMemory: Journal["recallMemory"] = (ws, scope, query, limit) =>

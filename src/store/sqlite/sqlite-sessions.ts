@@ -4,6 +4,7 @@ import type { EncodedPayload } from "../../shared/payload.js";
 import { decodePayload } from "../../shared/payload.js";
 import type { SessionRange } from "../lifecycle-records.js";
 import type { MemoryRecord, MemoryScope, SessionMessage } from "../records.js";
+import { closedMark } from "../service-rows.js";
 
 /**
  * Agent sessions (a conversation that outlives runs), their inbox, and agent memory, on the
@@ -44,10 +45,12 @@ export class SqliteSessions {
   }
 
   append(ws: string, agent: string, session: string, runId: string, messages: EncodedPayload[]): void {
-    const done = this.sql(
-      "SELECT 1 FROM session_messages WHERE workspace = ? AND agent = ? AND session = ? AND run_id = ? LIMIT 1",
-    ).get(ws, agent, session, runId);
-    if (done !== undefined) return;
+    // What this run appended before is skipped: a step saving again gives the same list.
+    const saved = this.sql(
+      "SELECT COUNT(*) AS n FROM session_messages WHERE workspace = ? AND agent = ? AND session = ? AND run_id = ?",
+    ).get(ws, agent, session, runId) as { n: number };
+    const texts = messages.flatMap((m) => (m.text === undefined ? [] : [m.text])).slice(saved.n);
+    if (texts.length === 0) return;
     const last = this.sql(
       "SELECT MAX(seq) AS seq FROM session_messages WHERE workspace = ? AND agent = ? AND session = ?",
     ).get(ws, agent, session) as { seq: number | null };
@@ -56,11 +59,22 @@ export class SqliteSessions {
     const insert = this.sql(
       "INSERT INTO session_messages (workspace, agent, session, seq, run_id, message_json, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
     );
-    for (const m of messages)
-      if (m.text !== undefined) insert.run(ws, agent, session, ++seq, runId, m.text, at);
+    for (const text of texts) insert.run(ws, agent, session, ++seq, runId, text, at);
   }
 
-  pushInbox(ws: string, agent: string, session: string, message: EncodedPayload): string {
+  pushInbox(
+    ws: string,
+    agent: string,
+    session: string,
+    message: EncodedPayload,
+    runId: string,
+  ): string | undefined {
+    // Only a run still in flight that has not closed its inbox takes it.
+    const open = this.sql(
+      `SELECT 1 FROM runs WHERE workspace = ? AND id = ? AND status IN ('queued', 'running', 'waiting', 'needs-attention')
+       AND NOT EXISTS (SELECT 1 FROM session_inbox WHERE workspace = ? AND agent = ? AND session = ? AND id = ?)`,
+    ).get(ws, runId, ws, agent, session, closedMark(runId));
+    if (open === undefined) return undefined;
     const id = newId("msg");
     this.sql(
       "INSERT INTO session_inbox (workspace, agent, session, id, message_json, at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -68,7 +82,14 @@ export class SqliteSessions {
     return id;
   }
 
-  takeInbox(ws: string, agent: string, session: string, runId: string, stepId: string): unknown[] {
+  takeInbox(
+    ws: string,
+    agent: string,
+    session: string,
+    runId: string,
+    stepId: string,
+    seal: boolean,
+  ): unknown[] {
     this.sql(
       `UPDATE session_inbox SET taken_by_run = ?, taken_by_step = ?
        WHERE workspace = ? AND agent = ? AND session = ? AND taken_by_run IS NULL`,
@@ -77,6 +98,13 @@ export class SqliteSessions {
       `SELECT id, message_json FROM session_inbox
        WHERE workspace = ? AND agent = ? AND session = ? AND taken_by_run = ? AND taken_by_step = ? ORDER BY at, id`,
     ).all(ws, agent, session, runId, stepId) as { id: string; message_json: string }[];
+    if (seal && rows.length === 0) {
+      // The mark is taken by the run itself, at no step: no take or step ever returns it.
+      this.sql(
+        `INSERT OR IGNORE INTO session_inbox (workspace, agent, session, id, message_json, at, taken_by_run, taken_by_step)
+         VALUES (?, ?, ?, ?, 'null', ?, ?, '')`,
+      ).run(ws, agent, session, closedMark(runId), this.now(), runId);
+    }
     return rows.map((r) => decodePayload(r.message_json, `inbox message ${r.id} of session "${session}"`));
   }
 
