@@ -23,7 +23,11 @@ export interface ForkOptions {
   restore?: ForkRestore;
 }
 
-export type ForkRestore = (fork: { runId: string; forkedFrom: ForkOrigin }) => Promise<void>;
+/** Restores for the fork about to be created; may return how to undo that if it is not created. */
+export type ForkRestore = (fork: {
+  runId: string;
+  forkedFrom: ForkOrigin;
+}) => Promise<void | (() => Promise<void>)>;
 
 /** What the engine lends a fork: its journal and how it builds runs. */
 export interface ForkEnv {
@@ -55,6 +59,13 @@ export async function forkRun(env: ForkEnv, runId: string, options: ForkOptions)
   for (const [stepId, value] of Object.entries(options.stepOutputs ?? {})) {
     outputs[stepId] = encodePayload(value, `the output given for step "${stepId}"`, env.maxPayloadBytes);
   }
-  await options.restore?.({ runId: run.id, forkedFrom });
-  return env.journal.forkRun(run, outputs);
+  const undo = await options.restore?.({ runId: run.id, forkedFrom });
+  try {
+    return await env.journal.forkRun(run, outputs);
+  } catch (err) {
+    // Nothing is left for a fork that was refused (a bad output, an unknown step): the refusal
+    // is what the caller hears, so a failing undo is left to garbage collection.
+    if (typeof undo === "function") await undo().catch(() => undefined);
+    throw err;
+  }
 }

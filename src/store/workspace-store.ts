@@ -32,6 +32,8 @@ export interface WorkspaceStore {
   ): Promise<PinRecord | undefined>;
   /** Copies `fromRunId`'s pins of steps up to `throughStepId` to `toRunId` (a fork); returns how many. */
   copyPins(workspace: string, fromRunId: string, toRunId: string, throughStepId: string): Promise<number>;
+  /** Takes back a copy for a fork that was never created: `runId`'s pins, unless the run exists. */
+  dropPinsOfMissingRun(workspace: string, runId: string): Promise<number>;
   /**
    * Drops the pins of runs that no longer exist, and of runs that ended before `endedBefore`;
    * returns how many.

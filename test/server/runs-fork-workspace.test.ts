@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { workspaceStoreOf } from "../../src/store/workspace-store-of.js";
 import { restoreWorkspace } from "../../src/tools/workspace/restore-workspace.js";
 import { workspaceTools } from "../../src/tools/workspace-tools.js";
 import { tempDir } from "../helpers.js";
@@ -114,6 +115,15 @@ describe("a fork over HTTP and the run's workspace", () => {
     await s.drain();
     const empty = await s.call("GET", `/v1/runs/${fromStart.body.run.id as string}`, { key: k });
     expect(empty.body.run.output).toEqual([{ ok: { entries: [] } }]);
+
+    // A fork refused after its workspace was restored (an output for a later step) leaves no
+    // snapshot records behind: none point at a run that does not exist.
+    const refused = await s.call("POST", `/v1/runs/${id}/fork`, {
+      key: k,
+      body: { from: "tool.write_file#2", stepOutputs: { "tool.read_file": "not yet" } },
+    });
+    expect(refused.status).toBe(400);
+    expect(await workspaceStoreOf(s.journal).prunePins("default", {})).toBe(0);
 
     // An unknown step is refused as before, naming the run's steps; nothing is created.
     const unknown = await s.call("POST", `/v1/runs/${id}/fork`, { key: k, body: { from: "tool.nope" } });

@@ -114,6 +114,15 @@ export class PostgresWorkspaceStore implements WorkspaceStore {
     return rows.length;
   }
 
+  async dropPinsOfMissingRun(workspace: string, runId: string): Promise<number> {
+    const rows = await this.rows(
+      `DELETE FROM workspace_pins p WHERE p.workspace = $1 AND p.run_id = $2
+       AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.workspace = $1 AND r.id = $2) RETURNING 1`,
+      [workspace, runId],
+    );
+    return rows.length;
+  }
+
   async prunePins(workspace: string, options: { endedBefore?: number }): Promise<number> {
     let removed = (
       await this.rows(

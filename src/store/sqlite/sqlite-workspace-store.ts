@@ -126,6 +126,18 @@ export class SqliteWorkspaceStore implements WorkspaceStore {
     });
   }
 
+  dropPinsOfMissingRun(workspace: string, runId: string): Promise<number> {
+    return this.read(
+      () =>
+        this.db
+          .prepare(
+            `DELETE FROM workspace_pins WHERE workspace = ? AND run_id = ?
+             AND NOT EXISTS (SELECT 1 FROM runs WHERE workspace = ? AND id = ?)`,
+          )
+          .run(workspace, runId, workspace, runId).changes,
+    );
+  }
+
   prunePins(workspace: string, options: { endedBefore?: number }): Promise<number> {
     return this.read(() => {
       let removed = this.db

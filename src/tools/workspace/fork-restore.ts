@@ -1,5 +1,6 @@
 import type { ForkRestore } from "../../engine/fork.js";
 import type { Journal } from "../../store/journal.js";
+import { workspaceStoreOf } from "../../store/workspace-store-of.js";
 import { forkWorkspace } from "./restore-workspace.js";
 
 /**
@@ -17,6 +18,10 @@ export function workspaceForkRestore(journal: Journal, workspace: string): ForkR
     const at = steps.findIndex((s) => s.stepId === forkedFrom.stepId);
     // An unknown step is left to the fork itself, which names the run's steps in its error.
     const reused = at > 0 ? steps[at - 1] : undefined;
-    if (reused !== undefined) await forkWorkspace(journal, workspace, forkedFrom.runId, runId, reused.stepId);
+    if (reused === undefined) return;
+    await forkWorkspace(journal, workspace, forkedFrom.runId, runId, reused.stepId);
+    return async () => {
+      await workspaceStoreOf(journal).dropPinsOfMissingRun(workspace, runId);
+    };
   };
 }
