@@ -8,6 +8,7 @@ import type { ApprovalRecord, JournalEntry, Lease, NewRun, RunStatus } from "../
 import { reservedEventError } from "./event-names.js";
 import { triggeredRuns } from "./event-triggers.js";
 import type { ForkOptions } from "./fork.js";
+import { cancelRuns } from "./cancel-runs.js";
 import { forkRun } from "./fork.js";
 import { newOwnerId } from "./owner.js";
 import type { Progress, ProgressListener } from "./progress.js";
@@ -309,7 +310,7 @@ export class Engine {
 
   /** Cancels a run (and its children): at once when not running, else at its next step. */
   cancel(runId: string, reason = "cancelled by request"): Promise<RunStatus> {
-    return this.journal.requestCancel(this.workspace, runId, reason);
+    return cancelRuns(this.journal, this.workspace, runId, reason, (p) => this.emit(p));
   }
 
   /**

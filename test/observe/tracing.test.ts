@@ -6,6 +6,7 @@ import { modelTurnOf } from "../../src/agent/run-usage.js";
 import { scriptedModel } from "../../src/agent/scripted-model.js";
 import { sendToAgent } from "../../src/agent/send-to-agent.js";
 import { tool } from "../../src/agent/tool.js";
+import { workflow } from "../../src/engine/workflow.js";
 import { runSpanId, stepSpanId, traceIdOf } from "../../src/telemetry/span-record.js";
 import { startTracing } from "../../src/telemetry/start-tracing.js";
 import { harness } from "../helpers.js";
@@ -184,5 +185,41 @@ describe("OpenTelemetry traces", () => {
       expect(keys.has(key), key).toBe(false);
     expect(receiver.bodies.join("\n")).not.toContain("post about cairns");
     expect(spans[0]!.resource["service.name"]).toBe("cairn");
+  });
+
+  it("a run cancelled while nobody executes it gets its run span, and its child's, from the process that cancels", async () => {
+    const receiver = await startOtlpReceiver();
+    const child = workflow("waiting-child", async ({ step }) => {
+      await step.waitForEvent("go", { event: "never.sent" });
+    });
+    const parent = workflow("waiting-parent", async ({ step }) => {
+      await step.run("prepare", () => 1);
+      await step.invoke("child", child, {});
+    });
+    const h = await harness([parent, child]);
+    const { runId } = await h.engine.start(parent, {});
+    await h.drain();
+    const kids = await h.journal.listRuns("default", { parentRunId: runId });
+    expect(kids.map((r) => r.status)).toEqual(["waiting"]);
+    const tracing = await startTracing(h.engine, { endpoint: receiver.url });
+    expect(await h.engine.cancel(runId)).toBe("cancelled");
+    // Cancelling again ends nothing more, so it exports nothing more.
+    expect(await h.engine.cancel(runId)).toBe("cancelled");
+    await tracing!.shutdown();
+    const spans = await receiver.until(
+      "the cancelled runs' spans",
+      (s) =>
+        byName(s, "invoke_workflow waiting-parent").length +
+          byName(s, "invoke_workflow waiting-child").length >=
+        2,
+      10_000,
+    );
+    const run = byName(spans, "invoke_workflow waiting-parent");
+    expect(run).toHaveLength(1);
+    expect(run[0]).toMatchObject({ spanId: runSpanId(runId), traceId: traceIdOf(runId) });
+    expect(run[0]!.attributes["cairn.run.status"]).toBe("cancelled");
+    const kid = byName(spans, "invoke_workflow waiting-child");
+    expect(kid).toHaveLength(1);
+    expect(kid[0]).toMatchObject({ spanId: runSpanId(kids[0]!.id), traceId: traceIdOf(runId) });
   });
 });
