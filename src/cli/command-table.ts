@@ -320,8 +320,8 @@ and refuses to listen beyond this machine while no API key exists. SIGTERM: stre
   {
     name: "dev",
     summary: "for development: the HTTP API and a worker in one process, on loopback, without keys",
-    details: `Every request acts as you, with every scope, in the config's workspace. When cairn.config.ts or
-a file beside it changes, it reloads: new runs use the new code. Use cairn serve and cairn worker
+    details: `Every request acts as you, with every scope, in the config's workspace. When cairn.config.ts, a
+file beside it or a file it imports from elsewhere changes, it reloads: new runs use the new code. Use cairn serve and cairn worker
 with API keys anywhere else.`,
     flags: {
       host: {

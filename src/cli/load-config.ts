@@ -93,6 +93,14 @@ async function importWithTsx(path: string): Promise<unknown> {
   return tsImport(pathToFileURL(path).href, import.meta.url);
 }
 
+/**
+ * The local files `path` was compiled from when last loaded (itself and what it imports), as the
+ * config cache recorded them; empty when nothing is cached (the cache is off, or unwritable).
+ */
+export function configSources(path: string): string[] {
+  return new ConfigCache(path, cairnVersion()).lookup()?.sources ?? [];
+}
+
 let version: string | undefined;
 
 /** This package's version: a cached config compiled by another version is compiled again. */

@@ -1,5 +1,3 @@
-import { watch } from "node:fs";
-import { dirname } from "node:path";
 import { Worker } from "../../engine/worker.js";
 import type { CairnApp } from "../../server/app.js";
 import { createApp } from "../../server/app.js";
@@ -14,6 +12,7 @@ import type { CliContext } from "../engine-context.js";
 import { openContext } from "../engine-context.js";
 import { dim, yellow } from "../format.js";
 import { printProgress, stdout } from "../progress-printer.js";
+import { SourceWatch } from "../source-watch.js";
 import { deciderName } from "./approvals.js";
 import { appLimits, isLoopback, portOf, untilSignal } from "./serve-options.js";
 
@@ -51,7 +50,7 @@ export async function devCommand(args: Parsed): Promise<number> {
   console.log(
     dim(`store ${redactUrl(ctx.storeUrl)}; workflows: ${ctx.engine.workflows.map((w) => w.id).join(", ")}`),
   );
-  const stopWatching = ctx.configPath ? watchSources(dirname(ctx.configPath), () => void reload()) : () => {};
+  const sources = ctx.configPath ? new SourceWatch(ctx.configPath, () => void reload()) : undefined;
   let reloading: Promise<void> = Promise.resolve();
   const reload = () =>
     (reloading = reloading.then(async () => {
@@ -68,13 +67,14 @@ export async function devCommand(args: Parsed): Promise<number> {
       old.stopPrinting();
       await old.worker.stop();
       await old.ctx.close();
+      sources?.refresh();
       console.log(
         dim(`cairn dev: reloaded; workflows: ${next.ctx.engine.workflows.map((w) => w.id).join(", ")}`),
       );
     }));
   const signal = await untilSignal();
   console.log(dim(`${signal}: ending streams, finishing the steps in hand`));
-  stopWatching();
+  sources?.close();
   await reloading;
   await server.close();
   current.stopPrinting();
@@ -105,20 +105,4 @@ async function load(args: Parsed): Promise<Loaded> {
     await ctx.close();
     throw err;
   }
-}
-
-/** Calls `onChange` (debounced) when a source file under `dir` changes; not node_modules or .cairn. */
-function watchSources(dir: string, onChange: () => void): () => void {
-  let timer: NodeJS.Timeout | undefined;
-  const watcher = watch(dir, { recursive: true }, (_event, file) => {
-    const name = String(file ?? "");
-    if (/(^|[/\\])(node_modules|\.cairn|dist|\.git)([/\\]|$)/.test(name)) return;
-    if (!/\.(m?[jt]s|json|ya?ml|md)$/.test(name)) return;
-    clearTimeout(timer);
-    timer = setTimeout(onChange, 150);
-  });
-  return () => {
-    clearTimeout(timer);
-    watcher.close();
-  };
 }

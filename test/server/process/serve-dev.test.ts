@@ -83,4 +83,30 @@ describe("cairn dev", () => {
     expect(((await added.json()) as { run: { output: unknown } }).run.output).toBe("new code");
     expect((await dev.stop()).code).toBe(0);
   }, 90_000);
+
+  it("reloads when a file the config imports from outside its folder changes", async () => {
+    const p = new Project();
+    const flows = (names: string[]) =>
+      `import { workflow } from "cairn-runtime";
+` +
+      `export const flows = [${names.map((n) => `workflow("${n}", async ({ step }) => step.run("a", () => "${n}"))`).join(", ")}];
+`;
+    p.write("shared/flows.ts", flows(["first"]));
+    p.write(
+      "app/cairn.config.ts",
+      `import { defineConfig } from "cairn-runtime";
+import { flows } from "../shared/flows.ts";
+` +
+        `export default defineConfig({ workflows: flows });
+`,
+    );
+    const dev = start(p, ["dev", "--port", "0", "--config", "app/cairn.config.ts"]);
+    await dev.waitFor(/workflows: first/, "cairn dev to load the config");
+    p.write("shared/flows.ts", flows(["first", "second"]));
+    await dev.waitFor(
+      /reloaded; workflows: first, second/,
+      "cairn dev to reload after the shared file changed",
+    );
+    expect((await dev.stop()).code).toBe(0);
+  }, 90_000);
 });

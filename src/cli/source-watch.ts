@@ -1,0 +1,80 @@
+import type { FSWatcher } from "node:fs";
+import { watch } from "node:fs";
+import { basename, dirname, relative, isAbsolute } from "node:path";
+import { configSources } from "./load-config.js";
+
+/** Files that are not a project's sources: dependencies, Cairn's own folder, builds, git. */
+const IGNORED = /(^|[/\\])(node_modules|\.cairn|dist|\.git)([/\\]|$)/;
+const SOURCE = /\.(m?[jt]s|json|ya?ml|md)$/;
+
+/**
+ * Calls `onChange` (debounced) when a source of the config changes: any source file under the
+ * config's folder, and the files it imports from outside that folder (a monorepo's shared
+ * package), as the config cache recorded them. `refresh()` after a reload picks up new imports.
+ */
+export class SourceWatch {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly home: FSWatcher;
+  /** Watchers of folders outside the config's, and the file names watched in each. */
+  private readonly outside = new Map<string, { watcher: FSWatcher; names: Set<string> }>();
+
+  constructor(
+    private readonly configPath: string,
+    private readonly onChange: () => void,
+  ) {
+    this.home = watch(dirname(configPath), { recursive: true }, (_event, file) => {
+      const name = String(file ?? "");
+      if (!IGNORED.test(name) && SOURCE.test(name)) this.changed();
+    });
+    this.refresh();
+  }
+
+  /** Watches the config's imports outside its folder as they are now. */
+  refresh(): void {
+    const home = dirname(this.configPath);
+    const wanted = new Map<string, Set<string>>();
+    for (const file of configSources(this.configPath)) {
+      const rel = relative(home, file);
+      if (!rel.startsWith("..") && !isAbsolute(rel)) continue; // under the config's folder: watched
+      if (IGNORED.test(file)) continue;
+      const dir = dirname(file);
+      if (!wanted.has(dir)) wanted.set(dir, new Set());
+      wanted.get(dir)!.add(basename(file));
+    }
+    for (const [dir, entry] of this.outside) {
+      if (!wanted.has(dir)) {
+        entry.watcher.close();
+        this.outside.delete(dir);
+      }
+    }
+    for (const [dir, names] of wanted) {
+      const known = this.outside.get(dir);
+      if (known !== undefined) {
+        known.names.clear();
+        for (const n of names) known.names.add(n);
+        continue;
+      }
+      try {
+        // The folder, not the file: editors replace a file when they save it.
+        const watcher = watch(dir, (_event, file) => {
+          if (names.has(String(file ?? ""))) this.changed();
+        });
+        this.outside.set(dir, { watcher, names });
+      } catch {
+        // A folder gone or unreadable: nothing to watch there.
+      }
+    }
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    this.home.close();
+    for (const { watcher } of this.outside.values()) watcher.close();
+    this.outside.clear();
+  }
+
+  private changed(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(this.onChange, 150);
+  }
+}
