@@ -23,7 +23,11 @@ function makeSettings(z: typeof Zod) {
       limits: z.object({ maxFiles: positive.optional(), maxBytes: positive.optional() }).strict().optional(),
       exec: z
         .object({
-          network: z.enum(["none", "host"]).optional(),
+          network: z
+            .union([z.enum(["none", "host"]), z.object({ allow: z.array(z.string()) }).strict()], {
+              error: "must be none, host or { allow: [host, ...] }",
+            })
+            .optional(),
           limits: limits.optional(),
           readOnlyPaths: z.array(z.string()).optional(),
           env: z.record(z.string(), z.string()).optional(),

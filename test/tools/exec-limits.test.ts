@@ -9,6 +9,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { isAllowed, parseAllowList } from "../../src/tools/exec/egress-proxy.js";
 import { runSandboxed } from "../../src/tools/exec/run-sandboxed.js";
 import { DEFAULT_LIMITS } from "../../src/tools/exec/sandbox-limits.js";
 import type { SandboxLimits } from "../../src/tools/exec/sandbox-limits.js";
@@ -69,6 +70,51 @@ describe("a sandboxed command", () => {
     // Its network namespace holds only its own loopback.
     expect(r.stdout.trim().split("\n").at(-1)?.trim()).toBe("lo");
     expect(connections).toBe(0);
+  });
+
+  it("with an allow-list, reaches only the listed hosts over HTTP and HTTPS tunnels, through the proxy", async () => {
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.url ?? "");
+      res.end(`hello ${req.url}`);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    cleanups.push(() => server.close());
+    const port = (server.address() as AddressInfo).port;
+    const r = await runSandboxed({
+      command:
+        `curl -sS --max-time 5 http://127.0.0.1:${port}/plain; echo " plain=$?"; ` +
+        // -p: through a CONNECT tunnel, as HTTPS goes.
+        `curl -sS --max-time 5 -p http://127.0.0.1:${port}/tunnel; echo " tunnel=$?"; ` +
+        `curl -sS --max-time 5 http://127.0.0.2:${port}/other-host; echo " other=$?"; ` +
+        `curl -sS --max-time 5 http://127.0.0.1:1/other-port; echo " port=$?"; ` +
+        `curl -sS --max-time 5 --noproxy '*' http://127.0.0.1:${port}/direct; echo " direct=$?"`,
+      workspaceDir: sandboxDir(),
+      network: "none",
+      allow: parseAllowList([`127.0.0.1:${port}`], "test"),
+      limits: DEFAULT_LIMITS,
+    });
+    expect(r.stdout).toContain("hello /plain plain=0");
+    expect(r.stdout).toContain("hello /tunnel tunnel=0");
+    expect(r.stdout).toContain(`127.0.0.2:${port} is not in this sandbox's network allow-list`);
+    expect(r.stdout).toContain("127.0.0.1:1 is not in this sandbox's network allow-list");
+    expect(r.stdout).toMatch(/direct=7/); // without the proxy there is still no way out
+    expect(r.refused).toEqual([`127.0.0.2:${port}`, "127.0.0.1:1"]);
+    expect(seen).toEqual(["/plain", "/tunnel"]);
+  });
+
+  it("refuses an allow-list entry that is not a host, naming it", () => {
+    expect(() => parseAllowList(["https://api.github.com"], "execTool()")).toThrow(
+      /network.allow entry "https:\/\/api.github.com" is not a host/,
+    );
+    expect(() => parseAllowList([], "execTool()")).toThrow(/non-empty list/);
+    const rules = parseAllowList(["*.example.com", "api.github.com", "localhost:8080"], "t");
+    expect(isAllowed(rules, "files.example.com", 443)).toBe(true);
+    expect(isAllowed(rules, "example.com", 443)).toBe(false);
+    expect(isAllowed(rules, "API.GitHub.com", 80)).toBe(true);
+    expect(isAllowed(rules, "api.github.com", 22)).toBe(false);
+    expect(isAllowed(rules, "localhost", 8080)).toBe(true);
+    expect(isAllowed(rules, "localhost", 80)).toBe(false);
   });
 
   it("cannot see the host's processes: it has its own PID namespace", async () => {

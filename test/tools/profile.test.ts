@@ -59,6 +59,14 @@ describe("profiles with workspace tools", () => {
     expect(Object.keys(a.options.tools ?? {}).sort()).toEqual(["list_files", "read_file"]);
   });
 
+  it("may let exec reach listed hosts, and tells the model which", () => {
+    const { dir, path } = project(
+      HEAD + 'tools: [exec]\nworkspace:\n  exec:\n    network: { allow: ["api.github.com", "*.pypi.org"] }\n',
+    );
+    const a = loadAgentProfile(path, {}, workspaceBuiltins(dir));
+    expect(a.options.tools!.exec!.description).toContain("only HTTP and HTTPS to api.github.com, *.pypi.org");
+  });
+
   it("names the file and the setting when the workspace settings are wrong", () => {
     const cases: [string, RegExp][] = [
       [
@@ -67,7 +75,11 @@ describe("profiles with workspace tools", () => {
       ],
       [
         "tools: [exec]\nworkspace:\n  exec:\n    network: internet\n",
-        /workspace\.exec\.network: Invalid option/,
+        /workspace\.exec\.network: must be none, host or \{ allow: \[host, \.\.\.\] \}/,
+      ],
+      [
+        'tools: [exec]\nworkspace:\n  exec:\n    network: { allow: ["https://api.github.com"] }\n',
+        /network\.allow entry "https:\/\/api\.github\.com" is not a host/,
       ],
       [
         "tools: [exec]\nworkspace:\n  exec:\n    limits: { memoryMb: -1 }\n",

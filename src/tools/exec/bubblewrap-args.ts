@@ -1,4 +1,5 @@
 import { existsSync, lstatSync, readlinkSync } from "node:fs";
+import { EGRESS_DIR, egressEnv, egressPrelude } from "./egress-proxy.js";
 import type { SandboxLimits } from "./sandbox-limits.js";
 
 /** Where things are inside the sandbox: the same for every run, so a model can rely on them. */
@@ -44,6 +45,11 @@ export interface SandboxLayout {
   /** Host folder shown read-only at /skills. */
   skillsDir?: string;
   network: "none" | "host";
+  /**
+   * With network "none": the egress proxy's folder (see egress-proxy.ts) and the node binary
+   * that runs its forwarder inside; HTTP(S) then reaches the allowed hosts through it.
+   */
+  egress?: { dir: string; node: string };
   /** More host paths bound read-only at the same place (e.g. a language runtime under /opt). */
   readOnlyPaths?: readonly string[];
   env?: Readonly<Record<string, string>>;
@@ -55,6 +61,7 @@ export function bubblewrapArgs(layout: SandboxLayout, limits: SandboxLimits, com
   for (const entry of [...ETC_ENTRIES, ...(layout.network === "host" ? NETWORK_ETC : [])])
     bindSystemPath(args, `/etc/${entry}`);
   for (const path of layout.readOnlyPaths ?? []) if (existsSync(path)) args.push("--ro-bind", path, path);
+  if (layout.egress !== undefined) args.push("--bind", layout.egress.dir, EGRESS_DIR);
   args.push(
     "--ro-bind-data",
     String(FD.passwd),
@@ -82,14 +89,14 @@ export function bubblewrapArgs(layout: SandboxLayout, limits: SandboxLimits, com
     LOGNAME: "sandbox",
     LANG: "C.UTF-8",
     TMPDIR: "/tmp",
+    ...(layout.egress !== undefined ? egressEnv() : {}),
     ...(layout.env ?? {}),
   };
   for (const [name, value] of Object.entries(env)) args.push("--setenv", name, value);
   // Limits are set inside the sandbox, so the process count is this sandbox's alone.
   const mib = 1024 * 1024;
   const cpu = Math.max(1, Math.ceil(limits.cpuSeconds));
-  args.push(
-    "--",
+  const limited = [
     "/usr/bin/prlimit",
     `--cpu=${cpu}:${cpu + 1}`,
     `--as=${Math.round(limits.memoryMb * mib)}`,
@@ -99,8 +106,13 @@ export function bubblewrapArgs(layout: SandboxLayout, limits: SandboxLimits, com
     "--",
     "/bin/bash",
     "-c",
-    command,
-  );
+  ];
+  if (layout.egress === undefined) args.push("--", ...limited, command);
+  else {
+    // The forwarder starts first, outside the command's limits; the command is bash's $0.
+    const prelude = egressPrelude(layout.egress.node);
+    args.push("--", "/bin/bash", "-c", `${prelude}exec ${limited.join(" ")} "$0"`, command);
+  }
   return args;
 }
 

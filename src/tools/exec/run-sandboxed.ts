@@ -1,8 +1,11 @@
 import { spawn } from "node:child_process";
+import { dirname } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { bubblewrapArgs, FD, sandboxIdentity } from "./bubblewrap-args.js";
 import type { SandboxLayout } from "./bubblewrap-args.js";
 import { CappedOutput } from "./capped-output.js";
+import type { EgressRule } from "./egress-proxy.js";
+import { startEgressProxy } from "./egress-proxy.js";
 import { hostUser, checkSandbox } from "./sandbox-check.js";
 import type { SandboxHost } from "./sandbox-check.js";
 import { explainBwrapFailure, SandboxUnavailableError } from "./sandbox-errors.js";
@@ -10,6 +13,11 @@ import type { SandboxLimits } from "./sandbox-limits.js";
 
 export interface SandboxRequest extends SandboxLayout, SandboxHost {
   command: string;
+  /**
+   * With network "none": the hosts HTTP(S) may reach, through a proxy that refuses the rest
+   * (see parseAllowList). Other traffic still has no way out.
+   */
+  allow?: readonly EgressRule[];
   limits: SandboxLimits;
   stdin?: string;
   /** Aborting kills the sandbox (the worker lost the run, or is shutting down). */
@@ -27,6 +35,8 @@ export interface SandboxResult {
   limit?: string;
   /** Bytes cut from stdout and stderr (see SandboxLimits.outputBytes). */
   cutBytes: { stdout: number; stderr: number };
+  /** With an allow-list: the destinations the proxy refused (`host:port`). */
+  refused?: string[];
 }
 
 const SIGXCPU_EXIT = 128 + 24;
@@ -42,6 +52,25 @@ const SIGKILL_EXIT = 128 + 9;
  * const r = await runSandboxed({ command: "ls -la", workspaceDir: "/srv/ws/run_1", network: "none", limits: DEFAULT_LIMITS });
  */
 export async function runSandboxed(request: SandboxRequest): Promise<SandboxResult> {
+  if (request.allow === undefined || request.network === "host") return runInSandbox(request);
+  await checkSandbox(request);
+  const proxy = await startEgressProxy(request.allow);
+  try {
+    const node = process.execPath;
+    const outside = !/^\/(usr|bin)\//.test(node);
+    const result = await runInSandbox({
+      ...request,
+      egress: { dir: proxy.dir, node },
+      // A node installed elsewhere than /usr is shown read-only where it is, for the forwarder.
+      ...(outside ? { readOnlyPaths: [...(request.readOnlyPaths ?? []), dirname(dirname(node))] } : {}),
+    });
+    return proxy.refused.length > 0 ? { ...result, refused: [...proxy.refused] } : result;
+  } finally {
+    await proxy.close();
+  }
+}
+
+async function runInSandbox(request: SandboxRequest): Promise<SandboxResult> {
   await checkSandbox(request);
   const user = hostUser(request);
   const limits = request.limits;
