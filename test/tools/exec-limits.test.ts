@@ -9,7 +9,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { isAllowed, parseAllowList } from "../../src/tools/exec/egress-proxy.js";
+import { isAllowed, isPrivateAddress, matchRule, parseAllowList } from "../../src/tools/exec/egress-proxy.js";
 import { runSandboxed } from "../../src/tools/exec/run-sandboxed.js";
 import { DEFAULT_LIMITS } from "../../src/tools/exec/sandbox-limits.js";
 import type { SandboxLimits } from "../../src/tools/exec/sandbox-limits.js";
@@ -115,6 +115,25 @@ describe("a sandboxed command", () => {
     expect(isAllowed(rules, "api.github.com", 22)).toBe(false);
     expect(isAllowed(rules, "localhost", 8080)).toBe(true);
     expect(isAllowed(rules, "localhost", 80)).toBe(false);
+    // A name under a *.domain rule must resolve to a public address; a named host may be anywhere.
+    expect(matchRule(rules, "files.example.com", 443)).toBe("wildcard");
+    expect(matchRule(rules, "localhost", 8080)).toBe("exact");
+    for (const a of [
+      "127.0.0.1",
+      "10.1.2.3",
+      "172.16.0.9",
+      "192.168.1.1",
+      "169.254.169.254",
+      "100.64.0.1",
+      "0.0.0.0",
+      "::1",
+      "fd00::1",
+      "fe80::1",
+      "::ffff:127.0.0.1",
+    ])
+      expect(isPrivateAddress(a), a).toBe(true);
+    for (const a of ["140.82.112.3", "8.8.8.8", "172.32.0.1", "2606:4700::1111"])
+      expect(isPrivateAddress(a), a).toBe(false);
   });
 
   it("cannot see the host's processes: it has its own PID namespace", async () => {

@@ -1,7 +1,8 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, request as httpRequest } from "node:http";
-import { connect } from "node:net";
+import { lookup } from "node:dns/promises";
+import { connect, isIP } from "node:net";
 import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -45,11 +46,59 @@ export function parseAllowList(allow: unknown, where: string): EgressRule[] {
   });
 }
 
-export function isAllowed(rules: readonly EgressRule[], host: string, port: number): boolean {
+/** How a rule lets `host:port` through: "exact" (named), "wildcard" (under a *.domain), or not. */
+export function matchRule(
+  rules: readonly EgressRule[],
+  host: string,
+  port: number,
+): "exact" | "wildcard" | undefined {
   const name = host.toLowerCase().replace(/^\[|\]$/g, "");
-  return rules.some(
-    (r) => r.ports.includes(port) && (r.wildcard ? name.endsWith(`.${r.host}`) : name === r.host),
-  );
+  const fits = rules.filter((r) => r.ports.includes(port));
+  if (fits.some((r) => !r.wildcard && name === r.host)) return "exact";
+  if (fits.some((r) => r.wildcard && name.endsWith(`.${r.host}`))) return "wildcard";
+  return undefined;
+}
+
+export function isAllowed(rules: readonly EgressRule[], host: string, port: number): boolean {
+  return matchRule(rules, host, port) !== undefined;
+}
+
+/**
+ * Where to connect for an allowed `host`: its address, resolved here. A name let through by a
+ * `*.domain` rule must resolve to a public address, so a name under an allowed domain cannot
+ * point the sandbox at this machine or its private network; a host named exactly may be anywhere.
+ */
+async function destination(rules: readonly EgressRule[], host: string, port: number): Promise<string> {
+  const how = matchRule(rules, host, port);
+  if (how === undefined) throw new Error(`${host}:${port} is not in this sandbox's network allow-list`);
+  const bare = host.replace(/^\[|\]$/g, "");
+  if (isIP(bare) !== 0) return bare;
+  const { address } = await lookup(bare);
+  if (how === "wildcard" && isPrivateAddress(address)) {
+    throw new Error(
+      `${host} resolves to ${address}, a private address; name it exactly in the allow-list to reach it`,
+    );
+  }
+  return address;
+}
+
+/** Loopback, private, link-local, shared and unspecified ranges, IPv4 and IPv6. */
+export function isPrivateAddress(address: string): boolean {
+  const v4 = /^(?:::ffff:)?(\d+)\.(\d+)\.(\d+)\.(\d+)$/i.exec(address);
+  if (v4 !== null) {
+    const [a, b] = [Number(v4[1]), Number(v4[2])];
+    return (
+      a === 0 ||
+      a === 10 ||
+      a === 127 ||
+      (a === 100 && b >= 64 && b < 128) ||
+      (a === 169 && b === 254) ||
+      (a === 172 && b >= 16 && b < 32) ||
+      (a === 192 && b === 168)
+    );
+  }
+  const v6 = address.toLowerCase();
+  return v6 === "::" || v6 === "::1" || /^f[cd]/.test(v6) || /^fe[89ab]/.test(v6);
 }
 
 /** A running egress proxy: its folder (bound into the sandbox) and what it refused. */
@@ -74,9 +123,15 @@ export async function startEgressProxy(rules: readonly EgressRule[]): Promise<Eg
   writeFileSync(join(dir, "forward.cjs"), FORWARDER);
   const refused: string[] = [];
   const sockets = new Set<Socket>();
-  const refuse = (host: string, port: number) => {
+  const track = (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  };
+  const refuse = (host: string, port: number, why?: unknown) => {
     refused.push(`${host}:${port}`);
-    return `cairn sandbox: ${host}:${port} is not in this sandbox's network allow-list\n`;
+    const reason =
+      why instanceof Error ? why.message : `${host}:${port} is not in this sandbox's network allow-list`;
+    return `cairn sandbox: ${reason}\n`;
   };
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let url: URL;
@@ -87,52 +142,53 @@ export async function startEgressProxy(rules: readonly EgressRule[]): Promise<Eg
       return;
     }
     const port = Number(url.port || 80);
-    if (url.protocol !== "http:" || !isAllowed(rules, url.hostname, port)) {
-      res.writeHead(403, { "content-type": "text/plain" }).end(refuse(url.hostname, port));
-      return;
-    }
-    const out = httpRequest(
-      {
-        host: url.hostname,
-        port,
-        method: req.method,
-        path: `${url.pathname}${url.search}`,
-        headers: req.headers,
-      },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    out.on("error", (err) => res.writeHead(502).end(`cairn sandbox: ${url.host}: ${err.message}\n`));
-    req.pipe(out);
+    const deny = (why?: unknown) =>
+      res.writeHead(403, { "content-type": "text/plain" }).end(refuse(url.hostname, port, why));
+    if (url.protocol !== "http:") return deny();
+    destination(rules, url.hostname, port).then((address) => {
+      const out = httpRequest(
+        {
+          host: address,
+          port,
+          method: req.method,
+          path: `${url.pathname}${url.search}`,
+          headers: req.headers,
+        },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      out.on("error", (err) => res.writeHead(502).end(`cairn sandbox: ${url.host}: ${err.message}\n`));
+      req.pipe(out);
+    }, deny);
   });
   server.on("connect", (req: IncomingMessage, client: Socket, head: Buffer) => {
-    sockets.add(client);
-    client.on("close", () => sockets.delete(client));
+    track(client);
     client.on("error", () => client.destroy());
     const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(req.url ?? "");
     const host = m?.[1]?.replace(/^\[|\]$/g, "") ?? "";
     const port = Number(m?.[2] ?? 0);
-    if (m === null || !isAllowed(rules, host, port)) {
-      const text = refuse(host || String(req.url), port);
+    const deny = (why?: unknown) => {
+      const text = refuse(host || String(req.url), port, why);
       client.end(
         `HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
       );
-      return;
-    }
-    const upstream = connect(port, host, () => {
-      client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-      if (head.length > 0) upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    sockets.add(upstream);
-    upstream.on("close", () => sockets.delete(upstream));
-    upstream.on("error", (err) => {
-      if (!client.writableEnded)
-        client.end(`HTTP/1.1 502 Bad Gateway\r\n\r\ncairn sandbox: ${host}:${port}: ${err.message}\n`);
-    });
+    };
+    if (m === null) return deny();
+    destination(rules, host, port).then((address) => {
+      const upstream = connect(port, address, () => {
+        client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+        if (head.length > 0) upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      track(upstream);
+      upstream.on("error", (err) => {
+        if (!client.writableEnded)
+          client.end(`HTTP/1.1 502 Bad Gateway\r\n\r\ncairn sandbox: ${host}:${port}: ${err.message}\n`);
+      });
+    }, deny);
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
