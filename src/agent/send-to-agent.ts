@@ -68,8 +68,15 @@ export async function sendToAgent(
     started.runId,
   );
   if (pushed !== undefined) return { runId: started.runId, outcome: "steered" };
-  // The run in flight has closed its inbox (it is saving its answer and ending): the message
-  // gets a run of its own, after that one, so it sees the answer.
+  // The run in flight has closed its inbox (it is saving its answer and ending). A run already
+  // queued behind it takes the message before its first model call; else the message gets a run
+  // of its own, after that one, so it sees the answer.
+  for (const run of (await inFlight()).filter((r) => r.id !== started.runId && r.status === "queued")) {
+    if (
+      (await engine.journal.pushInbox(engine.workspace, agent.name, session, message, run.id)) !== undefined
+    )
+      return { runId: run.id, outcome: "steered" };
+  }
   const next = await engine.start(agent.workflow, input, { ...options, queueBehind: true });
   return { runId: next.runId, outcome: "queued" };
 }

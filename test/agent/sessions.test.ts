@@ -194,11 +194,13 @@ describe("agent sessions", () => {
     const h = await harness([a.workflow]);
     const take = h.journal.takeInbox.bind(h.journal);
     let late: Awaited<ReturnType<typeof sendToAgent>> | undefined;
+    let later: Awaited<ReturnType<typeof sendToAgent>> | undefined;
     h.journal.takeInbox = async (...args) => {
       const taken = await take(...args);
       // The run's last look, which closes its inbox: it is still running, but done with messages.
       if (args[5] === true && late === undefined) {
         late = await sendToAgent(h.engine, a, { message: "and another", session: "closed" });
+        later = await sendToAgent(h.engine, a, { message: "and one more", session: "closed" });
       }
       return taken;
     };
@@ -206,12 +208,15 @@ describe("agent sessions", () => {
     await h.drain();
     expect(late?.outcome).toBe("queued");
     expect(late?.runId).not.toBe(first.runId);
+    // The next message steers the queued run rather than queueing one more.
+    expect(later).toEqual({ runId: late?.runId, outcome: "steered" });
     const runs = await h.journal.listRuns("default");
     expect(runs.map((r) => r.status)).toEqual(["completed", "completed"]);
     expect(prompts).toHaveLength(2);
     // The new run waited for the first: its conversation holds the first run's answer.
     expect(prompts[1]).toContain("answer 1");
     expect(prompts[1]).toContain("and another");
+    expect(prompts[1]).toContain("and one more");
   });
 
   it("reject: a message for a busy session is refused with a conflict naming the run", async () => {
