@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, request as httpRequest } from "node:http";
 import { lookup } from "node:dns/promises";
@@ -118,7 +118,9 @@ export interface EgressProxy {
  * (EGRESS_PORT) and relays to the socket, and HTTP(S)_PROXY point there.
  */
 export async function startEgressProxy(rules: readonly EgressRule[]): Promise<EgressProxy> {
-  const dir = mkdtempSync(join(tmpdir(), "cairn-egress-"));
+  // As root the sandbox runs as another user, who must reach the folder: /tmp, not root's TMPDIR.
+  const base = process.getuid?.() === 0 && existsSync("/tmp") ? "/tmp" : tmpdir();
+  const dir = mkdtempSync(join(base, "cairn-egress-"));
   const socketPath = join(dir, "proxy.sock");
   writeFileSync(join(dir, "forward.cjs"), FORWARDER);
   const refused: string[] = [];
