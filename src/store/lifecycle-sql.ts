@@ -65,6 +65,9 @@ export function forkStepNotFound(runId: string, stepId: string, known: string[])
 
 const ACTIVE_STATUSES = new Set(["queued", "running", "waiting", "needs-attention"]);
 
+/** The statuses of a run that has not ended, as an SQL list for `status IN …` (both stores). */
+export const ACTIVE_SQL = `(${[...ACTIVE_STATUSES].map((s) => `'${s}'`).join(", ")})`;
+
 /** A run that has not ended blocks its deletion, with a message saying what to do. */
 export function activeRunProblem(rows: RunRow[], requested: string): string | undefined {
   const active = rows.find((r) => ACTIVE_STATUSES.has(r.status));

@@ -1,4 +1,5 @@
 import { describeBlocker } from "../describe-wait.js";
+import { ACTIVE_SQL } from "../lifecycle-sql.js";
 import { ErrorCode, NotFoundError, StoreError } from "../../shared/errors.js";
 import type { EncodedPayload } from "../../shared/payload.js";
 import { decodePayload } from "../../shared/payload.js";
@@ -16,8 +17,6 @@ import { payloadText, putPayload } from "./payloads.js";
 import type { PgApprovals } from "./postgres-approvals.js";
 import { fence, lockRuns } from "./run-locks.js";
 import type { Tx } from "./transactions.js";
-
-const ACTIVE = "('queued', 'running', 'waiting', 'needs-attention')";
 
 export type RunWithPayloads = RunRow & { input_data: Buffer | null; output_data: Buffer | null };
 
@@ -73,7 +72,7 @@ export class PgRuns {
         [LockSpace.Singleton, ws, run.workflow, run.singleton.key],
       );
       active = await sql.rows<RunRow>(
-        `SELECT * FROM runs WHERE workspace = $1 AND workflow = $2 AND singleton_key = $3 AND status IN ${ACTIVE}
+        `SELECT * FROM runs WHERE workspace = $1 AND workflow = $2 AND singleton_key = $3 AND status IN ${ACTIVE_SQL}
          ORDER BY created_at, id COLLATE "C"`,
         [ws, run.workflow, run.singleton.key],
       );
@@ -182,11 +181,11 @@ export class PgRuns {
     if (filter.workflow !== undefined) add("workflow =", filter.workflow);
     if (filter.parentRunId !== undefined) add("parent_run_id =", filter.parentRunId);
     if (filter.singletonKey !== undefined) add("singleton_key =", filter.singletonKey);
-    if (filter.active) where.push(`status IN ${ACTIVE}`);
+    if (filter.active) where.push(`status IN ${ACTIVE_SQL}`);
     if (filter.idempotencyKey !== undefined) add("idempotency_key =", filter.idempotencyKey);
     if (filter.createdAfter !== undefined) add("created_at >=", filter.createdAfter);
     if (filter.createdBefore !== undefined) add("created_at <", filter.createdBefore);
-    if (filter.ended) where.push(`status NOT IN ${ACTIVE}`);
+    if (filter.ended) where.push(`status NOT IN ${ACTIVE_SQL}`);
     if (filter.endedBefore !== undefined) add("ended_at <", filter.endedBefore);
     if (filter.after !== undefined) {
       args.push(filter.after.createdAt, filter.after.id);
@@ -316,7 +315,7 @@ export class PgRuns {
     const status = row.status as RunStatus;
     if (status === "completed" || status === "failed" || status === "cancelled") return status;
     const children = await sql.rows<{ id: string }>(
-      `SELECT id FROM runs WHERE workspace = $1 AND parent_run_id = $2 AND status IN ${ACTIVE} ORDER BY id COLLATE "C"`,
+      `SELECT id FROM runs WHERE workspace = $1 AND parent_run_id = $2 AND status IN ${ACTIVE_SQL} ORDER BY id COLLATE "C"`,
       [ws, runId],
     );
     for (const c of children) await this.cancel(t, ws, c.id, `parent run ${runId} was cancelled`);

@@ -3,6 +3,7 @@ import type { EncodedPayload } from "../../shared/payload.js";
 import { decodePayload } from "../../shared/payload.js";
 import type { SessionRange } from "../lifecycle-records.js";
 import type { MemoryRecord, MemoryScope, SessionMessage } from "../records.js";
+import { ACTIVE_SQL } from "../lifecycle-sql.js";
 import { closedMark } from "../service-rows.js";
 import type { Sql } from "./database.js";
 import { LockSpace } from "./database.js";
@@ -88,7 +89,7 @@ export class PgSessions {
     // this with a closing take, which locks the run's row before it looks at the inbox.
     const live = await sql.one(
       `SELECT 1 FROM runs WHERE workspace = $1 AND id = $2
-       AND status IN ('queued', 'running', 'waiting', 'needs-attention') FOR SHARE`,
+       AND status IN ${ACTIVE_SQL} FOR SHARE`,
       [ws, runId],
     );
     if (live === undefined) return undefined;

@@ -1,4 +1,5 @@
 import { describeBlocker } from "../describe-wait.js";
+import { ACTIVE_SQL } from "../lifecycle-sql.js";
 import { ErrorCode, NotFoundError } from "../../shared/errors.js";
 import type { EncodedPayload } from "../../shared/payload.js";
 import type { SerializedError } from "../../shared/serialized-error.js";
@@ -11,8 +12,6 @@ import type { SqliteApprovals } from "./sqlite-approvals.js";
 import type { SqliteStore } from "./sqlite-store.js";
 import type { RunRow, StepRow, WaitRow } from "./rows.js";
 import { toListedRun, toRunSummary } from "./rows.js";
-
-const ACTIVE = "('queued', 'running', 'waiting', 'needs-attention')";
 
 /**
  * Runs on the SQLite journal: creating and reading them, the lease fence every write of a run
@@ -82,7 +81,7 @@ export class SqliteRuns {
     if (run.singleton !== undefined && failed === undefined && run.singleton.mode !== "queue") {
       const active = this.store
         .sql(
-          `SELECT * FROM runs WHERE workspace = ? AND workflow = ? AND singleton_key = ? AND status IN ${ACTIVE} ORDER BY created_at`,
+          `SELECT * FROM runs WHERE workspace = ? AND workflow = ? AND singleton_key = ? AND status IN ${ACTIVE_SQL} ORDER BY created_at`,
         )
         .all(ws, run.workflow, run.singleton.key) as RunRow[];
       if (active.length > 0 && run.singleton.mode === "skip") {
@@ -181,7 +180,7 @@ export class SqliteRuns {
       where.push("singleton_key = ?");
       args.push(filter.singletonKey);
     }
-    if (filter.active) where.push(`status IN ${ACTIVE}`);
+    if (filter.active) where.push(`status IN ${ACTIVE_SQL}`);
     if (filter.idempotencyKey !== undefined) {
       where.push("idempotency_key = ?");
       args.push(filter.idempotencyKey);
@@ -194,7 +193,7 @@ export class SqliteRuns {
       where.push("created_at < ?");
       args.push(filter.createdBefore);
     }
-    if (filter.ended) where.push(`status NOT IN ${ACTIVE}`);
+    if (filter.ended) where.push(`status NOT IN ${ACTIVE_SQL}`);
     if (filter.endedBefore !== undefined) {
       where.push("ended_at < ?");
       args.push(filter.endedBefore);
@@ -322,7 +321,7 @@ export class SqliteRuns {
     const status = row.status as RunStatus;
     if (status === "completed" || status === "failed" || status === "cancelled") return status;
     const children = this.store
-      .sql(`SELECT id FROM runs WHERE workspace = ? AND parent_run_id = ? AND status IN ${ACTIVE}`)
+      .sql(`SELECT id FROM runs WHERE workspace = ? AND parent_run_id = ? AND status IN ${ACTIVE_SQL}`)
       .all(ws, runId) as { id: string }[];
     for (const c of children) this.requestCancel(ws, c.id, `parent run ${runId} was cancelled`, now);
     if (

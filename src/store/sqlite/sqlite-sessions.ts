@@ -4,6 +4,7 @@ import type { EncodedPayload } from "../../shared/payload.js";
 import { decodePayload } from "../../shared/payload.js";
 import type { SessionRange } from "../lifecycle-records.js";
 import type { MemoryRecord, MemoryScope, SessionMessage } from "../records.js";
+import { ACTIVE_SQL } from "../lifecycle-sql.js";
 import { closedMark } from "../service-rows.js";
 
 /**
@@ -71,7 +72,7 @@ export class SqliteSessions {
   ): string | undefined {
     // Only a run still in flight that has not closed its inbox takes it.
     const open = this.sql(
-      `SELECT 1 FROM runs WHERE workspace = ? AND id = ? AND status IN ('queued', 'running', 'waiting', 'needs-attention')
+      `SELECT 1 FROM runs WHERE workspace = ? AND id = ? AND status IN ${ACTIVE_SQL}
        AND NOT EXISTS (SELECT 1 FROM session_inbox WHERE workspace = ? AND agent = ? AND session = ? AND id = ?)`,
     ).get(ws, runId, ws, agent, session, closedMark(runId));
     if (open === undefined) return undefined;
