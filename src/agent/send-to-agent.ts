@@ -60,21 +60,14 @@ export async function sendToAgent(
   if (started.created) return { runId: started.runId, outcome: busy ? "queued" : "started" };
   if (policy !== "steer") return refuse(agent, session, started.runId);
   const message = encodePayload(input.message, "steering message");
-  const pushed = await engine.journal.pushInbox(
-    engine.workspace,
-    agent.name,
-    session,
-    message,
-    started.runId,
-  );
-  if (pushed !== undefined) return { runId: started.runId, outcome: "steered" };
-  // The run in flight has closed its inbox (it is saving its answer and ending). A run already
-  // queued behind it takes the message before its first model call; else the message gets a run
-  // of its own, after that one, so it sees the answer.
-  for (const run of (await inFlight()).filter((r) => r.id !== started.runId && r.status === "queued")) {
-    if (
-      (await engine.journal.pushInbox(engine.workspace, agent.name, session, message, run.id)) !== undefined
-    )
+  // The run in flight takes it, unless it has closed its inbox (it is saving its answer and
+  // ending); then a run already queued behind it takes it before its first model call, or else
+  // the message gets a run of its own, after that one, so it sees the answer.
+  const push = (runId: string) =>
+    engine.journal.pushInbox(engine.workspace, agent.name, session, message, runId);
+  if ((await push(started.runId)) !== undefined) return { runId: started.runId, outcome: "steered" };
+  for (const run of await inFlight()) {
+    if (run.id !== started.runId && run.status === "queued" && (await push(run.id)) !== undefined)
       return { runId: run.id, outcome: "steered" };
   }
   const next = await engine.start(agent.workflow, input, { ...options, queueBehind: true });
