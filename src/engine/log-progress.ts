@@ -130,27 +130,19 @@ function stepEnded(
   step: StepRecord | undefined,
 ): Progress {
   const kind = kindOf(d, step);
-  const attempt = num(d.attempt, step?.attempt ?? 1);
-  if (d.status === "failed")
-    return {
-      type: "step.ended",
-      runId,
-      stepId,
-      kind,
-      attempt,
-      status: "failed",
-      durationMs: num(d.durationMs),
-      error: errorOf(d),
-    };
-  // A wait's result is how it settled, which the engine does not print; it took no work.
-  if (WAIT_KINDS.has(kind))
-    return { type: "step.ended", runId, stepId, kind, attempt, status: "completed", durationMs: 0 };
-  return {
-    type: "step.ended",
+  const ended = {
+    type: "step.ended" as const,
     runId,
     stepId,
     kind,
-    attempt,
+    attempt: num(d.attempt, step?.attempt ?? 1),
+  };
+  if (d.status === "failed")
+    return { ...ended, status: "failed", durationMs: num(d.durationMs), error: errorOf(d) };
+  // A wait's result is how it settled, which the engine does not print; it took no work.
+  if (WAIT_KINDS.has(kind)) return { ...ended, status: "completed", durationMs: 0 };
+  return {
+    ...ended,
     status: "completed",
     durationMs: num(d.durationMs),
     ...(step?.status === "completed" ? { output: step.output } : {}),
