@@ -59,10 +59,6 @@ export function matchRule(
   return undefined;
 }
 
-export function isAllowed(rules: readonly EgressRule[], host: string, port: number): boolean {
-  return matchRule(rules, host, port) !== undefined;
-}
-
 /**
  * Where to connect for an allowed `host`: its address, resolved here. A name let through by a
  * `*.domain` rule must resolve to a public address, so a name under an allowed domain cannot
