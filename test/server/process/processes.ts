@@ -54,11 +54,19 @@ export class Running {
         );
       }, timeoutMs);
     });
+    let exit;
     try {
-      return await Promise.race([this.exited, killed]);
+      exit = await Promise.race([this.exited, killed]);
     } finally {
       clearTimeout(timer);
     }
+    // Handled, SIGTERM ends the process with a code; a signal means it died without shutting down.
+    if (exit.signal !== null) {
+      throw new Error(
+        `the process was ended by ${exit.signal} instead of shutting down on SIGTERM\nstdout: ${this.out}\nstderr: ${this.err}`,
+      );
+    }
+    return exit;
   }
 }
 
