@@ -33,6 +33,8 @@ export async function devCommand(args: Parsed): Promise<number> {
       `cairn dev answers without API keys, so it listens on this machine only (not ${host}); use cairn serve with keys`,
     );
   let current = await load(args);
+  // Heard from now on: a SIGTERM while the server starts still shuts it down cleanly.
+  const signalled = untilSignal();
   const server = await listen(
     { fetch: (r) => current.cairn.fetch(r), close: () => current.cairn.close() },
     {
@@ -72,7 +74,7 @@ export async function devCommand(args: Parsed): Promise<number> {
         dim(`cairn dev: reloaded; workflows: ${next.ctx.engine.workflows.map((w) => w.id).join(", ")}`),
       );
     }));
-  const signal = await untilSignal();
+  const signal = await signalled;
   console.log(dim(`${signal}: ending streams, finishing the steps in hand`));
   sources?.close();
   await reloading;

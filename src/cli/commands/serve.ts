@@ -35,6 +35,8 @@ export async function serveCommand(args: Parsed): Promise<number> {
       logger,
       ...limits,
     });
+    // Heard from now on: a SIGTERM while the server starts still shuts it down cleanly.
+    const signalled = untilSignal();
     const server = await listen(cairn, { host, port });
     if (ctx.json)
       console.log(
@@ -50,7 +52,7 @@ export async function serveCommand(args: Parsed): Promise<number> {
       if (!hasKeys)
         console.log(dim("no API key exists yet: every request gets 401 until one does (cairn keys create)"));
     }
-    const signal = await untilSignal();
+    const signal = await signalled;
     if (!ctx.json) console.log(dim(`${signal}: ending streams, finishing requests in flight`));
     await server.close();
     return 0;
