@@ -31,3 +31,23 @@ export const Entry = {
   ApprovalEscalated: "approval.escalated",
 } as const;
 export type EntryType = (typeof Entry)[keyof typeof Entry];
+
+/**
+ * The entries that change what a list shows (a run's state, an approval, a sent event): each is
+ * also a row of the workspace feed the dashboard's live lists read. PostgreSQL's entries trigger
+ * (migration 5) names the same types.
+ */
+export const FEED_ENTRIES: ReadonlySet<string> = new Set<string>([
+  Entry.RunCreated,
+  Entry.RunStarted,
+  Entry.RunWaiting,
+  Entry.RunRetrying,
+  Entry.RunNeedsAttention,
+  Entry.RunCancelRequested,
+  Entry.RunResumed,
+  Entry.RunEnded,
+  Entry.ApprovalRequested,
+  Entry.ApprovalDecided,
+  Entry.ApprovalEscalated,
+  Entry.EventSent,
+]);

@@ -9,6 +9,7 @@ import { m008 } from "./migrations/008-forks-and-retention.js";
 import { m009 } from "./migrations/009-run-versions.js";
 import { m010 } from "./migrations/010-vault-secrets.js";
 import { m011 } from "./migrations/011-step-ended-notices.js";
+import { m012 } from "./migrations/012-feed-rows-from-the-log.js";
 
 /**
  * Numbered, append-only schema migrations. Each record holds the SQL of every dialect so the
@@ -39,4 +40,5 @@ export const MIGRATIONS: readonly Migration[] = [
   m009,
   m010,
   m011,
+  m012,
 ];

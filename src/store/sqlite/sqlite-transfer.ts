@@ -1,4 +1,5 @@
 import { ConflictError, CorruptPayloadError, ErrorCode, NotFoundError } from "../../shared/errors.js";
+import { FEED_ENTRIES } from "../entry-types.js";
 import { MIGRATIONS } from "../migrations.js";
 import type { ExportRow, ImportResult, RunExport, TransferTable } from "../run-export.js";
 import { RUN_COLUMN, TRANSFER_TABLES, blobHashes } from "../run-export.js";
@@ -83,7 +84,21 @@ export class SqliteTransfer {
         .run(workspace, b.hash, b.size, Buffer.from(b.data, "base64"), b.created_at);
     }
     for (const table of TRANSFER_TABLES) {
-      for (const row of data.tables[table]) this.insert(table, { ...row, workspace });
+      for (const row of data.tables[table]) {
+        this.insert(table, { ...row, workspace });
+        // An imported run's state changes reach the live lists as a new run's would.
+        if (table === "entries" && FEED_ENTRIES.has(String(row.type))) {
+          const stepId = row.step_id === null ? null : String(row.step_id);
+          this.store.log.feed(
+            workspace,
+            String(row.run_id),
+            Number(row.seq),
+            String(row.type),
+            stepId,
+            Number(row.at),
+          );
+        }
+      }
     }
     return {
       runId: data.runId,

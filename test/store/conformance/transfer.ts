@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ErrorCode } from "../../../src/shared/errors.js";
 import { encodePayload } from "../../../src/shared/payload.js";
+import { Entry } from "../../../src/store/entry-types.js";
 import type { Journal } from "../../../src/store/journal.js";
 import type { Ctx } from "./context.js";
 import { WF, WS, error, expectCode } from "./context.js";
@@ -96,6 +97,14 @@ export function transferTests(get: () => Ctx): void {
       expect(((await c.journal.loadSteps(OTHER, parentId))[0]?.output as { big: string }).big).toHaveLength(
         100 * 1024,
       );
+      // Its state changes are in this workspace's feed, as the live lists read it.
+      const feed = (ws: string) =>
+        c.journal
+          .readFeed(ws, undefined, 100)
+          .then((items) => items.map((i) => `${i.runId} ${i.seq} ${i.type}`).sort());
+      const moved = (await feed(WS)).filter((i) => i.startsWith(parentId) || i.startsWith(childId));
+      expect(await feed(OTHER)).toEqual(moved);
+      expect(await feed(OTHER)).toContain(`${parentId} 1 ${Entry.RunCreated}`);
       // The imported run lives on here: its log goes on after the entries it brought.
       const before = (await c.journal.readEntries(OTHER, parentId)).length;
       expect(await c.journal.requestCancel(OTHER, parentId, "moved")).toBe("cancelled");
