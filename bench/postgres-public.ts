@@ -98,7 +98,7 @@ export async function measurePublicPg(ctx: PublicContext): Promise<Figure[]> {
         value: median(alone),
         unit: "x floor",
         note:
-          "no engine: the one-statement commit (fence, step row, log entry, counter), each round ÷ a floor " +
+          "no engine: the one-statement commit (fence, step row, log entry), each round ÷ a floor " +
           `round just before it (${alone.map((x) => `${fmt(x)}x`).join(", ")})`,
       },
       {

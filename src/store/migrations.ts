@@ -10,6 +10,7 @@ import { m009 } from "./migrations/009-run-versions.js";
 import { m010 } from "./migrations/010-vault-secrets.js";
 import { m011 } from "./migrations/011-step-ended-notices.js";
 import { m012 } from "./migrations/012-feed-rows-from-the-log.js";
+import { m013 } from "./migrations/013-run-log-numbers.js";
 
 /**
  * Numbered, append-only schema migrations. Each record holds the SQL of every dialect so the
@@ -41,4 +42,5 @@ export const MIGRATIONS: readonly Migration[] = [
   m010,
   m011,
   m012,
+  m013,
 ];

@@ -3,7 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/shared/clock.js";
 import { encodePayload } from "../../src/shared/payload.js";
 import type { StepCommit } from "../../src/store/journal.js";
+import { createPool } from "../../src/store/postgres/database.js";
+import { log as appendToLog } from "../../src/store/postgres/log.js";
 import { PostgresJournal } from "../../src/store/postgres/postgres-journal.js";
+import { PgTransactions } from "../../src/store/postgres/transactions.js";
 import type { Lease } from "../../src/store/records.js";
 import type { PostgresServer } from "../support/postgres-server.js";
 import { startPostgres } from "../support/postgres-server.js";
@@ -100,8 +103,8 @@ describe("a step commit on PostgreSQL", () => {
   it("writes no step when its log entry cannot be written", async () => {
     const { journal, lease, db } = await setup();
     try {
-      // Without the run's log counter, the entry's seq collides with the run's first entry.
-      await db.query("DELETE FROM entry_seqs WHERE run_id = 'run_1'");
+      // The log refuses the entry; the step row, written by the same statement, must not stay.
+      await db.query("ALTER TABLE entries ADD CONSTRAINT no_steps_here CHECK (type <> 'step.ended')");
       const err = await journal.commitStep(lease, completed("a", 0, "x")).then(
         () => undefined,
         (e: unknown) => e,
@@ -151,6 +154,61 @@ describe("a step commit on PostgreSQL", () => {
     }
   });
 
+  it("waits for a writer holding the run, then numbers its entry after that writer's", async () => {
+    const { journal, lease, db } = await setup();
+    try {
+      // Another writer of the run's log (a cancel request, say) holds the run's row and appends.
+      await db.query("BEGIN");
+      await db.query("SELECT 1 FROM runs WHERE id = 'run_1' FOR UPDATE");
+      await db.query(
+        `INSERT INTO entries (workspace, run_id, seq, type, at, data_json) VALUES ($1, 'run_1', 3, 'run.resumed', 0, '{}')`,
+        [WS],
+      );
+      const committing = journal.commitStep(lease, completed("a", 0, "x"));
+      await until(async () => (await blockedOnLock()) > 0, "the step commit to wait for the run's row lock");
+      await db.query("COMMIT");
+      await committing;
+      expect(await log(db)).toEqual(["1 run.created", "2 run.started", "3 run.resumed", "4 step.ended a"]);
+      expect((await journal.loadSteps(WS, "run_1")).map((s) => s.output)).toEqual(["x"]);
+    } finally {
+      await db.end();
+      await journal.close();
+    }
+  });
+
+  it("runs a transaction again when its log entry's number was taken while it waited for the run", async () => {
+    const { journal, db } = await setup();
+    const pool = createPool(server!.urlFor(`cairn_commit_${databases}`));
+    try {
+      await db.query("BEGIN");
+      await db.query("SELECT 1 FROM runs WHERE id = 'run_1' FOR UPDATE");
+      await db.query(
+        `INSERT INTO entries (workspace, run_id, seq, type, at, data_json) VALUES ($1, 'run_1', 3, 'run.resumed', 0, '{}')`,
+        [WS],
+      );
+      let attempts = 0;
+      const appending = new PgTransactions(pool, "the test", undefined).tx(async (t) => {
+        attempts++;
+        await appendToLog(t.sql, WS, "run_1", "run.cancel_requested", null, 0, { reason: "test" });
+      });
+      await until(async () => (await blockedOnLock()) > 0, "the append to wait for the run's row lock");
+      await db.query("COMMIT");
+      await appending;
+      expect(attempts, "the transaction's attempts").toBe(2);
+      expect(await log(db)).toEqual([
+        "1 run.created",
+        "2 run.started",
+        "3 run.resumed",
+        "4 run.cancel_requested",
+      ]);
+    } finally {
+      // Closing the holder first lets an append still waiting for the run go on.
+      await db.end();
+      await pool.end();
+      await journal.close();
+    }
+  });
+
   it("tells the run's log watchers of every commit, the last of a burst included", async () => {
     const { journal, lease, db } = await setup();
     let steps = 0;
@@ -184,6 +242,17 @@ describe("a step commit on PostgreSQL", () => {
     }
   });
 });
+
+/**
+ * How many sessions wait for a lock right now, asked on the admin connection: a session inside a
+ * transaction would see the activity view as it stood at the transaction's first look.
+ */
+async function blockedOnLock(): Promise<number> {
+  const { rows } = await admin!.query<{ n: string }>(
+    "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'",
+  );
+  return Number(rows[0]!.n);
+}
 
 /** Polls `check` until it holds; fails naming `what` after 15 s. */
 async function until(check: () => Promise<boolean>, what: string | (() => string)): Promise<void> {

@@ -4,6 +4,7 @@ import type { CommitOutcome, StepCommit } from "../journal.js";
 import type { Lease } from "../records.js";
 import type { Sql } from "./database.js";
 import { LOG_CHANNEL } from "./listener.js";
+import { NEXT_SEQ } from "./log.js";
 import { INLINE_LIMIT } from "./payloads.js";
 import { leaseLost } from "./run-locks.js";
 import { StepNotices } from "./step-notices.js";
@@ -42,12 +43,13 @@ export type AtOnce = CommitOutcome | "lease-lost" | "not-written";
 
 /**
  * The fence, the step row and its `step.ended` entry in one statement, so one round trip and
- * one implicit transaction: the run's row is locked and its lease checked, then the run's log
- * counter is bumped, and only then are the step and its entry written, so either all of it is
- * written or none. "not-written" when the run has no log counter row yet, or when the step's row
- * is already there: a step's first attempt with no recorded intent has no row yet, so it is a
- * plain insert (no speculative insertion to pay for), and a conflict fails the whole statement.
- * The caller then commits in a transaction that writes both.
+ * one implicit transaction: the run's row is locked and its lease checked, and only then are the
+ * step and its entry written, so either all of it is written or none. The entry is numbered
+ * after the run's last (see `log`). "not-written" when the step's row is already there (a
+ * step's first attempt with no recorded intent has no row yet, so it is a plain insert, with no
+ * speculative insertion to pay for), or when the entry's number was taken by a writer this
+ * statement waited for: a unique violation fails the whole statement. The caller then commits
+ * in a transaction that writes both.
  */
 export async function commitStepAtOnce(
   sql: Sql,
@@ -60,7 +62,7 @@ export async function commitStepAtOnce(
 ): Promise<AtOnce> {
   const fresh = commit.attempt === 1 && !commit.sideEffect;
   const row = await sql
-    .one<{ cancel_requested: number; seq: number | null }>(commitText(fresh, notify, dbNow), [
+    .one<{ cancel_requested: number }>(commitText(fresh, notify, dbNow), [
       lease.workspace,
       lease.runId,
       lease.epoch,
@@ -83,7 +85,6 @@ export async function commitStepAtOnce(
     });
   if (row === null) return "not-written";
   if (row === undefined) return "lease-lost";
-  if (row.seq === null) return "not-written";
   return { cancelRequested: row.cancel_requested === 1 };
 }
 
@@ -100,14 +101,10 @@ function commitText(fresh: boolean, notify: boolean, dbNow: string): string {
        SELECT cancel_requested FROM runs
        WHERE workspace = $1 AND id = $2 AND lease_epoch = $3 AND lease_owner = $4 AND status = 'running'
        FOR UPDATE),
-     seq AS (
-       UPDATE entry_seqs SET seq = seq + 1
-       WHERE workspace = $1 AND run_id = $2 AND EXISTS (SELECT 1 FROM fence)
-       RETURNING seq),
      step AS (
        INSERT INTO steps (workspace, run_id, step_id, seq, kind, status, attempt, output_json, output_blob,
          output_bytes, error_json, started_at, ended_at, retry_at, side_effect)
-       SELECT $1, $2, $5, $6, $7, 'completed', $8, $9, NULL, $10, NULL, $11, $12, NULL, $13 FROM seq
+       SELECT $1, $2, $5, $6, $7, 'completed', $8, $9, NULL, $10, NULL, $11, $12, NULL, $13 FROM fence
        ${
          fresh
            ? ""
@@ -117,10 +114,9 @@ function commitText(fresh: boolean, notify: boolean, dbNow: string): string {
        }),
      entry AS (
        INSERT INTO entries (workspace, run_id, seq, type, step_id, at, data_json)
-       SELECT $1, $2, seq.seq, '${Entry.StepEnded}', $5, COALESCE($14::int8, ${dbNow}), $15 FROM seq)
-     SELECT cancel_requested, (SELECT seq FROM seq) AS seq${
-       notify ? `, pg_notify('${LOG_CHANNEL}', $1 || chr(9) || $2)` : ""
-     } FROM fence`;
+       SELECT $1, $2, ${NEXT_SEQ("$1", "$2")}, '${Entry.StepEnded}', $5, COALESCE($14::int8, ${dbNow}), $15
+       FROM fence)
+     SELECT cancel_requested${notify ? `, pg_notify('${LOG_CHANNEL}', $1 || chr(9) || $2)` : ""} FROM fence`;
     texts.set(key, text);
   }
   return text;

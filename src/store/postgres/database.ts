@@ -164,8 +164,17 @@ const RETRYABLE = new Set([
   "40P01", // deadlock_detected
 ]);
 
+/**
+ * A log entry numbered from the run's log as it stood before the statement waited for the run's
+ * lock, when the writer it waited for appended meanwhile (see `log`): the number is taken, and
+ * the transaction, run again, reads the log anew.
+ */
+export const LOG_RACE = { code: "23505", constraint: "entries_pkey" } as const;
+
 export function isRetryable(err: unknown): boolean {
-  return typeof err === "object" && err !== null && RETRYABLE.has((err as { code?: unknown }).code as string);
+  if (typeof err !== "object" || err === null) return false;
+  const { code, constraint } = err as { code?: unknown; constraint?: unknown };
+  return RETRYABLE.has(code as string) || (code === LOG_RACE.code && constraint === LOG_RACE.constraint);
 }
 
 /** Errors from pg (a lost connection, a failed statement) surface as StoreError; Cairn's own pass. */

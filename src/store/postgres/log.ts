@@ -6,10 +6,15 @@ import type { Sql } from "./database.js";
 import { LOG_CHANNEL } from "./listener.js";
 
 /**
- * Appends to a run's log (run id "" for workspace-wide entries such as sent events). The seq
- * comes from the run's counter row, which this locks until commit. The servers streaming the run
- * are told by the entries table's trigger, except of a `step.ended` entry (whose common writer,
- * the one-statement step commit, spaces its notifications out): this statement tells them.
+ * Appends to a run's log (run id "" for workspace-wide entries such as sent events). A run's
+ * entries are numbered from its log itself: the statement locks the run's row until commit, so
+ * the run's writers take turns, and numbers the entry after the run's last. One that waited for
+ * the lock read the log as it stood before: when the writer it waited for appended meanwhile,
+ * the entry's number is taken and the transaction runs again (see LOG_RACE). Workspace-wide
+ * entries, which have no run row, take their numbers from a counter row instead. The servers
+ * streaming the run are told by the entries table's trigger, except of a `step.ended` entry
+ * (whose common writer, the one-statement step commit, spaces its notifications out): this
+ * statement tells them.
  */
 export async function log(
   sql: Sql,
@@ -20,7 +25,8 @@ export async function log(
   at: number,
   data: object,
 ): Promise<void> {
-  await sql.run(type === Entry.StepEnded ? APPEND_AND_NOTIFY : APPEND, [
+  const texts = runId ? RUN_APPEND : WORKSPACE_APPEND;
+  await sql.run(type === Entry.StepEnded ? texts.notifying : texts.plain, [
     workspace,
     runId ?? "",
     type,
@@ -30,22 +36,34 @@ export async function log(
   ]);
 }
 
-const APPEND = `WITH s AS (
-     INSERT INTO entry_seqs (workspace, run_id, seq) VALUES ($1, $2, 1)
-     ON CONFLICT (workspace, run_id) DO UPDATE SET seq = entry_seqs.seq + 1
-     RETURNING seq)
-   INSERT INTO entries (workspace, run_id, seq, type, step_id, at, data_json)
-   SELECT $1, $2, s.seq, $3::text, $4::text, $5::bigint, $6::text FROM s`;
+/** The next number in a run's log; the run's row must be locked by the same statement. */
+export const NEXT_SEQ = (workspace: string, runId: string) =>
+  `COALESCE((SELECT MAX(seq) FROM entries WHERE workspace = ${workspace} AND run_id = ${runId}), 0) + 1`;
 
-const APPEND_AND_NOTIFY = `WITH s AS (
+const RUN_APPEND =
+  appendTexts(`WITH locked AS (SELECT 1 FROM runs WHERE workspace = $1 AND id = $2 FOR UPDATE),
+   e AS (
+     INSERT INTO entries (workspace, run_id, seq, type, step_id, at, data_json)
+     SELECT $1, $2, ${NEXT_SEQ("$1", "$2")}, $3::text, $4::text, $5::bigint, $6::text
+     FROM (SELECT count(*) FROM locked) AS l
+     RETURNING 1)`);
+
+const WORKSPACE_APPEND = appendTexts(`WITH s AS (
      INSERT INTO entry_seqs (workspace, run_id, seq) VALUES ($1, $2, 1)
      ON CONFLICT (workspace, run_id) DO UPDATE SET seq = entry_seqs.seq + 1
      RETURNING seq),
    e AS (
      INSERT INTO entries (workspace, run_id, seq, type, step_id, at, data_json)
      SELECT $1, $2, s.seq, $3::text, $4::text, $5::bigint, $6::text FROM s
-     RETURNING 1)
-   SELECT pg_notify('${LOG_CHANNEL}', $1 || chr(9) || $2) FROM e`;
+     RETURNING 1)`);
+
+/** An append statement's two endings: tell the run's watchers, or not (the trigger does). */
+function appendTexts(append: string): { plain: string; notifying: string } {
+  return {
+    plain: `${append} SELECT 1 FROM e`,
+    notifying: `${append} SELECT pg_notify('${LOG_CHANNEL}', $1 || chr(9) || $2) FROM e`,
+  };
+}
 
 /** A run's log from after `afterSeq`, in order. */
 export async function readEntries(

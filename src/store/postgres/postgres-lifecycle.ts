@@ -119,7 +119,7 @@ export class PgLifecycle {
     await lockRuns(sql, ws, ids);
     const problem = activeRunProblem(rows, runId);
     if (problem !== undefined) throw new ConflictError(problem);
-    for (const table of [...RUN_TABLES, "entry_seqs"])
+    for (const table of RUN_TABLES)
       await sql.run(`DELETE FROM ${table} WHERE workspace = $1 AND run_id = ANY($2::text[])`, [ws, ids]);
     await sql.run("DELETE FROM runs WHERE workspace = $1 AND id = ANY($2::text[])", [ws, ids]);
     return ids;

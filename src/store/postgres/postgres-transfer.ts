@@ -94,13 +94,6 @@ export class PgTransfer {
       for (const table of TRANSFER_TABLES) {
         for (const row of data.tables[table]) await this.insert(t, table, { ...row, workspace });
       }
-      // Each run's log counter continues after the entries it brought.
-      await t.sql.run(
-        `INSERT INTO entry_seqs (workspace, run_id, seq)
-           SELECT workspace, run_id, MAX(seq) FROM entries WHERE workspace = $1 AND run_id = ANY($2::text[]) GROUP BY workspace, run_id
-         ON CONFLICT (workspace, run_id) DO UPDATE SET seq = GREATEST(entry_seqs.seq, EXCLUDED.seq)`,
-        [workspace, ids],
-      );
       return {
         runId: data.runId,
         runs: data.tables.runs.length,
