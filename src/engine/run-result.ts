@@ -26,8 +26,9 @@ export async function waitForRunEnd(
   const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
   let wake: (() => void) | undefined;
   let woken = false;
-  const unwatch = journal.watchLog(workspace, (id) => {
-    if (id !== undefined && id !== runId) return;
+  const unwatch = journal.watchLog(workspace, (id, stepsOnly) => {
+    // A step's result leaves the run's state as it was: only other entries can end it.
+    if ((id !== undefined && id !== runId) || stepsOnly === true) return;
     woken = true;
     wake?.();
   });

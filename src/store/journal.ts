@@ -348,10 +348,15 @@ export interface Journal {
   /**
    * Calls `onAppended(runId)` soon after any process appends to a run's log in `workspace`;
    * `runId` is undefined when the store cannot tell which run (SQLite: any change to the file),
-   * and after a dropped connection. Returns an unsubscribe.
+   * and after a dropped connection. `stepsOnly` is true when what was appended is known to be
+   * step results alone, so the run's state is unchanged (a run's waiters need not look).
+   * Returns an unsubscribe.
    */
-  watchLog(workspace: string, onAppended: (runId: string | undefined) => void): () => void;
+  watchLog(workspace: string, onAppended: LogWatcher): () => void;
 }
+
+/** What `Journal.watchLog` calls: the run whose log grew (if known), and whether only by step results. */
+export type LogWatcher = (runId: string | undefined, stepsOnly?: boolean) => void;
 
 export type {
   RunFilter,

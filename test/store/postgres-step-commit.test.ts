@@ -209,6 +209,28 @@ describe("a step commit on PostgreSQL", () => {
     }
   });
 
+  it("tells the run's log watchers which notices are of step results alone", async () => {
+    const { journal, lease, db } = await setup();
+    const heard: string[] = [];
+    const unwatch = journal.watchLog(WS, (runId, stepsOnly) => heard.push(`${runId} ${stepsOnly}`));
+    try {
+      // The watcher listens once a commit's notification reaches it.
+      let seq = 0;
+      await until(async () => {
+        await journal.commitStep(lease, completed(`probe#${seq}`, seq, 0));
+        seq++;
+        return heard.includes("run_1 true");
+      }, "the log watcher to hear of a commit");
+      expect(heard).not.toContain("run_1 false");
+      await journal.requestCancel(WS, "run_1", "enough");
+      await until(async () => heard.includes("run_1 false"), "the watcher to hear of the cancel request");
+    } finally {
+      unwatch();
+      await db.end();
+      await journal.close();
+    }
+  });
+
   it("tells the run's log watchers of every commit, the last of a burst included", async () => {
     const { journal, lease, db } = await setup();
     let steps = 0;

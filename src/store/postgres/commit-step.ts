@@ -3,7 +3,7 @@ import { Entry } from "../entry-types.js";
 import type { CommitOutcome, StepCommit } from "../journal.js";
 import type { Lease } from "../records.js";
 import type { Sql } from "./database.js";
-import { LOG_CHANNEL } from "./listener.js";
+import { LOG_CHANNEL, STEPS_ONLY } from "./listener.js";
 import { NEXT_SEQ } from "./log.js";
 import { INLINE_LIMIT } from "./payloads.js";
 import { leaseLost } from "./run-locks.js";
@@ -116,7 +116,7 @@ function commitText(fresh: boolean, notify: boolean, dbNow: string): string {
        INSERT INTO entries (workspace, run_id, seq, type, step_id, at, data_json)
        SELECT $1, $2, ${NEXT_SEQ("$1", "$2")}, '${Entry.StepEnded}', $5, COALESCE($14::int8, ${dbNow}), $15
        FROM fence)
-     SELECT cancel_requested${notify ? `, pg_notify('${LOG_CHANNEL}', $1 || chr(9) || $2)` : ""} FROM fence`;
+     SELECT cancel_requested${notify ? `, pg_notify('${LOG_CHANNEL}', $1 || chr(9) || $2 || chr(9) || '${STEPS_ONLY}')` : ""} FROM fence`;
     texts.set(key, text);
   }
   return text;
@@ -137,7 +137,7 @@ export class StepCommits {
   ) {
     this.notices = new StepNotices(async (workspace, runId) => {
       await this.db.read((sql) =>
-        sql.run("SELECT pg_notify($1, $2)", [LOG_CHANNEL, `${workspace}\t${runId}`]),
+        sql.run("SELECT pg_notify($1, $2)", [LOG_CHANNEL, `${workspace}\t${runId}\t${STEPS_ONLY}`]),
       );
     });
   }

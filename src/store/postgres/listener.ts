@@ -3,8 +3,20 @@ import { pgDriver } from "./database.js";
 
 /** The channel migration 4's trigger notifies; the payload is the workspace. */
 export const RUNNABLE_CHANNEL = "cairn_runnable";
-/** The channel migration 5's trigger notifies on every log entry; payload: workspace TAB run id. */
+/**
+ * The channel migration 5's trigger notifies on every log entry but a step's result; payload:
+ * workspace TAB run id. A step result's writers notify it themselves, followed by TAB STEPS_ONLY.
+ */
 export const LOG_CHANNEL = "cairn_log";
+/** The end of a log notice that tells of step results alone (see LogWatcher's `stepsOnly`). */
+export const STEPS_ONLY = "steps";
+
+/** The run and kind of a log notice, from its payload's detail (what follows the workspace). */
+export function logNotice(detail: string | undefined): [runId: string | undefined, stepsOnly: boolean] {
+  if (detail === undefined) return [undefined, false];
+  const tab = detail.indexOf("\t");
+  return tab < 0 ? [detail, false] : [detail.slice(0, tab), detail.slice(tab + 1) === STEPS_ONLY];
+}
 
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 5_000;

@@ -3,7 +3,7 @@ import type { EntryRow } from "../sqlite/rows.js";
 import { toEntry } from "../sqlite/rows.js";
 import { Entry } from "../entry-types.js";
 import type { Sql } from "./database.js";
-import { LOG_CHANNEL } from "./listener.js";
+import { LOG_CHANNEL, STEPS_ONLY } from "./listener.js";
 
 /**
  * Appends to a run's log (run id "" for workspace-wide entries such as sent events). A run's
@@ -57,11 +57,11 @@ const WORKSPACE_APPEND = appendTexts(`WITH s AS (
      SELECT $1, $2, s.seq, $3::text, $4::text, $5::bigint, $6::text FROM s
      RETURNING 1)`);
 
-/** An append statement's two endings: tell the run's watchers, or not (the trigger does). */
+/** An append statement's two endings: tell the run's watchers of a step result, or not (the trigger does). */
 function appendTexts(append: string): { plain: string; notifying: string } {
   return {
     plain: `${append} SELECT 1 FROM e`,
-    notifying: `${append} SELECT pg_notify('${LOG_CHANNEL}', $1 || chr(9) || $2) FROM e`,
+    notifying: `${append} SELECT pg_notify('${LOG_CHANNEL}', $1 || chr(9) || $2 || chr(9) || '${STEPS_ONLY}') FROM e`,
   };
 }
 

@@ -36,6 +36,7 @@ import type {
 import type { PgPool, PostgresPoolOptions } from "./database.js";
 import { StepCommits } from "./commit-step.js";
 import type { RunnableListener } from "./listener.js";
+import { logNotice } from "./listener.js";
 import { openPostgres } from "./postgres-open.js";
 import { PgSecrets } from "./postgres-secrets.js";
 import { PgDeploys } from "./postgres-deploys.js";
@@ -358,7 +359,8 @@ export class PostgresJournal implements Journal {
   readonly feedEnd: Journal["feedEnd"] = () => this.service.feedEnd();
   readonly schemaState: Journal["schemaState"] = () => this.service.schemaState();
   /** Through LISTEN on one extra connection (the log channel); see RunnableListener. */
-  readonly watchLog: Journal["watchLog"] = (ws, onAppended) => this.logListener.watch(ws, onAppended);
+  readonly watchLog: Journal["watchLog"] = (ws, onAppended) =>
+    this.logListener.watch(ws, (detail) => onAppended(...logNotice(detail)));
 
   // ── versions, deploys, moving runs (see PgDeploys, PgTransfer) ───────────────────────────
 
