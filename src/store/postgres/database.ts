@@ -169,7 +169,7 @@ const RETRYABLE = new Set([
  * lock, when the writer it waited for appended meanwhile (see `log`): the number is taken, and
  * the transaction, run again, reads the log anew.
  */
-export const LOG_RACE = { code: "23505", constraint: "entries_pkey" } as const;
+const LOG_RACE = { code: "23505", constraint: "entries_pkey" } as const;
 
 export function isRetryable(err: unknown): boolean {
   if (typeof err !== "object" || err === null) return false;

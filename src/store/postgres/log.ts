@@ -10,7 +10,7 @@ import { LOG_CHANNEL, STEPS_ONLY } from "./listener.js";
  * entries are numbered from its log itself: the statement locks the run's row until commit, so
  * the run's writers take turns, and numbers the entry after the run's last. One that waited for
  * the lock read the log as it stood before: when the writer it waited for appended meanwhile,
- * the entry's number is taken and the transaction runs again (see LOG_RACE). Workspace-wide
+ * the entry's number is taken and the transaction runs again (see isRetryable). Workspace-wide
  * entries, which have no run row, take their numbers from a counter row instead. The servers
  * streaming the run are told by the entries table's trigger, except of a `step.ended` entry
  * (whose common writer, the one-statement step commit, spaces its notifications out): this
