@@ -27,6 +27,8 @@ async function shortChaos(store: ChaosOptions["store"]) {
   expect(report.faults.zombies, summary).toBeGreaterThanOrEqual(1);
   expect(report.timers.fired + report.events.delivered + report.approvals.decided, summary).toBe(36);
   expect(report.claimRace.oneWinner, summary).toBe(300);
+  // Every run's log was read and checked.
+  expect(report.logs.runs, summary).toBe(report.runs.total);
   // The frozen worker held a step that another took over: its late result was refused.
   expect(report.zombie?.stepsInFlight, summary).toBeGreaterThanOrEqual(1);
   return { report, summary };

@@ -19,6 +19,8 @@ export interface ChaosReport {
     executedAfterCommit: number;
   };
   timers: { fired: number; firedTwice: number; early: number };
+  /** Every run's log: numbered 1..n without gap or repeat, and each committed step's result in it once. */
+  logs: { runs: number; entries: number; broken: number };
   events: { sent: number; delivered: number; lost: number };
   approvals: {
     decided: number;
@@ -92,6 +94,7 @@ export async function verify(input: VerifyInput): Promise<ChaosReport> {
   };
   const committedBy = new Map<string, Execution>();
   const timers = { fired: 0, firedTwice: 0, early: 0 };
+  const logs = { runs: 0, entries: 0, broken: 0 };
   const events = { sent: input.faults.eventsSent, delivered: 0, lost: 0 };
   for (const run of runs) {
     for (const step of await journal.loadSteps(WS, run.id)) {
@@ -114,6 +117,7 @@ export async function verify(input: VerifyInput): Promise<ChaosReport> {
           `step ${key} ran again after its result was committed (by pid ${after.map((x) => x.e.p).join(", ")})`,
         );
     }
+    await checkLog(journal, run, logs, violations);
     if (run.status !== "completed") continue;
     if (run.workflow === "chaos.sleep") await checkTimer(journal, run, timers, violations);
     if (run.workflow === "chaos.event") {
@@ -147,6 +151,7 @@ export async function verify(input: VerifyInput): Promise<ChaosReport> {
     },
     steps,
     timers,
+    logs,
     events,
     approvals,
     zombie,
@@ -155,6 +160,41 @@ export async function verify(input: VerifyInput): Promise<ChaosReport> {
     workerLogs: countWorkerLogs(input.logDir),
     violations,
   };
+}
+
+/**
+ * A run's log is numbered 1..n, with no number skipped or taken twice however its writers raced
+ * (workers, deciders, senders of events, the database restarting under them); it begins with
+ * the run's creation, a completed step's result is in it once, and a completed run ends it once,
+ * last.
+ */
+async function checkLog(
+  journal: Journal,
+  run: RunSummary,
+  logs: ChaosReport["logs"],
+  violations: string[],
+): Promise<void> {
+  const entries = await journal.readEntries(WS, run.id);
+  logs.runs++;
+  logs.entries += entries.length;
+  const problems: string[] = [];
+  const gap = entries.findIndex((e, i) => e.seq !== i + 1);
+  if (gap >= 0) problems.push(`entry ${gap + 1} is numbered ${entries[gap]!.seq}`);
+  if (entries[0]?.type !== Entry.RunCreated) problems.push(`it begins with ${entries[0]?.type ?? "nothing"}`);
+  const results = new Map<string, number>();
+  for (const e of entries) {
+    if (e.type === Entry.StepEnded && (e.data as { status?: string }).status === "completed")
+      results.set(e.stepId ?? "", (results.get(e.stepId ?? "") ?? 0) + 1);
+  }
+  for (const [step, n] of results) if (n > 1) problems.push(`step ${step}'s result is logged ${n} times`);
+  if (run.status === "completed") {
+    const ends = entries.filter((e) => e.type === Entry.RunEnded).length;
+    if (ends !== 1 || entries[entries.length - 1]?.type !== Entry.RunEnded)
+      problems.push(`it has ${ends} run.ended entries, and ends with ${entries[entries.length - 1]?.type}`);
+  }
+  if (problems.length === 0) return;
+  logs.broken++;
+  violations.push(`run ${run.id}'s log: ${problems.join("; ")}`);
 }
 
 /** A sleep's step ended once, and the step after it began no earlier than the sleep's length. */
@@ -263,6 +303,7 @@ export function formatReport(r: ChaosReport): string[] {
     `steps: ${r.steps.committed} committed, ${r.steps.executions} executions; ` +
       `${r.steps.reExecutedBeforeCommit} re-run after a crash before any commit; ${r.steps.executedAfterCommit} run again after commit`,
     `timers: ${r.timers.fired} fired, ${r.timers.firedTwice} fired twice, ${r.timers.early} early`,
+    `logs: ${r.logs.entries} entries in ${r.logs.runs} runs' logs; ${r.logs.broken} with a gap, a repeat or a result logged twice`,
     `events: ${r.events.sent} sent, ${r.events.delivered} delivered, ${r.events.lost} lost`,
     `approvals: ${r.approvals.decided} decided (${r.approvals.approved} approved, ${r.approvals.rejected} rejected) by ` +
       `${r.faults.decisions} winning and ${r.faults.decisionConflicts} refused racing decisions; ` +
