@@ -36,9 +36,13 @@ export async function log(
   ]);
 }
 
-/** The next number in a run's log; the run's row must be locked by the same statement. */
+/**
+ * The next number in a run's log; the run's row must be locked by the same statement. Written as
+ * the last entry's number, not MAX(seq): a generic plan made while the table was small reads
+ * MAX(seq) by scanning every entry of the run, and the connections keep that plan.
+ */
 export const NEXT_SEQ = (workspace: string, runId: string) =>
-  `COALESCE((SELECT MAX(seq) FROM entries WHERE workspace = ${workspace} AND run_id = ${runId}), 0) + 1`;
+  `COALESCE((SELECT seq FROM entries WHERE workspace = ${workspace} AND run_id = ${runId} ORDER BY seq DESC LIMIT 1), 0) + 1`;
 
 const RUN_APPEND =
   appendTexts(`WITH locked AS (SELECT 1 FROM runs WHERE workspace = $1 AND id = $2 FOR UPDATE),

@@ -182,13 +182,19 @@ export class PgClaims {
 
   async nextWakeAt(sql: Sql, workspace: string, workflows: readonly string[]): Promise<number | undefined> {
     if (workflows.length === 0) return undefined;
-    const row = await sql.one<{ t: number | null }>(
-      `SELECT LEAST(
-           (SELECT MIN(wake_at) FROM runs WHERE workspace = $1 AND status IN ('queued', 'waiting') AND workflow = ANY($2::text[])),
-           (SELECT MIN(lease_expires_at) FROM runs WHERE workspace = $1 AND status = 'running' AND workflow = ANY($2::text[]))
-         ) AS t`,
-      [workspace, [...workflows]],
-    );
+    const row = await sql.one<{ t: number | null }>(NEXT_WAKE_SQL, [workspace, [...workflows]]);
     return row?.t ?? undefined;
   }
 }
+
+/**
+ * The earliest due runnable run and the earliest lease to lapse. Each is the first row of an
+ * ordered index scan, not MIN(): a generic plan made while the table was small reads MIN() by
+ * scanning every waiting run, and a worker's connections keep that plan.
+ */
+export const NEXT_WAKE_SQL = `SELECT LEAST(
+    (SELECT wake_at FROM runs WHERE workspace = $1 AND status IN ('queued', 'waiting') AND workflow = ANY($2::text[])
+       AND wake_at IS NOT NULL ORDER BY wake_at LIMIT 1),
+    (SELECT lease_expires_at FROM runs WHERE workspace = $1 AND status = 'running' AND workflow = ANY($2::text[])
+       AND lease_expires_at IS NOT NULL ORDER BY lease_expires_at LIMIT 1)
+  ) AS t`;

@@ -37,10 +37,7 @@ export class PgSessions {
   }
 
   async head(sql: Sql, ws: string, agent: string, session: string): Promise<number> {
-    const row = await sql.one<{ seq: number | null }>(
-      "SELECT MAX(seq) AS seq FROM session_messages WHERE workspace = $1 AND agent = $2 AND session = $3",
-      [ws, agent, session],
-    );
+    const row = await sql.one<{ seq: number | null }>(`SELECT ${SESSION_HEAD} AS seq`, [ws, agent, session]);
     return row?.seq ?? 0;
   }
 
@@ -69,8 +66,7 @@ export class PgSessions {
     if (texts.length === 0) return;
     await sql.run(
       `INSERT INTO session_messages (workspace, agent, session, seq, run_id, message_json, at)
-       SELECT $1, $2, $3, COALESCE((SELECT MAX(seq) FROM session_messages
-           WHERE workspace = $1 AND agent = $2 AND session = $3), 0) + m.n, $4, m.text, $5::bigint
+       SELECT $1, $2, $3, COALESCE(${SESSION_HEAD}, 0) + m.n, $4, m.text, $5::bigint
        FROM unnest($6::text[]) WITH ORDINALITY AS m(text, n)`,
       [ws, agent, session, runId, now, texts],
     );
@@ -181,3 +177,10 @@ export class PgSessions {
     );
   }
 }
+
+/**
+ * A session's last message number ($1 workspace, $2 agent, $3 session), as the first row of a
+ * backward index scan rather than MAX(), whose generic plan made on a small table scans them all.
+ */
+export const SESSION_HEAD = `(SELECT seq FROM session_messages WHERE workspace = $1 AND agent = $2 AND session = $3
+    ORDER BY seq DESC LIMIT 1)`;

@@ -70,8 +70,7 @@ export class PostgresWorkspaceStore implements WorkspaceStore {
   async pin(workspace: string, pin: NewPin, at: number): Promise<void> {
     await this.rows(
       `INSERT INTO workspace_pins (workspace, run_id, kind, step_id, seq, root, created_at)
-       SELECT $1, $2, $3, $4, COALESCE(MAX(seq), 0) + 1, $5, $6 FROM workspace_pins
-       WHERE workspace = $1 AND run_id = $2 AND kind = $3
+       VALUES ($1, $2, $3, $4, COALESCE(${LAST_PIN}, 0) + 1, $5, $6)
        ON CONFLICT (workspace, run_id, kind, step_id) DO UPDATE SET seq = EXCLUDED.seq, root = EXCLUDED.root, created_at = EXCLUDED.created_at`,
       [workspace, pin.runId, pin.kind, pin.stepId, pin.root, at],
     );
@@ -210,3 +209,10 @@ function* batches(objects: readonly StoredObject[], maxBytes: number): Generator
   }
   if (batch.length > 0) yield batch;
 }
+
+/**
+ * A run's last pin number of a kind ($1 workspace, $2 run, $3 kind), as the first row of a
+ * backward index scan rather than MAX(), whose generic plan made on a small table scans them all.
+ */
+export const LAST_PIN = `(SELECT seq FROM workspace_pins WHERE workspace = $1 AND run_id = $2 AND kind = $3
+    ORDER BY seq DESC LIMIT 1)`;
