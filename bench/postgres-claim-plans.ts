@@ -61,7 +61,7 @@ function label(sql: string): string {
   if (/lease_owner = ANY/.test(sql)) return "claim: runs of dead owners";
   if (/^\s*UPDATE runs SET status = 'running'/.test(sql)) return "claim: take them (UPDATE runs)";
   if (/INSERT INTO entries/.test(sql)) return "claim: log run.started";
-  if (/MIN\(wake_at\)/.test(sql)) return "idle poll: nextWakeAt";
+  if (/ORDER BY wake_at LIMIT 1/.test(sql)) return "idle poll: nextWakeAt";
   if (/DISTINCT lease_owner/.test(sql)) return "idle poll: listLeaseOwners";
   return sql.replace(/\s+/g, " ").slice(0, 50);
 }
