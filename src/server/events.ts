@@ -111,7 +111,10 @@ export function eventRoutes(app: OpenAPIHono<ServerEnv>): void {
           reading = false;
         }
       };
-      const unwatch = engine.journal.watchLog(engine.workspace, () => void read());
+      // Step results are never feed items: only other entries can add to the feed.
+      const unwatch = engine.journal.watchLog(engine.workspace, (_runId, stepsOnly) => {
+        if (stepsOnly !== true) void read();
+      });
       const timer = setInterval(() => void read(), FEED_POLL_MS);
       void read();
       return () => {
