@@ -1,5 +1,4 @@
 import { Entry } from "../entry-types.js";
-import { ACTIVE_SQL } from "../lifecycle-sql.js";
 import type { ClaimRequest, LeaseStarved } from "../journal.js";
 import type { Lease } from "../records.js";
 import type { RunRow } from "../sqlite/rows.js";
@@ -170,10 +169,9 @@ export class PgClaims {
   }
 
   async noteLeaseStarved(t: Tx, workspace: string, runId: string, note: LeaseStarved): Promise<void> {
-    // An ended run needs no longer lease, and its log is closed.
     const changed = await t.sql.run(
       `UPDATE runs SET lease_ttl_ms = GREATEST(COALESCE(lease_ttl_ms, 0), $1::bigint), updated_at = $2
-         WHERE workspace = $3 AND id = $4 AND status IN ${ACTIVE_SQL}`,
+         WHERE workspace = $3 AND id = $4`,
       [note.leaseTtlMs, t.now, workspace, runId],
     );
     if (changed === 0) return;

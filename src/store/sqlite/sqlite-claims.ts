@@ -1,5 +1,4 @@
 import { Entry } from "../entry-types.js";
-import { ACTIVE_SQL } from "../lifecycle-sql.js";
 import type { ClaimRequest, LeaseStarved } from "../journal.js";
 import type { Lease } from "../records.js";
 import type { SqliteStore } from "./sqlite-store.js";
@@ -123,9 +122,7 @@ export class SqliteClaims {
     const now = this.store.clock.now();
     const changed = this.store
       .sql(
-        // An ended run needs no longer lease, and its log is closed.
-        `UPDATE runs SET lease_ttl_ms = MAX(COALESCE(lease_ttl_ms, 0), ?), updated_at = ?
-         WHERE workspace = ? AND id = ? AND status IN ${ACTIVE_SQL}`,
+        "UPDATE runs SET lease_ttl_ms = MAX(COALESCE(lease_ttl_ms, 0), ?), updated_at = ? WHERE workspace = ? AND id = ?",
       )
       .run(note.leaseTtlMs, now, workspace, runId);
     if (changed.changes === 0) return;
