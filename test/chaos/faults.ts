@@ -98,6 +98,8 @@ async function freezeOnce(
   target: ChaosTarget,
 ): Promise<ZombieRecord> {
   let victim: WorkerProcess | undefined;
+  /** The step the victim had just begun, when it was picked for that. */
+  let began: { runId: string; stepId: string } | undefined;
   const lookUntil = Date.now() + 20_000;
   let seen = statSync(execLog).size;
   while (victim === undefined && Date.now() < lookUntil) {
@@ -106,9 +108,9 @@ async function freezeOnce(
     if (size === seen) continue;
     seen = size;
     const last = readFileSync(execLog, "utf8").trimEnd().split("\n").pop() ?? "";
-    let line: { p: number; r: string };
+    let line: { p: number; r: string; s: string };
     try {
-      line = JSON.parse(last) as { p: number; r: string };
+      line = JSON.parse(last) as { p: number; r: string; s: string };
     } catch {
       continue; // read while being written: the next look sees it whole
     }
@@ -119,8 +121,10 @@ async function freezeOnce(
     const run = await target.observer.getRunSummary("default", runId).catch(() => undefined);
     if (run?.leaseTtlMs != null || !run?.leaseOwner?.includes(`/${pid}/`)) continue;
     candidate.signal("SIGSTOP");
-    if (await target.freezable()) victim = candidate;
-    else candidate.signal("SIGCONT");
+    if (await target.freezable()) {
+      victim = candidate;
+      began = { runId, stepId: line.s };
+    } else candidate.signal("SIGCONT");
   }
   if (victim === undefined) {
     victim = workers[0]!;
@@ -133,12 +137,21 @@ async function freezeOnce(
   await sleep(frozenMs);
   const giveUpAt = Date.now() + MAX_EXTRA_FREEZE_MS;
   while (!takenOver(execLog, { pid, stoppedAt, continuedAt: Date.now() }) && Date.now() < giveUpAt) {
+    // The step it began is committed and nobody else ran it: it committed it itself just before
+    // the freeze, so nothing is left to take over and waiting longer only delays the next try.
+    if (began !== undefined && (await committed(target, began))) break;
     await sleep(200);
   }
   const continuedAt = Date.now();
   victim.signal("SIGCONT");
   victim.frozen = false;
   return { pid, stoppedAt, continuedAt };
+}
+
+/** Whether the journal holds a completed result of the step (false while the store is out of reach). */
+async function committed(target: ChaosTarget, step: { runId: string; stepId: string }): Promise<boolean> {
+  const steps = await target.observer.loadSteps("default", step.runId).catch(() => []);
+  return steps.some((s) => s.stepId === step.stepId && s.status === "completed");
 }
 
 /** Whether another worker ran, while the zombie was frozen, a step the zombie had begun. */
