@@ -158,12 +158,7 @@ describe("a step commit on PostgreSQL", () => {
     const { journal, lease, db } = await setup();
     try {
       // Another writer of the run's log (a cancel request, say) holds the run's row and appends.
-      await db.query("BEGIN");
-      await db.query("SELECT 1 FROM runs WHERE id = 'run_1' FOR UPDATE");
-      await db.query(
-        `INSERT INTO entries (workspace, run_id, seq, type, at, data_json) VALUES ($1, 'run_1', 3, 'run.resumed', 0, '{}')`,
-        [WS],
-      );
+      await holdRunAndAppend(db);
       const committing = journal.commitStep(lease, completed("a", 0, "x"));
       await until(async () => (await blockedOnLock()) > 0, "the step commit to wait for the run's row lock");
       await db.query("COMMIT");
@@ -180,12 +175,7 @@ describe("a step commit on PostgreSQL", () => {
     const { journal, db } = await setup();
     const pool = createPool(server!.urlFor(`cairn_commit_${databases}`));
     try {
-      await db.query("BEGIN");
-      await db.query("SELECT 1 FROM runs WHERE id = 'run_1' FOR UPDATE");
-      await db.query(
-        `INSERT INTO entries (workspace, run_id, seq, type, at, data_json) VALUES ($1, 'run_1', 3, 'run.resumed', 0, '{}')`,
-        [WS],
-      );
+      await holdRunAndAppend(db);
       let attempts = 0;
       const appending = new PgTransactions(pool, "the test", undefined).tx(async (t) => {
         attempts++;
@@ -264,6 +254,16 @@ describe("a step commit on PostgreSQL", () => {
     }
   });
 });
+
+/** Opens a transaction on `db` that locks run_1's row and appends entry 3 to its log (not committed). */
+async function holdRunAndAppend(db: pg.Client): Promise<void> {
+  await db.query("BEGIN");
+  await db.query("SELECT 1 FROM runs WHERE id = 'run_1' FOR UPDATE");
+  await db.query(
+    `INSERT INTO entries (workspace, run_id, seq, type, at, data_json) VALUES ($1, 'run_1', 3, 'run.resumed', 0, '{}')`,
+    [WS],
+  );
+}
 
 /**
  * How many sessions wait for a lock right now, asked on the admin connection: a session inside a
