@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
 import type { ChaosTarget } from "./target.js";
 import type { WorkerProcess } from "./worker-process.js";
+import type { Execution } from "./workflows.js";
 
 /** What was done to the system, for the report. */
 export interface FaultCounts {
@@ -108,9 +109,9 @@ async function freezeOnce(
     if (size === seen) continue;
     seen = size;
     const last = readFileSync(execLog, "utf8").trimEnd().split("\n").pop() ?? "";
-    let line: { p: number; r: string; s: string };
+    let line: Execution;
     try {
-      line = JSON.parse(last) as { p: number; r: string; s: string };
+      line = JSON.parse(last) as Execution;
     } catch {
       continue; // read while being written: the next look sees it whole
     }
@@ -159,7 +160,7 @@ function takenOver(execLog: string, z: ZombieRecord): boolean {
   const lines = readFileSync(execLog, "utf8")
     .split("\n")
     .filter((l) => l !== "")
-    .map((l) => JSON.parse(l) as { r: string; s: string; p: number; at: number });
+    .map((l) => JSON.parse(l) as Execution);
   const began = new Set(lines.filter((e) => e.p === z.pid && e.at < z.stoppedAt).map((e) => `${e.r}/${e.s}`));
   return lines.some(
     (e) => e.p !== z.pid && e.at >= z.stoppedAt && e.at < z.continuedAt && began.has(`${e.r}/${e.s}`),
