@@ -47,6 +47,31 @@ export class ConfigCache {
 
   /** The entry for the config as its files are now, or undefined on a miss. */
   lookup(): CacheEntry | undefined {
+    const manifest = this.manifest();
+    if (manifest === undefined) return undefined;
+    for (const [path, hash] of Object.entries(manifest.inputs)) if (hashFile(path) !== hash) return undefined;
+    const sources = Object.keys(manifest.inputs);
+    if (manifest.mode === "tsx") return { mode: "tsx", output: null, sources };
+    if (manifest.mode !== "esm" || typeof manifest.output !== "string") return undefined;
+    const output = join(this.dir, manifest.output);
+    if (hashFile(output) !== manifest.outputHash) return undefined;
+    return { mode: "esm", output, sources };
+  }
+
+  /**
+   * The files the stored entry was made from, even when some have changed since; `changed` is
+   * then a fingerprint of their content now. Undefined when nothing is stored.
+   */
+  recorded(): { sources: string[]; changed: string | undefined } | undefined {
+    const manifest = this.manifest();
+    if (manifest === undefined) return undefined;
+    const sources = Object.keys(manifest.inputs);
+    const now = sources.map(hashFile);
+    const stale = sources.some((path, i) => now[i] !== manifest.inputs[path]);
+    return { sources, changed: stale ? sha256(JSON.stringify(now)) : undefined };
+  }
+
+  private manifest(): Manifest | undefined {
     let manifest: Manifest;
     try {
       manifest = JSON.parse(readFileSync(this.manifestPath, "utf8")) as Manifest;
@@ -61,13 +86,7 @@ export class ConfigCache {
       manifest.inputs === null
     )
       return undefined;
-    for (const [path, hash] of Object.entries(manifest.inputs)) if (hashFile(path) !== hash) return undefined;
-    const sources = Object.keys(manifest.inputs);
-    if (manifest.mode === "tsx") return { mode: "tsx", output: null, sources };
-    if (manifest.mode !== "esm" || typeof manifest.output !== "string") return undefined;
-    const output = join(this.dir, manifest.output);
-    if (hashFile(output) !== manifest.outputHash) return undefined;
-    return { mode: "esm", output, sources };
+    return manifest;
   }
 
   /**

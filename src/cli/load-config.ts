@@ -95,10 +95,11 @@ async function importWithTsx(path: string): Promise<unknown> {
 
 /**
  * The local files `path` was compiled from when last loaded (itself and what it imports), as the
- * config cache recorded them; empty when nothing is cached (the cache is off, or unwritable).
+ * config cache recorded them, and a fingerprint of them when some changed since; undefined when
+ * nothing is cached (the cache is off, or unwritable).
  */
-export function configSources(path: string): string[] {
-  return new ConfigCache(path, cairnVersion()).lookup()?.sources ?? [];
+export function recordedSources(path: string): ReturnType<ConfigCache["recorded"]> {
+  return new ConfigCache(path, cairnVersion()).recorded();
 }
 
 let version: string | undefined;

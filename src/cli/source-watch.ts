@@ -1,7 +1,7 @@
 import type { FSWatcher } from "node:fs";
 import { watch } from "node:fs";
 import { basename, dirname, relative, isAbsolute } from "node:path";
-import { configSources } from "./load-config.js";
+import { recordedSources } from "./load-config.js";
 
 /** Files that are not a project's sources: dependencies, Cairn's own folder, builds, git. */
 const IGNORED = /(^|[/\\])(node_modules|\.cairn|dist|\.git)([/\\]|$)/;
@@ -11,12 +11,15 @@ const SOURCE = /\.(m?[jt]s|json|ya?ml|md)$/;
  * Calls `onChange` (debounced) when a source of the config changes: any source file under the
  * config's folder, and the files it imports from outside that folder (a monorepo's shared
  * package), as the config cache recorded them. `refresh()` after a reload picks up new imports.
+ * A file saved between the load and the watch is caught too: the cache shows it changed.
  */
 export class SourceWatch {
   private timer: NodeJS.Timeout | undefined;
   private readonly home: FSWatcher;
   /** Watchers of folders outside the config's, and the file names watched in each. */
   private readonly outside = new Map<string, { watcher: FSWatcher; names: Set<string> }>();
+  /** The sources' fingerprint last reloaded for unheard: not again while it stays the same. */
+  private unheard: string | undefined;
 
   constructor(
     private readonly configPath: string,
@@ -33,7 +36,8 @@ export class SourceWatch {
   refresh(): void {
     const home = dirname(this.configPath);
     const wanted = new Map<string, Set<string>>();
-    for (const file of configSources(this.configPath)) {
+    const recorded = recordedSources(this.configPath);
+    for (const file of recorded?.sources ?? []) {
       const rel = relative(home, file);
       if (!rel.startsWith("..") && !isAbsolute(rel)) continue; // under the config's folder: watched
       if (IGNORED.test(file)) continue;
@@ -63,6 +67,12 @@ export class SourceWatch {
       } catch {
         // A folder gone or unreadable: nothing to watch there.
       }
+    }
+    // Changed since the load, unheard as no watch was set yet. The same fingerprint again means
+    // the cache could not be rewritten: reloading again would repeat forever.
+    if (recorded?.changed !== undefined && recorded.changed !== this.unheard) {
+      this.unheard = recorded.changed;
+      this.changed();
     }
   }
 

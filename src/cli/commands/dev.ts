@@ -43,6 +43,8 @@ export async function devCommand(args: Parsed): Promise<number> {
     },
   );
   const { ctx } = current;
+  // Watching before the lines below are printed: a change saved as soon as they appear reloads.
+  const sources = ctx.configPath ? new SourceWatch(ctx.configPath, () => void reload()) : undefined;
   console.log(`cairn dev: listening on ${server.url} with a worker`);
   console.log(
     yellow(
@@ -52,7 +54,6 @@ export async function devCommand(args: Parsed): Promise<number> {
   console.log(
     dim(`store ${redactUrl(ctx.storeUrl)}; workflows: ${ctx.engine.workflows.map((w) => w.id).join(", ")}`),
   );
-  const sources = ctx.configPath ? new SourceWatch(ctx.configPath, () => void reload()) : undefined;
   let reloading: Promise<void> = Promise.resolve();
   const reload = () =>
     (reloading = reloading.then(async () => {
