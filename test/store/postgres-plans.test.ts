@@ -4,6 +4,7 @@ import { NEXT_SEQ } from "../../src/store/postgres/log.js";
 import { NEXT_WAKE_SQL } from "../../src/store/postgres/postgres-claims.js";
 import { SESSION_HEAD } from "../../src/store/postgres/postgres-sessions.js";
 import { LAST_PIN } from "../../src/store/postgres/postgres-workspace-store.js";
+import { Sql, Statements, createPool } from "../../src/store/postgres/database.js";
 import { PostgresJournal } from "../../src/store/postgres/postgres-journal.js";
 import type { PostgresServer } from "../support/postgres-server.js";
 import { startPostgres } from "../support/postgres-server.js";
@@ -47,4 +48,42 @@ describe("PostgreSQL plans made on empty tables", () => {
     expect(plan, `the plan of ${name}`).toMatch(/Limit[\s\S]*Index (Only )?Scan/);
     expect(plan, `the plan of ${name}`).not.toMatch(/Aggregate|Seq Scan|Sort/);
   });
+});
+
+describe("PostgreSQL plans as the tables grow", () => {
+  it("a connection that planned a lookup by id on an empty table plans it again once the table holds runs", async () => {
+    // A fresh table of its own, with no autovacuum: no ANALYZE comes to replace the plan.
+    await db!.query("CREATE TABLE grown_runs (LIKE runs INCLUDING ALL) WITH (autovacuum_enabled = false)");
+    const pool = createPool(server!.url, { max: 1 });
+    try {
+      const statements = new Statements();
+      const sql = new Sql(pool, statements);
+      const lookup = "SELECT id FROM grown_runs WHERE workspace = $1 AND id = $2";
+      const plan = async () => {
+        const client = await pool.connect();
+        try {
+          const { rows } = await client.query<{ "QUERY PLAN": string }>(
+            `EXPLAIN EXECUTE ${statements.name(lookup)}('default', 'run_7')`,
+          );
+          return rows.map((r) => r["QUERY PLAN"]).join("\n");
+        } finally {
+          client.release();
+        }
+      };
+      await sql.one(lookup, ["default", "run_7"]);
+      // On the empty table the primary key ties with the other indexes that begin with the workspace.
+      await db!.query(
+        `INSERT INTO grown_runs (workspace, id, workflow, status, created_at, updated_at)
+         SELECT 'default', 'run_' || g, 'wf', 'queued', g, g FROM generate_series(1, 5000) g`,
+      );
+      await new Promise((r) => setTimeout(r, 1_100));
+      expect(await sql.one(lookup, ["default", "run_7"])).toEqual({ id: "run_7" });
+      const after = await plan();
+      expect(after, "the lookup's plan once the table holds 5,000 runs").toMatch(/grown_runs_pkey/);
+      expect(after).toMatch(/Index Cond: \(\(workspace = \$1\) AND \(id = \$2\)\)/);
+    } finally {
+      await pool.end();
+      await db!.query("DROP TABLE grown_runs");
+    }
+  }, 30_000);
 });

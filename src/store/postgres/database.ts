@@ -2,6 +2,7 @@ import type pg from "pg";
 import { requireLazily } from "../../shared/require-lazily.js";
 import { CairnError, StoreError } from "../../shared/errors.js";
 import { MIGRATIONS } from "../migrations.js";
+import { refreshPlans } from "./plan-refresh.js";
 
 export type PgPool = pg.Pool;
 export type PgClient = pg.PoolClient;
@@ -68,6 +69,7 @@ export function createPool(url: string, options: PostgresPoolOptions = {}): PgPo
   // A pooled connection that dies while idle (a server restart) must not crash the process: the
   // pool drops it, and the next query connects again.
   pool.on("error", () => undefined);
+  refreshPlans(pool);
   return pool;
 }
 
