@@ -30,6 +30,9 @@ export async function compileConfig(path: string): Promise<CompiledConfig> {
     logLevel: "silent",
     sourcemap: "inline",
     sourcesContent: false,
+    // The compiled file lives in the cache folder: its map names the sources by absolute URL, so
+    // a step's error stack points at the file and line the user wrote.
+    sourceRoot: `${pathToFileURL(dirname(path)).href}/`,
     plugins: [keepImportMeta],
   });
   const output = result.outputFiles[0];

@@ -4,6 +4,7 @@ import { pathToFileURL } from "node:url";
 import { validateConfig } from "./define-config.js";
 import type { CairnConfig } from "./define-config.js";
 import { ConfigError } from "../shared/errors.js";
+import { mapStacksOf } from "../shared/stack-sources.js";
 import { ConfigCache } from "./config-cache.js";
 
 const CANDIDATES = ["cairn.config.ts", "cairn.config.mts", "cairn.config.js", "cairn.config.mjs"];
@@ -79,7 +80,11 @@ async function importConfig(path: string): Promise<unknown> {
     }
   } else debug(`config ${path}: from the cache (${output})`);
   try {
-    return await import(pathToFileURL(output).href);
+    const url = pathToFileURL(output).href;
+    // A failed step's stack, stored with its run, names the user's own files and lines (as it
+    // did when tsx loaded the config), not the compiled file.
+    mapStacksOf(url, readFileSync(output, "utf8"));
+    return await import(url);
   } catch (err) {
     debug(`config ${path}: the compiled form failed (${(err as Error).message.split("\n")[0]}); trying tsx`);
     const mod = await importWithTsx(path);

@@ -1,4 +1,5 @@
 import { CairnError, ErrorCode } from "./errors.js";
+import { originalStack } from "./stack-sources.js";
 
 /** An error as it is kept in the journal: plain JSON, enough to rebuild and to show. */
 export interface SerializedError {
@@ -17,7 +18,7 @@ export function serializeError(err: unknown, depth = 0): SerializedError {
     return { name: "Error", message: typeof err === "string" ? err : safeString(err) };
   }
   const out: SerializedError = { name: err.name, message: err.message };
-  if (err.stack !== undefined) out.stack = err.stack;
+  if (err.stack !== undefined) out.stack = originalStack(err.stack);
   const code = (err as { code?: unknown }).code;
   if (typeof code === "string") out.code = code;
   if (CairnError.is(err)) out.retriable = err.retriable;

@@ -79,6 +79,23 @@ export default defineConfig({ workflows: [hello] });
     expect(cached.output).toBe("pebble");
   }, 30_000);
 
+  it("a failed step's stack names the files and lines the user wrote, not the compiled file", async () => {
+    const p = new Project(`import { defineConfig, workflow } from "cairn-runtime/workflow";
+import { boom } from "./lib/boom.js";
+const fails = workflow("fails", async ({ step }) => step.run("s", () => boom(), { retries: 0 }));
+export default defineConfig({ workflows: [fails] });
+`);
+    p.write("lib/boom.ts", `export function boom(): never {\n  throw new Error("boom from lib");\n}\n`);
+    for (const round of ["compiled", "from the cache"]) {
+      const r = await p.run(["run", "fails", "--json"], DEBUG);
+      expect(r.stderr, round).toMatch(round === "compiled" ? /compiled into/ : /from the cache/);
+      const stack = (JSON.parse(r.stdout) as { error: { stack: string } }).error.stack;
+      expect(stack, round).toContain(`${join(p.dir, "lib/boom.ts")}:2:`);
+      expect(stack, round).toContain(`${join(p.dir, "cairn.config.ts")}:3:`);
+      expect(stack, round).not.toContain(".cairn/cache");
+    }
+  }, 30_000);
+
   it("a config only tsx can load (CommonJS __dirname) still loads, and tsx is remembered", async () => {
     const p = new Project(`import { defineConfig, workflow } from "cairn-runtime/workflow";
 const here: string = __dirname;
