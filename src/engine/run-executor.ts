@@ -4,6 +4,7 @@ import type { Logger } from "../shared/logger.js";
 import { serializeError } from "../shared/serialized-error.js";
 import type { ClaimRequest, HandBack, Journal } from "../store/journal.js";
 import type { Lease } from "../store/records.js";
+import { isTerminal } from "../store/records.js";
 import type { ExecutionEnv, ExecutionOutcome } from "./execution-env.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { longerLease, starvationMessage, storeStallMessage } from "./lease-starvation.js";
@@ -134,7 +135,7 @@ export class RunExecutor {
    * step and what to do, and records a longer lease for the run's next claims, so workers stop
    * taking the run from each other.
    */
-  private starved(
+  private async starved(
     keeper: LeaseKeeper,
     workflow: string | undefined,
     stepId: string | undefined,
@@ -147,9 +148,15 @@ export class RunExecutor {
     // SQLite waiting out another process's write lock blocks the loop too: then no step is to blame.
     const storeMs = this.o.journal.stalledMs?.(since) ?? 0;
     const byStore = storeMs >= blockedMs / 2;
+    // Another worker may have finished the run while this one was held: then no claim follows.
+    const status = await this.o.journal
+      .getRunSummary(workspace, runId)
+      .then((run) => run?.status)
+      .catch(() => undefined);
+    const ended = status !== undefined && isTerminal(status) ? status : undefined;
     const message = byStore
-      ? storeStallMessage({ storeMs, blockedMs, ttlMs, nextTtlMs })
-      : starvationMessage({ workflow, stepId, blockedMs, ttlMs, nextTtlMs });
+      ? storeStallMessage({ storeMs, blockedMs, ttlMs, nextTtlMs, ended })
+      : starvationMessage({ workflow, stepId, blockedMs, ttlMs, nextTtlMs, ended });
     if (byStore) stepId = undefined;
     this.o.logger.warn(`run ${runId}: ${message}`, { runId, stepId, blockedMs, leaseTtlMs: nextTtlMs });
     keeper.lengthen(nextTtlMs);

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Engine } from "../../src/engine/engine.js";
+import { starvationMessage, storeStallMessage } from "../../src/engine/lease-starvation.js";
 import { workflow } from "../../src/engine/workflow.js";
 import type { Logger } from "../../src/shared/logger.js";
 import { silentLogger } from "../../src/shared/logger.js";
@@ -76,6 +77,36 @@ describe("a step that blocks the event loop past the lease", () => {
     const entry = (await h.journal.readEntries("default", runId)).find((e) => e.type === "run.lease_starved");
     expect(entry?.stepId).toBe("crunch");
     expect(entry?.data).toMatchObject({ stepIds: ["crunch"], leaseTtlMs: run?.leaseTtlMs });
+    // Noted once the run had ended, it says so instead of promising the run's next claims a longer
+    // lease. On SQLite the run completes before the late renewal fires (no I/O to wait on), so it
+    // always has; on PostgreSQL the run may still be going when the note's status is read.
+    const log = await h.journal.readEntries("default", runId);
+    const endedFirst =
+      log.findIndex((e) => e.type === "run.ended") < log.findIndex((e) => e.type === "run.lease_starved");
+    const said = String(entry?.data.message);
+    if (said.includes("has ended since"))
+      expect(endedFirst, "said the run had ended while it went on").toBe(true);
+    else expect(said).toContain("The run's next claims get a");
+    if (testStore === "sqlite") expect(said).toContain("The run has ended since (completed)");
+  });
+
+  it("says the run's next claims get a longer lease while the run goes on", async () => {
+    const warnings: string[] = [];
+    const logger: Logger = { ...silentLogger, warn: (m) => warnings.push(m) };
+    const wf = workflow("crunch-then-wait", async ({ step }) => {
+      await step.run("crunch", () => busyWait(450));
+      // Still running when the late renewal is noticed.
+      await step.run("settle", () => new Promise((r) => setTimeout(() => r("settled"), 600)));
+      return "done";
+    });
+    const h = await harness([wf], { leaseTtlMs: 150 });
+    const engine = new Engine({ journal: h.journal, workflows: [wf], logger, leaseTtlMs: 150 });
+    await engine.start(wf);
+    const [lease] = await engine.claim(1);
+    expect(await engine.execute(lease!)).toBe("completed");
+    const told = warnings.find((w) => w.includes('step "crunch" kept the event loop busy'));
+    expect(told).toContain("The run's next claims get a");
+    expect(told).not.toContain("has ended");
   });
 
   it("a workflow may ask for a longer lease: its runs hold it from the start, and nothing starves", async () => {
@@ -103,6 +134,20 @@ describe("a step that blocks the event loop past the lease", () => {
     expect(warnings.filter((w) => w.includes("kept the event loop busy"))).toEqual([]);
     expect((await h.journal.readEntries("default", runId)).map((e) => e.type)).not.toContain(
       "run.lease_starved",
+    );
+  });
+
+  it("a message told after the run ended says so, for a step and for the store", () => {
+    const common = { blockedMs: 5_000, ttlMs: 1_000, nextTtlMs: 16_000, ended: "completed" };
+    const step = starvationMessage({ ...common, workflow: "wf", stepId: "s" });
+    expect(step).toContain("The run has ended since (completed)");
+    expect(step).not.toMatch(/next claims|may take the run over/);
+    expect(step).toContain('workflow("wf", handler, { leaseTtl: "1m" })');
+    const store = storeStallMessage({ ...common, storeMs: 4_000 });
+    expect(store).toContain("The run has ended since (completed)");
+    expect(store).not.toContain("next claims");
+    expect(storeStallMessage({ ...common, storeMs: 4_000, ended: undefined })).toContain(
+      "The run's next claims get a 16 s lease",
     );
   });
 
