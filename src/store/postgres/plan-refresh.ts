@@ -12,15 +12,15 @@ const LONGEST_MS = 5 * 60_000;
  * take any index that begins with the workspace, and then reads every run of the workspace at
  * each lookup until the next ANALYZE; planned again once the tables hold rows, it reads one.
  */
-export function refreshPlans(pool: pg.Pool, now: () => number = () => performance.now()): void {
+export function refreshPlans(pool: pg.Pool): void {
   const due = new WeakMap<pg.PoolClient, { opened: number; next: number }>();
   pool.on("connect", (client) => {
-    const at = now();
+    const at = performance.now();
     due.set(client, { opened: at, next: at + FIRST_MS });
   });
   pool.on("acquire", (client) => {
     const d = due.get(client);
-    const at = now();
+    const at = performance.now();
     if (d === undefined || at < d.next) return;
     d.next = at + Math.min(Math.max(at - d.opened, FIRST_MS), LONGEST_MS);
     // Queued ahead of the caller's first statement on the connection: pg runs them in order. A
