@@ -10,8 +10,8 @@ import type { PostgresServer } from "../support/postgres-server.js";
 import { startPostgres } from "../support/postgres-server.js";
 
 /**
- * Cairn's connections plan each statement once, generically, and keep the plan (see
- * createPool). A plan made while the tables were nearly empty must still read one index entry
+ * Cairn's connections plan each statement generically and keep the plan for a while (see
+ * createPool, refreshPlans). A plan made while the tables were nearly empty must still read one index entry
  * when a run has thousands of log entries or a workspace 100,000 waiting runs: the statements
  * that look for a latest or earliest row do it with an ordered index scan and LIMIT 1, which a
  * plan of MAX() or MIN() made on a small table does not (it scans every matching row).

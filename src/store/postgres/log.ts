@@ -39,7 +39,8 @@ export async function log(
 /**
  * The next number in a run's log; the run's row must be locked by the same statement. Written as
  * the last entry's number, not MAX(seq): a generic plan made while the table was small reads
- * MAX(seq) by scanning every entry of the run, and the connections keep that plan.
+ * MAX(seq) by scanning every entry of the run, and the connections keep that plan until
+ * refreshPlans has them plan again.
  */
 export const NEXT_SEQ = (workspace: string, runId: string) =>
   `COALESCE((SELECT seq FROM entries WHERE workspace = ${workspace} AND run_id = ${runId} ORDER BY seq DESC LIMIT 1), 0) + 1`;

@@ -188,7 +188,8 @@ export class PgClaims {
 /**
  * The earliest due runnable run and the earliest lease to lapse. Each is the first row of an
  * ordered index scan, not MIN(): a generic plan made while the table was small reads MIN() by
- * scanning every waiting run, and a worker's connections keep that plan.
+ * scanning every waiting run, and a worker's connections keep that plan until refreshPlans
+ * has them plan again.
  */
 export const NEXT_WAKE_SQL = `SELECT LEAST(
     (SELECT wake_at FROM runs WHERE workspace = $1 AND status IN ('queued', 'waiting') AND workflow = ANY($2::text[])
