@@ -1,7 +1,8 @@
 // Entry point of the PostgreSQL scale-out benchmark (`npm run bench:postgres`; not part of the
 // test suite). Starts a throwaway PostgreSQL server (fsync=on, synchronous_commit=on) and runs,
 // against it: the raw-commit floor (one autocommitted insert; 1 connection, and 1/2/4 at once),
-// the per-step overhead of one worker process and of a run through the public API in this one,
+// the per-step overhead of one worker process and of a run through the public API in this one
+// (and where a step commit's time goes),
 // steps/s and runs/s with 1, 2 and 4 worker processes (short and long runs), claim latency with
 // 0 vs 100,000 waiting runs with the claim queries' plans, and two workers claiming at once.
 // Options: --waiting <n> (default 100000), --claims <n> (default 200), --json.
@@ -12,6 +13,7 @@ import { startPostgres } from "../test/support/postgres-server.js";
 import type { QueryPlan } from "./postgres-claim.js";
 import { measureClaims } from "./postgres-claim.js";
 import { measurePgFloor, openPgFloor, pgFloorFigure } from "./postgres-floor.js";
+import { measureStatementParts } from "./postgres-statement.js";
 import { measurePublicPg } from "./postgres-public.js";
 import { TARGET_RATIO, measureScale } from "./postgres-scale.js";
 import type { Figure } from "./support.js";
@@ -89,12 +91,16 @@ async function main(): Promise<void> {
       await admin.query("CREATE DATABASE cairn_floor");
       await admin.query("CREATE DATABASE cairn_scale");
       await admin.query("CREATE DATABASE cairn_public");
+      await admin.query("CREATE DATABASE cairn_statement");
       const floor = await openPgFloor(server.urlFor("cairn_floor"));
       try {
         await section("floor", () => measurePgFloor(floor));
         await section("worker processes", () => measureScale({ url: server.urlFor("cairn_scale"), floor }));
         await section("public API", () =>
           measurePublicPg({ url: server.urlFor("cairn_public"), floor, admin, targetRatio: TARGET_RATIO }),
+        );
+        await section("the step commit's statement", () =>
+          measureStatementParts(server.urlFor("cairn_statement"), floor),
         );
         // The floor's figure takes in the rounds taken between the per-step rounds too.
         figures[0] = pgFloorFigure(floor);

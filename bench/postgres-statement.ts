@@ -1,0 +1,119 @@
+// Where the PostgreSQL step commit's time goes: the journal's one-statement commit on a pool of
+// one connection (no engine, no notifications), and the same statement without its `step.ended`
+// log entry. The second bounds any rework that keeps a step's log entry elsewhere: folding the
+// entry into the step row still has to give the row a place in the run's log (a column and an
+// index entry), so it costs more than leaving the entry out. If the bound misses a target, no such
+// rework meets it. Each round is paired with a floor round taken just before it.
+import { Engine, openJournalAsync, silentLogger } from "../src/index.js";
+import { encodePayload } from "../src/shared/payload.js";
+import { commitStepAtOnce } from "../src/store/postgres/commit-step.js";
+import { Sql, Statements, createPool } from "../src/store/postgres/database.js";
+import { DB_NOW } from "../src/store/postgres/transactions.js";
+import type { StepCommit } from "../src/store/journal.js";
+import type { PgFloor } from "./postgres-floor.js";
+import { stepPayload } from "./postgres-floor.js";
+import { journalRun } from "./step-journal.js";
+import type { Figure } from "./support.js";
+import { fmt, median, now } from "./support.js";
+
+const COMMITS = 500;
+const ROUNDS = 5;
+
+/** Cairn's statement less its log entry: the lease fence and the step row, in one statement. */
+const WITHOUT_ENTRY = `WITH fence AS (
+    SELECT cancel_requested FROM runs
+    WHERE workspace = $1 AND id = $2 AND lease_epoch = $3 AND lease_owner = $4 AND status = 'running'
+    FOR UPDATE),
+  step AS (
+    INSERT INTO steps (workspace, run_id, step_id, seq, kind, status, attempt, output_json, output_blob,
+      output_bytes, error_json, started_at, ended_at, retry_at, side_effect)
+    SELECT $1, $2, $5, $6, $7, 'completed', $8, $9, NULL, $10, NULL, $11, $12, NULL, $13 FROM fence)
+  SELECT cancel_requested FROM fence`;
+
+export async function measureStatementParts(url: string, floor: PgFloor): Promise<Figure[]> {
+  const journal = await openJournalAsync(url);
+  const engine = new Engine({ journal, workflows: [journalRun], logger: silentLogger });
+  const pool = createPool(url, { max: 1 });
+  const sql = new Sql(pool, new Statements());
+  try {
+    const { runId } = await engine.start(journalRun, {});
+    const claim = { workspace: engine.workspace, owner: "bench-statement", ttlMs: 600_000, limit: 1 };
+    const lease = await journal.claimRun({ ...claim, workflows: [journalRun.id] }, runId);
+    if (lease === undefined) throw new Error(`could not claim run ${runId}`);
+    let seq = 0;
+    const nextStep = (): StepCommit => {
+      const at = Date.now();
+      seq++;
+      const output = encodePayload(stepPayload(seq), "step result");
+      return {
+        stepId: `s#${seq}`,
+        seq,
+        kind: "run",
+        attempt: 1,
+        startedAt: at,
+        sideEffect: false,
+        status: "completed",
+        output,
+        endedAt: at,
+      };
+    };
+    const whole = async () => {
+      const outcome = await commitStepAtOnce(sql, lease, nextStep(), null, DB_NOW, false);
+      if (typeof outcome === "string") throw new Error(`the step commit wrote nothing: ${outcome}`);
+    };
+    const withoutEntry = async () => {
+      const c = nextStep();
+      const row = await sql.one(WITHOUT_ENTRY, [
+        lease.workspace,
+        lease.runId,
+        lease.epoch,
+        lease.owner,
+        c.stepId,
+        c.seq,
+        c.kind,
+        c.attempt,
+        c.output?.text ?? null,
+        c.output?.bytes ?? 0,
+        c.startedAt,
+        c.endedAt,
+        0,
+      ]);
+      if (row === undefined) throw new Error("the fence found no lease");
+    };
+    const time = async (commit: () => Promise<void>) => {
+      const t0 = now();
+      for (let i = 0; i < COMMITS; i++) await commit();
+      return ((now() - t0) * 1000) / COMMITS;
+    };
+    await time(whole); // warm-up: prepared statements, plans
+    await time(withoutEntry);
+    const ratios = { whole: [] as number[], withoutEntry: [] as number[] };
+    for (let r = 0; r < ROUNDS; r++) {
+      let f = await floor.round();
+      ratios.whole.push((await time(whole)) / f);
+      f = await floor.round();
+      ratios.withoutEntry.push((await time(withoutEntry)) / f);
+    }
+    const list = (xs: number[]) => xs.map((x) => `${fmt(x)}x`).join(", ");
+    const section = "2. per-step overhead";
+    return [
+      {
+        section,
+        metric: "where it goes: the step commit statement alone",
+        value: median(ratios.whole),
+        unit: "x floor",
+        note: `one pooled connection, no engine: the lease fence, the step row, its log entry; each round ÷ a floor round just before it (${list(ratios.whole)})`,
+      },
+      {
+        section,
+        metric: "  the same without its log entry",
+        value: median(ratios.withoutEntry),
+        unit: "x floor",
+        note: `the fence and the step row only: what any rework that moves the log entry could reach at best (${list(ratios.withoutEntry)})`,
+      },
+    ];
+  } finally {
+    await pool.end();
+    await journal.close();
+  }
+}
