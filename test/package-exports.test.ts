@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join, posix, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "./helpers.js";
@@ -135,5 +135,29 @@ describe("the published package", () => {
     expect(ownFilesLoadedBy("cairn-runtime/testing")).toContain("testing/index.js");
     // Cheap to import too: providers, the AI SDK and pg load only when a test uses them.
     expect(packagesLoadedBy("cairn-runtime/testing")).toEqual(["better-sqlite3"]);
+  });
+
+  it("ships the sources its source maps name, so a stack taken with --enable-source-maps points at real files", () => {
+    const pack = spawnSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(pack.status, `npm pack --dry-run: ${pack.stderr}`).toBe(0);
+    const files = new Set(
+      (JSON.parse(pack.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path),
+    );
+    const maps = [...files].filter((f) => f.endsWith(".js.map"));
+    expect(maps).toContain("dist/index.js.map");
+    const missing = maps.flatMap((map) => {
+      const { sources, sourceRoot = "" } = JSON.parse(readFileSync(join(ROOT, map), "utf8")) as {
+        sources: string[];
+        sourceRoot?: string;
+      };
+      return sources
+        .map((source) => posix.normalize(posix.join(posix.dirname(map), sourceRoot, source)))
+        .filter((source) => !files.has(source));
+    });
+    expect(missing, "sources named by the package's maps but not in it").toEqual([]);
   });
 });
