@@ -9,7 +9,7 @@ import type { Engine } from "../src/engine/engine.js";
 import { workflow } from "../src/engine/workflow.js";
 import type { Floor } from "./floor.js";
 import type { BenchOptions, Figure } from "./support.js";
-import { fmt, median, now, openEngine, tempStore } from "./support.js";
+import { fmt, median, now, openEngine, tempStore, warmUp, warmUpNote } from "./support.js";
 
 const STEPS = 1_000;
 const ROUNDS = 7;
@@ -55,7 +55,7 @@ export async function measureJournalCommits(options: BenchOptions, floor: Floor)
   const engine = openEngine(store.path, options.synchronous, [journalRun]);
   try {
     const round = () => timeJournalCommits(engine, STEPS, (i) => i);
-    await round(); // warm-up
+    const warm = await warmUp(round);
     const us: number[] = [];
     const ratios: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
@@ -72,7 +72,7 @@ export async function measureJournalCommits(options: BenchOptions, floor: Floor)
         unit: "µs/step",
         note:
           `${fmt(median(ratios))}x floor; no engine: the fence, the step row and its log entry in one ` +
-          `transaction; median of ${ROUNDS} rounds, best ${fmt(Math.min(...us))} µs`,
+          `transaction; median of ${ROUNDS} rounds ${warmUpNote(warm)}, best ${fmt(Math.min(...us))} µs`,
       },
     ];
   } finally {

@@ -6,7 +6,7 @@ import { Worker } from "../src/engine/worker.js";
 import { workflow } from "../src/engine/workflow.js";
 import type { Floor } from "./floor.js";
 import type { BenchOptions, Figure } from "./support.js";
-import { fmt, median, now, openEngine, tempStore } from "./support.js";
+import { fmt, median, now, openEngine, tempStore, warmUp, warmUpNote } from "./support.js";
 
 const STEPS = 1_000;
 const SINGLE_ROUNDS = 7;
@@ -50,7 +50,7 @@ export async function measureSteps(options: BenchOptions, floor: Floor): Promise
       return { us: median(us), best: Math.min(...us), ratio: median(ratios) };
     };
 
-    await round(1); // warm-up: JIT, prepared statements, file growth
+    const warm = await warmUp(() => round(1));
     const single = await rounds(SINGLE_ROUNDS, 1);
     const concurrent = await rounds(CONCURRENT_ROUNDS, CONCURRENT_RUNS);
 
@@ -67,7 +67,11 @@ export async function measureSteps(options: BenchOptions, floor: Floor): Promise
       { section, metric: `${metric}: throughput`, value: 1e6 / r.us, unit: "steps/s" },
     ];
     return [
-      ...figures(`1 run × ${fmt(STEPS)} steps`, single, `median of ${SINGLE_ROUNDS} runs`),
+      ...figures(
+        `1 run × ${fmt(STEPS)} steps`,
+        single,
+        `median of ${SINGLE_ROUNDS} runs ${warmUpNote(warm)}`,
+      ),
       ...figures(
         `${CONCURRENT_RUNS} concurrent runs × ${fmt(STEPS)} steps`,
         concurrent,

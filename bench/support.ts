@@ -106,6 +106,27 @@ export async function collectGarbage(): Promise<void> {
   }
 }
 
+/**
+ * Rounds a section runs on its fresh store file before it times any against the floor. A new
+ * file's first few thousand commits are slower, for the raw floor as for Cairn (measured here:
+ * the floor's first rounds 130–160 µs, then 110; Cairn's 200–270, then 150): the filesystem is
+ * still allocating the file's blocks. The floor's file has taken over 5,000 commits before a
+ * section pairs its rounds with it, so each section's store takes about as many first.
+ */
+export const WARMUP_ROUNDS = 4;
+
+/** Runs `round` WARMUP_ROUNDS times, untimed against the floor; returns what each took. */
+export async function warmUp(round: () => Promise<number>): Promise<number[]> {
+  const took: number[] = [];
+  for (let i = 0; i < WARMUP_ROUNDS; i++) took.push(await round());
+  return took;
+}
+
+/** What a section's warm-up rounds took, for its note. */
+export function warmUpNote(took: readonly number[]): string {
+  return `after ${took.length} warm-up rounds on the fresh file (${took.map(fmt).join(", ")} µs)`;
+}
+
 export function mib(bytes: number): number {
   return bytes / 1024 / 1024;
 }
