@@ -247,7 +247,8 @@ export async function measureScale(ctx: ScaleContext): Promise<Figure[]> {
     // ── per-step overhead: 1 worker process, 1 run ─────────────────────────────────────────
     {
       const fleet = fleets.get(1)!;
-      await batch(fleet, 1, 1, 200); // warm-up: JIT, prepared statements, pool connections
+      // Warm-up, a whole round as the public API section takes: JIT, prepared statements, pool connections.
+      await batch(fleet, 1, 1, SINGLE_STEPS);
       const us: number[] = [];
       const ratios: number[] = [];
       const floors: number[] = [];

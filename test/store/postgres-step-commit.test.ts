@@ -6,6 +6,7 @@ import type { StepCommit } from "../../src/store/journal.js";
 import { createPool } from "../../src/store/postgres/database.js";
 import { log as appendToLog } from "../../src/store/postgres/log.js";
 import { PostgresJournal } from "../../src/store/postgres/postgres-journal.js";
+import { NOTICE_WINDOW_MS } from "../../src/store/postgres/step-notices.js";
 import { PgTransactions } from "../../src/store/postgres/transactions.js";
 import type { Lease } from "../../src/store/records.js";
 import type { PostgresServer } from "../support/postgres-server.js";
@@ -249,6 +250,38 @@ describe("a step commit on PostgreSQL", () => {
       expect(readAt).toBeGreaterThan(0);
     } finally {
       unwatch();
+      await db.end();
+      await journal.close();
+    }
+  });
+
+  it("sends next to no notification of its own while the run keeps committing: its commits carry them", async () => {
+    const { journal, lease, db } = await setup();
+    const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+    const query = proto.query;
+    let separate = 0;
+    proto.query = function (this: unknown, ...args: unknown[]) {
+      const text = typeof args[0] === "string" ? args[0] : (args[0] as { text?: string }).text;
+      if (text?.startsWith("SELECT pg_notify")) separate++;
+      return query.apply(this, args);
+    };
+    const started = Date.now();
+    let commits = 0;
+    try {
+      // Long enough for many notice windows, however slow the machine.
+      while (commits < 50 || Date.now() - started < 20 * NOTICE_WINDOW_MS)
+        await journal.commitStep(lease, completed(`s#${commits}`, commits, commits++));
+    } finally {
+      proto.query = query;
+    }
+    try {
+      const windows = (Date.now() - started) / NOTICE_WINDOW_MS;
+      // Sending what each window owes on its own took one query (and one flushed commit) per window.
+      expect(
+        separate,
+        `notifications sent on their own over ${commits} commits, ${windows.toFixed(0)} windows`,
+      ).toBeLessThanOrEqual(windows / 4);
+    } finally {
       await db.end();
       await journal.close();
     }

@@ -124,7 +124,7 @@ function commitText(fresh: boolean, notify: boolean, dbNow: string): string {
 
 /**
  * The PostgreSQL journal's step commits: the common kind in one statement (see
- * commitStepAtOnce), whose notification to the run's log watchers StepNotices spaces out, and
+ * commitStepAtOnce), whose notifications to the run's log watchers StepNotices spaces out, and
  * every other kind (or one the statement could not write) in the transaction `slow` runs.
  */
 export class StepCommits {
@@ -144,14 +144,21 @@ export class StepCommits {
 
   async commit(lease: Lease, commit: StepCommit): Promise<CommitOutcome> {
     if (!commitsAtOnce(commit, INLINE_LIMIT)) return this.slow(lease, commit);
-    const notify = this.notices.open(lease.workspace, lease.runId);
-    const outcome = await this.db.read((sql) =>
-      retryRace(() => commitStepAtOnce(sql, lease, commit, this.clock?.now() ?? null, DB_NOW, notify)),
-    );
+    const { workspace, runId } = lease;
+    const notify = this.notices.open(workspace, runId);
+    let outcome: AtOnce | undefined;
+    try {
+      outcome = await this.db.read((sql) =>
+        retryRace(() => commitStepAtOnce(sql, lease, commit, this.clock?.now() ?? null, DB_NOW, notify)),
+      );
+    } finally {
+      if (!notify) this.notices.committed(workspace, runId);
+      // Told to notify, but it committed nothing: what it would have told is still owed.
+      else if (typeof outcome !== "object") this.notices.unsent(workspace, runId);
+    }
     if (outcome === "lease-lost") throw await this.db.read((sql) => leaseLost(sql, lease));
     // Nothing was written: the transaction writes it all (and its entry notifies).
     if (outcome === "not-written") return this.slow(lease, commit);
-    if (!notify) this.notices.committed(lease.workspace, lease.runId);
     return outcome;
   }
 

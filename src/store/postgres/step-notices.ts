@@ -6,16 +6,21 @@ interface Window {
   runId: string;
   /** A commit of the run committed without notifying since the window opened. */
   missed: boolean;
+  /** The window has ended owing a notification: the run's next commit carries it. */
+  due: boolean;
+  /** Commits of the run under way that do not notify. */
+  inFlight: number;
   timer: NodeJS.Timeout;
 }
 
 /**
  * When the common step commit tells the servers streaming its run (`NOTIFY cairn_log`): in its
- * own statement when it is the run's first commit in NOTICE_WINDOW_MS, else once when that
- * window ends, for all the commits that came in it. A notification costs the database a queue
- * insert under a global lock at each commit; a run committing steps back to back needs one per
- * window, and its watchers read everything new when woken. A process that dies within a window
- * leaves its last commits to the watchers' own periodic look.
+ * own statement when it is the run's first commit in NOTICE_WINDOW_MS; the commits after it in
+ * that window do not. A window that ends owing a notification leaves it to the run's next commit,
+ * and sends it on its own (a round trip, and a commit the server flushes to disk) only when no
+ * commit comes within another window: a separate notification per window cost a run committing
+ * back to back about a sixth of its step time. Watchers read everything new when woken. A
+ * process that dies within a window leaves its last commits to the watchers' own periodic look.
  */
 export class StepNotices {
   private readonly windows = new Map<string, Window>();
@@ -26,22 +31,47 @@ export class StepNotices {
     private readonly windowMs = NOTICE_WINDOW_MS,
   ) {}
 
-  /** Whether the commit about to be made notifies itself: true opens the run's window. */
+  /**
+   * Whether the commit about to be made notifies itself: true when the run has no window open
+   * (it opens one) or its window ended owing a notification (this commit carries it, and a new
+   * window opens). A commit told false must report with `committed` once it is written or not.
+   */
   open(workspace: string, runId: string): boolean {
     const key = `${workspace}\t${runId}`;
-    if (this.windows.has(key)) return false;
-    const timer = setTimeout(() => this.close(key), this.windowMs);
-    timer.unref();
-    this.windows.set(key, { workspace, runId, missed: false, timer });
+    const window = this.windows.get(key);
+    if (window === undefined) {
+      this.windows.set(key, {
+        workspace,
+        runId,
+        missed: false,
+        due: false,
+        inFlight: 0,
+        timer: this.timer(key, this.windowMs),
+      });
+      return true;
+    }
+    if (!window.due) {
+      window.inFlight++;
+      return false;
+    }
+    clearTimeout(window.timer);
+    Object.assign(window, { missed: false, due: false, timer: this.timer(key, this.windowMs) });
     return true;
   }
 
-  /** A commit that did not notify itself has committed: a notification follows soon. */
+  /** A commit told false by `open` has ended: a notification is owed for it. */
   committed(workspace: string, runId: string): void {
     const window = this.windows.get(`${workspace}\t${runId}`);
-    if (window) window.missed = true;
-    // Its window ended while it was in flight: nothing else will tell.
-    else this.deliver(workspace, runId);
+    if (window === undefined) return this.deliver(workspace, runId);
+    window.inFlight = Math.max(0, window.inFlight - 1);
+    window.missed = true;
+  }
+
+  /** A commit told true by `open` did not notify (it failed): what it would have told is owed. */
+  unsent(workspace: string, runId: string): void {
+    const window = this.windows.get(`${workspace}\t${runId}`);
+    if (window === undefined) this.deliver(workspace, runId);
+    else window.missed = true;
   }
 
   /** Sends what the open windows owe now (the journal is closing). */
@@ -55,10 +85,28 @@ export class StepNotices {
     await Promise.all(owed);
   }
 
-  private close(key: string): void {
+  private timer(key: string, ms: number): NodeJS.Timeout {
+    const timer = setTimeout(() => this.ended(key), ms);
+    timer.unref();
+    return timer;
+  }
+
+  /** A window (or the wait for a commit to carry what it owes) is over. */
+  private ended(key: string): void {
     const window = this.windows.get(key);
-    this.windows.delete(key);
-    if (window?.missed) this.deliver(window.workspace, window.runId);
+    if (window === undefined) return;
+    if (window.due && window.inFlight === 0) {
+      // No commit came to carry it: it goes on its own.
+      this.windows.delete(key);
+      return this.deliver(window.workspace, window.runId);
+    }
+    if (!window.missed && window.inFlight === 0) {
+      this.windows.delete(key);
+      return;
+    }
+    // Owed, or soon to be (a commit is under way): the next commit carries it, or the next turn sends it.
+    window.due = true;
+    window.timer = this.timer(key, this.windowMs);
   }
 
   private deliver(workspace: string, runId: string): void {
