@@ -46,7 +46,7 @@ export class StepNotices {
         missed: false,
         due: false,
         inFlight: 0,
-        timer: this.timer(key, this.windowMs),
+        timer: this.timer(key),
       });
       return true;
     }
@@ -55,7 +55,7 @@ export class StepNotices {
       return false;
     }
     clearTimeout(window.timer);
-    Object.assign(window, { missed: false, due: false, timer: this.timer(key, this.windowMs) });
+    Object.assign(window, { missed: false, due: false, timer: this.timer(key) });
     return true;
   }
 
@@ -85,8 +85,8 @@ export class StepNotices {
     await Promise.all(owed);
   }
 
-  private timer(key: string, ms: number): NodeJS.Timeout {
-    const timer = setTimeout(() => this.ended(key), ms);
+  private timer(key: string): NodeJS.Timeout {
+    const timer = setTimeout(() => this.ended(key), this.windowMs);
     timer.unref();
     return timer;
   }
@@ -106,7 +106,7 @@ export class StepNotices {
     }
     // Owed, or soon to be (a commit is under way): the next commit carries it, or the next turn sends it.
     window.due = true;
-    window.timer = this.timer(key, this.windowMs);
+    window.timer = this.timer(key);
   }
 
   private deliver(workspace: string, runId: string): void {
