@@ -160,4 +160,21 @@ describe("the published package", () => {
     });
     expect(missing, "sources named by the package's maps but not in it").toEqual([]);
   });
+
+  it("is built from src/ alone: a bare `tsc` only type-checks, so tests and benchmarks never land in dist/", () => {
+    const config = (project: string) => {
+      const shown = spawnSync(
+        process.execPath,
+        ["node_modules/typescript/bin/tsc", "-p", project, "--showConfig"],
+        { cwd: ROOT, encoding: "utf8", timeout: 60_000 },
+      );
+      expect(shown.status, `tsc -p ${project} --showConfig: ${shown.stderr}`).toBe(0);
+      return (JSON.parse(shown.stdout) as { compilerOptions: { noEmit?: boolean; rootDir?: string } })
+        .compilerOptions;
+    };
+    expect(config("tsconfig.json").noEmit, "tsconfig.json (src, test, bench…) emits nothing").toBe(true);
+    const build = config("tsconfig.build.json");
+    expect(build.noEmit).toBe(false);
+    expect(build.rootDir).toBe("./src");
+  });
 });
