@@ -6,7 +6,7 @@
 // rework meets it. Each round takes a floor round, then both statements, in turns first.
 import { Engine, openJournalAsync, silentLogger } from "../src/index.js";
 import { encodePayload } from "../src/shared/payload.js";
-import { commitStepAtOnce } from "../src/store/postgres/commit-step.js";
+import { commitStepAtOnce, stepCommitParams } from "../src/store/postgres/commit-step.js";
 import { Sql, Statements, createPool } from "../src/store/postgres/database.js";
 import { DB_NOW } from "../src/store/postgres/transactions.js";
 import type { StepCommit } from "../src/store/journal.js";
@@ -62,22 +62,8 @@ export async function measureStatementParts(url: string, floor: PgFloor): Promis
       if (typeof outcome === "string") throw new Error(`the step commit wrote nothing: ${outcome}`);
     };
     const withoutEntry = async () => {
-      const c = nextStep();
-      const row = await sql.one(WITHOUT_ENTRY, [
-        lease.workspace,
-        lease.runId,
-        lease.epoch,
-        lease.owner,
-        c.stepId,
-        c.seq,
-        c.kind,
-        c.attempt,
-        c.output?.text ?? null,
-        c.output?.bytes ?? 0,
-        c.startedAt,
-        c.endedAt,
-        0,
-      ]);
+      // The same parameters less the entry's two ($14, $15).
+      const row = await sql.one(WITHOUT_ENTRY, stepCommitParams(lease, nextStep(), null).slice(0, 13));
       if (row === undefined) throw new Error("the fence found no lease");
     };
     const time = async (commit: () => Promise<void>) => {

@@ -78,18 +78,13 @@ async function log(db: pg.Client): Promise<string[]> {
 describe("a step commit on PostgreSQL", () => {
   it("is one round trip to the server", async () => {
     const { journal, lease, db } = await setup();
-    const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
-    const query = proto.query;
     let sent = 0;
-    proto.query = function (this: unknown, ...args: unknown[]) {
-      sent++;
-      return query.apply(this, args);
-    };
+    const restore = watchQueries(() => sent++);
     try {
       await journal.commitStep(lease, completed("a", 0, 1));
       await journal.commitStep(lease, completed("b", 1, { b: 2 }));
     } finally {
-      proto.query = query;
+      restore();
     }
     try {
       expect(sent, "queries sent for two step commits").toBe(2);
@@ -257,14 +252,10 @@ describe("a step commit on PostgreSQL", () => {
 
   it("sends next to no notification of its own while the run keeps committing: its commits carry them", async () => {
     const { journal, lease, db } = await setup();
-    const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
-    const query = proto.query;
     let separate = 0;
-    proto.query = function (this: unknown, ...args: unknown[]) {
-      const text = typeof args[0] === "string" ? args[0] : (args[0] as { text?: string }).text;
+    const restore = watchQueries((text) => {
       if (text?.startsWith("SELECT pg_notify")) separate++;
-      return query.apply(this, args);
-    };
+    });
     const started = Date.now();
     let commits = 0;
     try {
@@ -272,7 +263,7 @@ describe("a step commit on PostgreSQL", () => {
       while (commits < 50 || Date.now() - started < 20 * NOTICE_WINDOW_MS)
         await journal.commitStep(lease, completed(`s#${commits}`, commits, commits++));
     } finally {
-      proto.query = query;
+      restore();
     }
     try {
       const windows = (Date.now() - started) / NOTICE_WINDOW_MS;
@@ -287,6 +278,19 @@ describe("a step commit on PostgreSQL", () => {
     }
   });
 });
+
+/** Calls `seen` with the text of every query any pg client sends, until the returned function is called. */
+function watchQueries(seen: (text: string | undefined) => void): () => void {
+  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+  const query = proto.query;
+  proto.query = function (this: unknown, ...args: unknown[]) {
+    seen(typeof args[0] === "string" ? args[0] : (args[0] as { text?: string } | undefined)?.text);
+    return query.apply(this, args);
+  };
+  return () => {
+    proto.query = query;
+  };
+}
 
 /** Opens a transaction on `db` that locks run_1's row and appends entry 3 to its log (not committed). */
 async function holdRunAndAppend(db: pg.Client): Promise<void> {

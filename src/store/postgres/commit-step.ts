@@ -62,23 +62,7 @@ export async function commitStepAtOnce(
 ): Promise<AtOnce> {
   const fresh = commit.attempt === 1 && !commit.sideEffect;
   const row = await sql
-    .one<{ cancel_requested: number }>(commitText(fresh, notify, dbNow), [
-      lease.workspace,
-      lease.runId,
-      lease.epoch,
-      lease.owner,
-      commit.stepId,
-      commit.seq,
-      commit.kind,
-      commit.attempt,
-      commit.output?.text ?? null,
-      commit.output?.bytes ?? 0,
-      commit.startedAt,
-      commit.endedAt,
-      commit.sideEffect ? 1 : 0,
-      at,
-      JSON.stringify(stepEndedData(commit)),
-    ])
+    .one<{ cancel_requested: number }>(commitText(fresh, notify, dbNow), stepCommitParams(lease, commit, at))
     .catch((err: unknown) => {
       if ((err as { code?: unknown }).code === UNIQUE_VIOLATION) return null;
       throw err;
@@ -86,6 +70,30 @@ export async function commitStepAtOnce(
   if (row === null) return "not-written";
   if (row === undefined) return "lease-lost";
   return { cancelRequested: row.cancel_requested === 1 };
+}
+
+/**
+ * The statement's parameters: $1–$4 the lease, $5–$13 the step row, $14 the entry's time (null:
+ * the database's clock), $15 the entry's data.
+ */
+export function stepCommitParams(lease: Lease, commit: StepCommit, at: number | null): unknown[] {
+  return [
+    lease.workspace,
+    lease.runId,
+    lease.epoch,
+    lease.owner,
+    commit.stepId,
+    commit.seq,
+    commit.kind,
+    commit.attempt,
+    commit.output?.text ?? null,
+    commit.output?.bytes ?? 0,
+    commit.startedAt,
+    commit.endedAt,
+    commit.sideEffect ? 1 : 0,
+    at,
+    JSON.stringify(stepEndedData(commit)),
+  ];
 }
 
 const UNIQUE_VIOLATION = "23505";
