@@ -6,7 +6,7 @@
 // rework meets it. Each round takes a floor round, then both statements, in turns first.
 import { Engine, openJournalAsync, silentLogger } from "../src/index.js";
 import { encodePayload } from "../src/shared/payload.js";
-import { commitStepAtOnce, stepCommitParams } from "../src/store/postgres/commit-step.js";
+import { commitStepAtOnce, fenceAndStep, stepCommitParams } from "../src/store/postgres/commit-step.js";
 import { Sql, Statements, createPool } from "../src/store/postgres/database.js";
 import { DB_NOW } from "../src/store/postgres/transactions.js";
 import type { StepCommit } from "../src/store/journal.js";
@@ -20,15 +20,7 @@ const COMMITS = 300;
 const ROUNDS = 10;
 
 /** Cairn's statement less its log entry: the lease fence and the step row, in one statement. */
-const WITHOUT_ENTRY = `WITH fence AS (
-    SELECT cancel_requested FROM runs
-    WHERE workspace = $1 AND id = $2 AND lease_epoch = $3 AND lease_owner = $4 AND status = 'running'
-    FOR UPDATE),
-  step AS (
-    INSERT INTO steps (workspace, run_id, step_id, seq, kind, status, attempt, output_json, output_blob,
-      output_bytes, error_json, started_at, ended_at, retry_at, side_effect)
-    SELECT $1, $2, $5, $6, $7, 'completed', $8, $9, NULL, $10, NULL, $11, $12, NULL, $13 FROM fence)
-  SELECT cancel_requested FROM fence`;
+const WITHOUT_ENTRY = `WITH ${fenceAndStep(true)} SELECT cancel_requested FROM fence`;
 
 export async function measureStatementParts(url: string, floor: PgFloor): Promise<Figure[]> {
   const journal = await openJournalAsync(url);

@@ -98,14 +98,12 @@ export function stepCommitParams(lease: Lease, commit: StepCommit, at: number | 
 
 const UNIQUE_VIOLATION = "23505";
 
-/** The statement's text, built once per shape (the statement cache looks it up by its text). */
-const texts = new Map<string, string>();
-
-function commitText(fresh: boolean, notify: boolean, dbNow: string): string {
-  const key = `${fresh}:${notify}:${dbNow}`;
-  let text = texts.get(key);
-  if (text === undefined) {
-    text = `WITH fence AS (
+/**
+ * The statement's first two parts, `fence` and `step`: the run's row locked if the lease still
+ * holds, and the step row written from it ($1–$13 of stepCommitParams).
+ */
+export function fenceAndStep(fresh: boolean): string {
+  return `fence AS (
        SELECT cancel_requested FROM runs
        WHERE workspace = $1 AND id = $2 AND lease_epoch = $3 AND lease_owner = $4 AND status = 'running'
        FOR UPDATE),
@@ -119,7 +117,17 @@ function commitText(fresh: boolean, notify: boolean, dbNow: string): string {
            : `ON CONFLICT (workspace, run_id, step_id) DO UPDATE SET status = excluded.status, attempt = excluded.attempt,
          output_json = excluded.output_json, output_blob = excluded.output_blob, output_bytes = excluded.output_bytes,
          error_json = excluded.error_json, ended_at = excluded.ended_at, retry_at = excluded.retry_at`
-       }),
+       })`;
+}
+
+/** The statement's text, built once per shape (the statement cache looks it up by its text). */
+const texts = new Map<string, string>();
+
+function commitText(fresh: boolean, notify: boolean, dbNow: string): string {
+  const key = `${fresh}:${notify}:${dbNow}`;
+  let text = texts.get(key);
+  if (text === undefined) {
+    text = `WITH ${fenceAndStep(fresh)},
      entry AS (
        INSERT INTO entries (workspace, run_id, seq, type, step_id, at, data_json)
        SELECT $1, $2, ${NEXT_SEQ("$1", "$2")}, '${Entry.StepEnded}', $5, COALESCE($14::int8, ${dbNow}), $15
