@@ -1,6 +1,7 @@
 import type { FSWatcher } from "node:fs";
 import { watch } from "node:fs";
 import { basename, dirname, relative, isAbsolute } from "node:path";
+import { FolderWatch } from "./folder-watch.js";
 import { recordedSources } from "./load-config.js";
 
 /** Files that are not a project's sources: dependencies, Cairn's own folder, builds, git. */
@@ -15,7 +16,7 @@ const SOURCE = /\.(m?[jt]s|json|ya?ml|md)$/;
  */
 export class SourceWatch {
   private timer: NodeJS.Timeout | undefined;
-  private readonly home: FSWatcher;
+  private readonly home: FolderWatch;
   /** Watchers of folders outside the config's, and the file names watched in each. */
   private readonly outside = new Map<string, { watcher: FSWatcher; names: Set<string> }>();
   /** The sources' fingerprint last reloaded for unheard: not again while it stays the same. */
@@ -25,10 +26,13 @@ export class SourceWatch {
     private readonly configPath: string,
     private readonly onChange: () => void,
   ) {
-    this.home = watch(dirname(configPath), { recursive: true }, (_event, file) => {
-      const name = String(file ?? "");
-      if (!IGNORED.test(name) && SOURCE.test(name)) this.changed();
-    });
+    this.home = new FolderWatch(
+      dirname(configPath),
+      (path) => IGNORED.test(path),
+      (path) => {
+        if (SOURCE.test(path)) this.changed();
+      },
+    );
     this.refresh();
   }
 

@@ -1,3 +1,4 @@
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/cli/load-config.js";
@@ -29,7 +30,43 @@ function watch(config: string): { calls: () => number; watch: SourceWatch } {
   return { calls: () => calls, watch: w };
 }
 
+/** Saves as many editors do: writes a new file beside it, then renames it over the old one. */
+function saveByRename(p: Project, relative: string, text: string): void {
+  const path = join(p.dir, relative);
+  writeFileSync(`${path}.swp`, text);
+  renameSync(`${path}.swp`, path);
+}
+
 describe("cairn dev's source watch", () => {
+  it("hears every save an editor makes by renaming a new file over the old, in any folder", async () => {
+    const p = new Project(flows("first"));
+    p.write("flows/more.ts", flows("second"));
+    const config = join(p.dir, "cairn.config.ts");
+    const w = watch(config);
+    // Node's recursive watch on Linux heard the first of these and none after it.
+    for (let i = 1; i <= 3; i++) {
+      saveByRename(p, "cairn.config.ts", flows(`v${i}`));
+      await until(`the watch to report save ${i} of cairn.config.ts`, () => w.calls() === i, 20_000);
+    }
+    saveByRename(p, "flows/more.ts", flows("third"));
+    await until("the watch to report the save in flows/", () => w.calls() === 4, 20_000);
+    saveByRename(p, "flows/more.ts", flows("fourth"));
+    await until("the watch to report the second save in flows/", () => w.calls() === 5, 20_000);
+    // A folder moved in, with a source in it, is reported, and watched from then on.
+    const outside = `${p.dir}-moved-in`;
+    mkdirSync(outside);
+    writeFileSync(join(outside, "flows.ts"), flows("fifth"));
+    renameSync(outside, join(p.dir, "later"));
+    await until("the watch to report the folder moved in with a source", () => w.calls() === 6, 20_000);
+    saveByRename(p, "later/flows.ts", flows("sixth"));
+    await until("the watch to report a save in the folder moved in", () => w.calls() === 7, 20_000);
+    // Not the store, dependencies or builds.
+    p.write(".cairn/x.ts", "");
+    p.write("dist/x.ts", "");
+    await new Promise((r) => setTimeout(r, 500));
+    expect(w.calls()).toBe(7);
+  }, 60_000);
+
   it("hears a change to a file the config imports from outside its folder", async () => {
     const { p, config } = monorepo();
     await loadConfig(config);
