@@ -32,6 +32,7 @@ export function encodePayload(
   if (value === undefined) return { text: undefined, bytes: 0 };
   let text: string | undefined;
   let reshaped = false;
+  let tooDeep = false;
   try {
     text = JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
       if (!isPlainJson(v) || (v === undefined && Array.isArray(this))) throw NOT_JSON;
@@ -40,8 +41,16 @@ export function encodePayload(
       if (v === undefined || this[key] !== v) reshaped = true;
       return v;
     });
-  } catch {
+  } catch (err) {
     text = undefined;
+    // The stack ran out: thousands of levels of nesting, which walking it to describe it would
+    // run out of again.
+    tooDeep = err instanceof RangeError;
+  }
+  if (tooDeep) {
+    throw new UnserializableError(
+      `${label}: the value is nested too deeply (thousands of levels of objects and arrays inside each other) to store as JSON; flatten it.`,
+    );
   }
   if (text === undefined) {
     throw new UnserializableError(

@@ -254,4 +254,21 @@ describe("runs over HTTP", () => {
     const noRoute = await s.call("GET", "/v1/nothing", { key: s.k });
     expect(noRoute).toMatchObject({ status: 404, body: { error: { code: "CAIRN_NOT_FOUND" } } });
   });
+
+  it("answers a run's input or an event's data nested too deeply to store with 400, not 500", async () => {
+    const s = await setup();
+    // Parses fine, but storing it would run the stack out.
+    const deep = `${'{"a":'.repeat(20_000)}1${"}".repeat(20_000)}`;
+    for (const [path, body] of [
+      ["/v1/runs", `{"workflow":"pay","input":${deep}}`],
+      ["/v1/events", `{"name":"deep","data":${deep}}`],
+    ]) {
+      const r = await s.call("POST", path!, { key: s.k, rawBody: body });
+      expect(r.status, `${path}: ${JSON.stringify(r.body)}`).toBe(400);
+      expect(r.body.error.code).toBe("CAIRN_UNSERIALIZABLE");
+      expect(r.body.error.message).toContain("nested too deeply");
+    }
+    const listed = await s.call("GET", "/v1/runs", { key: s.k });
+    expect(listed.body.runs).toEqual([]);
+  });
 });
