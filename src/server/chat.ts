@@ -140,9 +140,8 @@ export function chatRoutes(app: OpenAPIHono<ServerEnv>): void {
     const { engine, services } = c.var;
     const { name, chatId } = c.req.valid("param");
     agentNamed(services.agents, name);
+    // A chat with no runs yet (a page opening a new chat resumes on load) has nothing in progress.
     const runs = await sessionRuns(engine, name, chatId);
-    if (runs.length === 0)
-      throw new CairnError(ErrorCode.NotFound, `agent ${name} has no chat "${chatId}" in this workspace`);
     const active = runs.find((r) => !isTerminal(r.status));
     if (active === undefined) return c.body(null, 204);
     return streamAnswer(c, engine, active.id, 0);

@@ -124,6 +124,13 @@ describe("chat with useChat's transport (AI SDK UI message stream v1)", () => {
       async () => (await transport.reconnectToStream({ chatId: "chat-1" })) === null,
     );
     expect(s.cairn.services.hub.stats.runs).toBe(0);
+    // A page opening a brand-new chat resumes too, as useChat({ resume: true }) does on load:
+    // nothing in progress, 204, and the chat is ready, not in an error state.
+    const fresh = new TestChat({ id: "chat-never-used", transport });
+    await fresh.resumeStream();
+    expect(fresh.status).toBe("ready");
+    expect(fresh.error).toBeUndefined();
+    expect(await transport.reconnectToStream({ chatId: "chat-never-used" })).toBeNull();
   });
 
   it("shows a gated tool call as an approval request; the client's approval decides it and the answer goes on", async () => {
