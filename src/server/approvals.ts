@@ -63,7 +63,7 @@ const IdParams = z.object({
 const list = createRoute({
   method: "get",
   path: "/v1/approvals",
-  summary: "Approval requests, newest first (pending unless ?status=)",
+  summary: "Approval requests, oldest first, up to ?limit= (pending unless ?status=)",
   request: {
     query: z.object({
       status: z.enum([...STATUSES, "all"]).optional(),

@@ -49,6 +49,25 @@ describe("approvals over HTTP", () => {
     expect((await s.call("GET", "/v1/approvals/apr_nope", { key: alice })).status).toBe(404);
   });
 
+  it("lists approval requests oldest first, as its description says", async () => {
+    const s = await serverHarness([shipIt]);
+    const key = await s.key(["read", "run"]);
+    const runs: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      runs.push((await s.call("POST", "/v1/runs", { key, body: { workflow: "ship-it" } })).body.run.id);
+      await s.drain();
+      s.clock.advance(1_000);
+    }
+    const listed = (await s.call("GET", "/v1/approvals", { key })).body.approvals as { runId: string }[];
+    expect(listed.map((a) => a.runId)).toEqual(runs);
+    const first = (await s.call("GET", "/v1/approvals?limit=1", { key })).body.approvals as {
+      runId: string;
+    }[];
+    expect(first.map((a) => a.runId)).toEqual([runs[0]]);
+    const doc = (await s.call("GET", "/v1/openapi.json", { key })).body;
+    expect(doc.paths["/v1/approvals"].get.summary).toContain("oldest first");
+  });
+
   it("approves a tool call with edited arguments, checked against the tool's schema", async () => {
     posted.length = 0;
     const helper = chatAgent();
