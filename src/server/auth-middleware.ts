@@ -5,6 +5,7 @@ import type { Authenticator } from "./auth.js";
 import { allows } from "./auth.js";
 import type { ServerEnv, Services } from "./context.js";
 import { errorBody } from "./http-errors.js";
+import { isLoopbackHost } from "./loopback-host.js";
 import type { RateLimiter } from "./rate-limit.js";
 
 /** Routes anyone may call: probes and the API's description. */
@@ -36,6 +37,13 @@ export function authMiddleware(
   return async (c, next) => {
     c.set("services", services);
     if (PUBLIC.has(c.req.path)) return next();
+    const host = c.req.header("host");
+    if (auth.open && !isLoopbackHost(host)) {
+      throw new InputError(
+        ErrorCode.Forbidden,
+        `this development server lets in every request, so it answers only those addressed to localhost, 127.0.0.1 or [::1], not to "${host}"; to serve other hosts, run cairn serve with API keys`,
+      );
+    }
     const header = c.req.header("authorization");
     const token = header?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
     const principal = await auth.authenticate(token);

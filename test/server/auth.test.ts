@@ -1,3 +1,4 @@
+import { request } from "node:http";
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/shared/clock.js";
 import { shipIt } from "./fixtures.js";
@@ -101,5 +102,38 @@ describe("API keys and limits", () => {
     const stale = await s.call("GET", "/v1/ready");
     expect(stale.status).toBe(503);
     expect(stale.body.reason).toContain("schema");
+  });
+
+  it("an open (development) server answers only requests addressed to loopback: no DNS rebinding", async () => {
+    const s = await serverHarness([shipIt], { open: true });
+    // Sent with a chosen Host header, as a browser does for a page whose name points at 127.0.0.1.
+    const post = (host: string, url = s.url, key?: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const auth = key === undefined ? {} : { authorization: `Bearer ${key}` };
+        const req = request(
+          `${url}/v1/keys`,
+          { method: "POST", headers: { host, "content-type": "application/json", ...auth }, timeout: 20_000 },
+          (res) => {
+            let body = "";
+            res.on("data", (d: Buffer) => (body += d.toString()));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        );
+        req.on("timeout", () => req.destroy(new Error(`no answer to POST /v1/keys with Host ${host}`)));
+        req.on("error", reject);
+        req.end(JSON.stringify({ name: "k", scopes: ["admin"] }));
+      });
+    const port = new URL(s.url).port;
+    const rebound = await post(`rebind.attacker.example:${port}`);
+    expect(rebound.status).toBe(403);
+    expect(JSON.parse(rebound.body).error.message).toContain("addressed to localhost");
+    expect(await s.sql("SELECT * FROM api_keys")).toEqual([]);
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `app.localhost:${port}`])
+      expect((await post(host)).status, host).toBe(201);
+    // A server with API keys answers every Host: the key is what lets a request in.
+    const keyed = await serverHarness([shipIt]);
+    const admin = await keyed.key(["admin"]);
+    expect((await post(`rebind.attacker.example:${port}`, keyed.url, admin)).status).toBe(201);
+    expect((await post(`rebind.attacker.example:${port}`, keyed.url)).status).toBe(401);
   });
 });
