@@ -35,6 +35,31 @@ export const GLOBAL_FLAGS: FlagDefs = {
   help: { type: "boolean", short: "h", help: "show the command's usage" },
 };
 
+/**
+ * Splits the global flags written before the command (`cairn --json runs ls`) from the rest:
+ * they are parsed with the command's own, as if written after it. Stops at the first word that
+ * is not one (the command), and at `--help`, which shows the main usage there.
+ */
+export function leadingGlobalFlags(argv: string[]): { flags: string[]; rest: string[] } {
+  let i = 0;
+  while (i < argv.length) {
+    const arg = argv[i]!;
+    const name = arg.startsWith("--") ? arg.slice(2).split("=", 1)[0]! : "";
+    const def = name === "help" ? undefined : GLOBAL_FLAGS[name];
+    if (def === undefined) break;
+    if (def.type === "boolean" || arg.includes("=")) i += 1;
+    else {
+      const value = argv[i + 1];
+      if (value === undefined || value.startsWith("-"))
+        throw new UsageError(
+          `--${name} needs a value: cairn --${name} ${def.type === "string" ? def.value : "VALUE"} COMMAND`,
+        );
+      i += 2;
+    }
+  }
+  return { flags: argv.slice(0, i), rest: argv.slice(i) };
+}
+
 /** Deepest JSON a flag takes: deeper values cannot be stored (and would overflow the stack). */
 export const MAX_JSON_DEPTH = 100;
 

@@ -17,7 +17,12 @@ export function renderReference(commands: CommandDef[] = COMMANDS): string {
   const out: string[] = [];
   out.push("| command | what it does |", "| --- | --- |");
   for (const c of commands) out.push(`| [\`${commandWithArgs(c)}\`](#${anchor(c)}) | ${cell(c.summary)} |`);
-  out.push("", "Every command also takes these flags:", "", ...flagTable(GLOBAL_FLAGS));
+  out.push(
+    "",
+    "Every command also takes these flags, before or after its name (`cairn --json runs ls` is `cairn runs ls --json`):",
+    "",
+    ...flagTable(GLOBAL_FLAGS),
+  );
   for (const c of commands) {
     out.push("", `### cairn ${c.name}`, "", "```", usageLine(c), "```", "", sentence(c.summary));
     if (c.details) out.push("", c.details.replace(/\n/g, " "));

@@ -11,7 +11,7 @@ export function mainHelp(): string {
 
 ${lines.join("\n")}
 
-Global flags:
+Global flags (before or after the command):
 ${flagLines(GLOBAL_FLAGS)}
 
 \`cairn COMMAND --help\` shows a command's flags.`;

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { inspect } from "node:util";
 import { validateConfig } from "./define-config.js";
 import type { CairnConfig } from "./define-config.js";
 import { ConfigError } from "../shared/errors.js";
@@ -34,7 +35,7 @@ export async function loadConfig(path: string): Promise<CairnConfig> {
     mod = (await importConfig(path)) as { default?: unknown };
   } catch (cause) {
     // Node's "Require stack" lists tsx's internal file names: noise to a person.
-    const message = (cause as Error).message.replace(/\nRequire stack:[\s\S]*$/, "");
+    const message = messageOf(cause).replace(/\nRequire stack:[\s\S]*$/, "");
     // Cairn was once published as `cairn`, a name that belongs to another npm project.
     const oldName = /Cannot find (?:package|module) 'cairn'/.test(message)
       ? `; Cairn is published as cairn-runtime: import from "cairn-runtime" (npm install cairn-runtime)`
@@ -75,7 +76,7 @@ async function importConfig(path: string): Promise<unknown> {
       output = cache.store(compiled.code, compiled.sources);
       debug(`config ${path}: compiled into ${output}`);
     } catch (err) {
-      debug(`config ${path}: not cached (${(err as Error).message.split("\n")[0]}); loading with tsx`);
+      debug(`config ${path}: not cached (${messageOf(err).split("\n")[0]}); loading with tsx`);
       return importWithTsx(path);
     }
   } else debug(`config ${path}: from the cache (${output})`);
@@ -86,7 +87,7 @@ async function importConfig(path: string): Promise<unknown> {
     mapStacksOf(url, readFileSync(output, "utf8"));
     return await import(url);
   } catch (err) {
-    debug(`config ${path}: the compiled form failed (${(err as Error).message.split("\n")[0]}); trying tsx`);
+    debug(`config ${path}: the compiled form failed (${messageOf(err).split("\n")[0]}); trying tsx`);
     const mod = await importWithTsx(path);
     cache.storeTsxOnly(sources);
     return mod;
@@ -119,6 +120,18 @@ function cairnVersion(): string {
     version = "unknown";
   }
   return version;
+}
+
+/**
+ * What was thrown, as text: an error's message, else the value itself (a config may throw a
+ * string, `null` or an object: `throw "no API key"` shows as `no API key`).
+ */
+function messageOf(thrown: unknown): string {
+  if (thrown instanceof Error) return thrown.message;
+  if (typeof thrown === "string") return thrown;
+  const message = (thrown as { message?: unknown } | null | undefined)?.message;
+  if (typeof message === "string") return message;
+  return inspect(thrown, { breakLength: Infinity, depth: 2 });
 }
 
 function debug(message: string): void {

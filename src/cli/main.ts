@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 import { CairnError } from "../shared/errors.js";
-import { parse, UsageError } from "./args.js";
+import { leadingGlobalFlags, parse, UsageError } from "./args.js";
 import { commandsUnder, findCommand } from "./command-table.js";
 import { commandHelp, groupHelp, mainHelp } from "./help.js";
 import { Stopped } from "./stopped.js";
 
-async function main(argv: string[]): Promise<number> {
+async function main(words: string[]): Promise<number> {
+  // Global flags may come before the command: `cairn --json runs ls` is `cairn runs ls --json`.
+  const { flags: globals, rest: argv } = leadingGlobalFlags(words);
   const [first] = argv;
   if (first === undefined || first === "help" || first === "--help" || first === "-h") {
     console.log(mainHelp());
@@ -13,6 +15,10 @@ async function main(argv: string[]): Promise<number> {
   }
   const found = findCommand(argv);
   if (found === undefined) {
+    if (first.startsWith("-"))
+      throw new UsageError(
+        `unknown flag "${first}" before the command; only the global flags (--config, --store, --json) may come first: a command's own flags go after it, as \`cairn COMMAND --help\` shows`,
+      );
     const group = commandsUnder(first);
     if (group.length > 0) {
       const sub = argv[1];
@@ -22,7 +28,8 @@ async function main(argv: string[]): Promise<number> {
     }
     throw new UsageError(`unknown command "${first}"; \`cairn --help\` lists the commands`);
   }
-  const { command, rest } = found;
+  const { command } = found;
+  const rest = [...globals, ...found.rest];
   if (rest.includes("--help") || rest.includes("-h")) {
     console.log(commandHelp(command));
     return 0;

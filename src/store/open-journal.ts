@@ -49,36 +49,45 @@ export function openJournal(
   if (url.startsWith("sqlite:")) {
     const [path, query = ""] = url.slice("sqlite:".length).split("?", 2) as [string, string?];
     if (path === "") {
-      throw new ConfigError(
-        `CAIRN_STORE "${url}" names no file; use sqlite:<path>, e.g. sqlite:.cairn/cairn.db`,
-      );
+      throw new StoreUrlError(`"${url}" names no file; use sqlite:<path>, e.g. sqlite:.cairn/cairn.db`);
     }
     if (path.startsWith("//")) {
       // "sqlite://cairn.db" would open "/cairn.db" at the root of the file system.
-      throw new ConfigError(
-        `CAIRN_STORE "${url}": write sqlite:<path> without "//", e.g. sqlite:.cairn/cairn.db or sqlite:/var/lib/cairn/cairn.db`,
+      throw new StoreUrlError(
+        `"${url}": write sqlite:<path> without "//", e.g. sqlite:.cairn/cairn.db or sqlite:/var/lib/cairn/cairn.db`,
       );
     }
     const params = new URLSearchParams(query);
     const sync = params.get("synchronous") ?? "full";
     if (sync !== "full" && sync !== "normal") {
-      throw new ConfigError(`CAIRN_STORE "${url}": synchronous must be "full" or "normal", not "${sync}"`);
+      throw new StoreUrlError(`"${url}": synchronous must be "full" or "normal", not "${sync}"`);
     }
     for (const key of params.keys()) {
       if (key !== "synchronous") {
-        throw new ConfigError(`CAIRN_STORE "${url}": unknown option "${key}" (known: synchronous)`);
+        throw new StoreUrlError(`"${url}": unknown option "${key}" (known: synchronous)`);
       }
     }
     return new SqliteJournal({ path, synchronous: sync, ...options });
   }
   if (isPostgresUrl(url)) {
-    throw new ConfigError(
-      `CAIRN_STORE "${redactUrl(url)}": a PostgreSQL store is opened with openJournalAsync (connecting is asynchronous); openJournal opens sqlite:<path> only`,
+    throw new StoreUrlError(
+      `"${redactUrl(url)}": a PostgreSQL store is opened with openJournalAsync (connecting is asynchronous); openJournal opens sqlite:<path> only`,
     );
   }
-  throw new ConfigError(
-    `CAIRN_STORE "${redactUrl(url)}" is not a store URL; use sqlite:<path> (default ${DEFAULT_STORE}) or postgres://user:password@host:port/database`,
+  throw new StoreUrlError(
+    `"${redactUrl(url)}" is not a store URL; use sqlite:<path> (default ${DEFAULT_STORE}) or postgres://user:password@host:port/database`,
   );
+}
+
+/**
+ * A store URL that names no store Cairn opens. `detail` starts with the URL, quoted, for a
+ * caller to say where it came from (the CLI: `--store`, `CAIRN_STORE`, the config's `store`).
+ */
+export class StoreUrlError extends ConfigError {
+  constructor(readonly detail: string) {
+    super(`store URL ${detail}`);
+    this.name = "StoreUrlError";
+  }
 }
 
 function isPostgresUrl(url: string): boolean {

@@ -87,6 +87,30 @@ describe("every flag is checked before anything runs", () => {
     expect(r.stderr).toContain("cairn runs ls");
   }, 30_000);
 
+  it("global flags are taken before the command as after it", async () => {
+    const p = new Project(CONFIG);
+    expect((await p.run(["run", "echo"])).code).toBe(0);
+    const before = await p.run(["--json", "runs", "ls"]);
+    expect(before.code, before.stderr).toBe(0);
+    const after = await p.run(["runs", "ls", "--json"]);
+    expect(JSON.parse(before.stdout)).toEqual(JSON.parse(after.stdout));
+    expect(JSON.parse(before.stdout)).toHaveLength(1);
+
+    // --store before the command, with its value apart or after "=": another store, empty here.
+    const other = `sqlite:${p.dir}/other.db`;
+    for (const flags of [["--store", other], [`--store=${other}`]]) {
+      const r = await p.run([...flags, "--json", "runs", "ls"]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual([]);
+    }
+    const text = await p.run(["--store", other, "runs", "ls"]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain("no runs");
+
+    usageError(await p.run(["--store"]), "--store needs a value");
+    usageError(await p.run(["--limit", "3", "runs", "ls"]), '"--limit" before the command', "--json");
+  }, 90_000);
+
   it("each command's --help shows every flag of its table entry", async () => {
     const p = new Project();
     for (const c of COMMANDS) {

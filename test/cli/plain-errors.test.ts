@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { chmodSync, copyFileSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../helpers.js";
@@ -20,7 +20,8 @@ describe("errors a person reads are one line that says what to do", () => {
   it("a store folder that cannot be created", async () => {
     const p = new Project();
     writeFileSync(join(p.dir, "a-file"), "");
-    const r = await p.run(["runs", "ls", "--store", `sqlite:${join(p.dir, "a-file/sub/cairn.db")}`]);
+    // A command that writes (one that only reads creates no store).
+    const r = await p.run(["worker", "--once", "--store", `sqlite:${join(p.dir, "a-file/sub/cairn.db")}`]);
     expect(r.code).toBe(1);
     oneLine(r, "a-file/sub", "--store URL or CAIRN_STORE");
   }, 30_000);
@@ -88,6 +89,35 @@ export default defineConfig({});
     const r = await p.run(["runs", "ls"]);
     expect(r.code).toBe(1);
     oneLine(r, "cairn.config.ts", "the config blew up");
+  }, 30_000);
+
+  for (const [thrown, shown, cache] of [
+    ['"str at load"', "str at load", "on"],
+    ['"str at load"', "str at load", "off"],
+    ["null", "null", "on"],
+    ["null", "null", "off"],
+  ] as const) {
+    it(`a config that throws ${thrown} (config cache ${cache}) shows what it threw`, async () => {
+      const p = new Project(`throw ${thrown};\n`);
+      const r = await p.run(["runs", "ls"], { CAIRN_CONFIG_CACHE: cache });
+      expect(r.code).toBe(1);
+      oneLine(r, "cairn.config.ts");
+      expect(r.stderr.trim()).toBe(`cairn: cannot load ${join(p.dir, "cairn.config.ts")}: ${shown}`);
+    }, 30_000);
+  }
+
+  it("runs export --out into a folder that does not exist names the file and what to do", async () => {
+    const p = new Project(`import { defineConfig, workflow } from "cairn-runtime";
+const one = workflow("one", async ({ step }) => step.run("a", () => 1));
+export default defineConfig({ workflows: [one] });
+`);
+    const { id } = await p.json<{ id: string }>(["run", "one"]);
+    const out = join(p.dir, "missing/run.json");
+    const r = await p.run(["runs", "export", id, "--out", out]);
+    expect(r.code).toBe(1);
+    oneLine(r, `cannot write ${out}`, `${join(p.dir, "missing")} does not exist`, "--out FILE");
+    expect(r.stderr).not.toContain("unexpected error");
+    expect(existsSync(join(p.dir, "missing"))).toBe(false);
   }, 30_000);
 });
 

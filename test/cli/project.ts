@@ -49,7 +49,8 @@ export class Project {
     return m;
   }
 
-  spawn(args: string[], env: Record<string, string> = {}): ChildProcess {
+  /** Starts `cairn ARGS`; `env` adds to the environment (a variable set to undefined is removed). */
+  spawn(args: string[], env: Record<string, string | undefined> = {}): ChildProcess {
     return spawn(process.execPath, [BIN, ...args], {
       cwd: this.dir,
       env: { ...process.env, CAIRN_STORE: this.store, COUNTS_FILE: this.counts, NO_COLOR: "1", ...env },
@@ -58,7 +59,7 @@ export class Project {
   }
 
   /** Runs `cairn ARGS` to the end (killed, with an error naming it, if it has not ended in 90 s). */
-  run(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  run(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
     return collect(this.spawn(args, env), `cairn ${args.join(" ")}`);
   }
 

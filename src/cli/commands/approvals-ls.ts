@@ -11,7 +11,7 @@ export async function approvalsLsCommand(args: Parsed): Promise<number> {
     throw new UsageError(`cairn approvals ls takes no arguments; filter with --status S or --all`);
   if (args.flag("all") && args.has("status"))
     throw new UsageError("--all and --status contradict each other: give one of them");
-  const ctx = await openStore(args);
+  const ctx = await openStore(args, { readOnly: true });
   try {
     const status =
       (args.string("status") as ApprovalStatus | undefined) ?? (args.flag("all") ? undefined : "pending");

@@ -46,7 +46,7 @@ export async function createKeyCommand(args: Parsed): Promise<number> {
 /** `cairn keys ls`: the workspace's keys, never the keys themselves. */
 export async function listKeysCommand(args: Parsed): Promise<number> {
   positionals(args, 0, "keys ls");
-  const ctx = await openStore(args);
+  const ctx = await openStore(args, { readOnly: true });
   try {
     const keys = await ctx.journal.listApiKeys(args.string("workspace") ?? ctx.workspace);
     if (ctx.json) printJson(keys);

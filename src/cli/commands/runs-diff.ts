@@ -21,7 +21,7 @@ import { positionals } from "./runs.js";
 /** `cairn runs diff A B`: the two runs' steps side by side, and where they first part. */
 export async function runsDiffCommand(args: Parsed): Promise<number> {
   const [a, b] = positionals(args, 2, "runs diff A B") as [string, string];
-  const ctx = await openStore(args);
+  const ctx = await openStore(args, { readOnly: true });
   try {
     const d = await diffRuns(ctx.journal, ctx.workspace, a, b, modelStepMeasure);
     if (ctx.json) {

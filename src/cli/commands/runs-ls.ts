@@ -10,7 +10,7 @@ export async function runsLsCommand(args: Parsed): Promise<number> {
     throw new UsageError(
       `cairn runs ls takes no arguments ("${args.positionals.join(" ")}"); filter with --status S or --workflow W`,
     );
-  const ctx = await openStore(args);
+  const ctx = await openStore(args, { readOnly: true });
   try {
     const status = args.string("status") as RunStatus | undefined;
     const workflow = args.string("workflow");

@@ -1,4 +1,5 @@
 import type { AttemptRecord, RunSummary, StepRecord } from "../../store/records.js";
+import { isTerminal } from "../../store/records.js";
 import type { Parsed } from "../args.js";
 import type { StoreContext } from "../context.js";
 import { openStore } from "../context.js";
@@ -28,6 +29,7 @@ const STEP_MARK: Record<string, string> = {
   retrying: "↻",
   waiting: "…",
   started: "▸",
+  cancelled: "✗",
 };
 
 /**
@@ -37,7 +39,7 @@ const STEP_MARK: Record<string, string> = {
 export async function runsShowCommand(args: Parsed): Promise<number> {
   const id = positionals(args, 1, "runs show ID [--follow]")[0]!;
   if (!args.flag("follow")) {
-    const ctx = await openStore(args);
+    const ctx = await openStore(args, { readOnly: true });
     try {
       return await showRun(ctx, id);
     } finally {
@@ -89,7 +91,7 @@ export async function showRun(ctx: StoreContext, id: string): Promise<number> {
         : "",
     ],
     ["wakes", run.wakeAt && run.status !== "completed" ? time(run.wakeAt) : ""],
-    ["note", run.reason && run.status !== "failed" ? oneLine(run.reason, 200) : ""],
+    ["note", run.reason && run.status !== "failed" ? oneLine(run.reason, Infinity) : ""],
     ["input", preview(run.input, 100)],
     ["output", run.status === "completed" ? preview(run.output, 100) : ""],
     ["stored", `${run.storedBytes} bytes`],
@@ -155,25 +157,28 @@ function stepTable(steps: StepRecord[], attempts: AttemptRecord[], run: RunSumma
   const rows = [["#", "STEP", "KIND", "STATUS", "TRIES", "AT", "TOOK", "RESULT"].map((h) => dim(h))];
   const origin = run.startedAt ?? run.createdAt;
   for (const s of steps) {
+    const status = shownStatus(s, run);
     const took =
       s.endedAt !== null
         ? duration(s.endedAt - s.startedAt)
-        : s.status === "waiting"
+        : status === "waiting"
           ? duration(now - s.startedAt)
-          : "";
+          : status !== s.status && run.endedAt !== null
+            ? duration(run.endedAt - s.startedAt)
+            : "";
     const result =
-      s.status === "failed"
+      status === "failed"
         ? red(s.error?.message ?? "")
-        : s.status === "retrying"
+        : status === "retrying"
           ? yellow(`next try ${time(s.retryAt)}: ${s.error?.message ?? ""}`)
-          : s.status === "completed"
+          : status === "completed"
             ? resultCell(s.output)
             : "";
     rows.push([
       String(s.seq + 1),
-      `${STEP_MARK[s.status] ?? " "} ${s.stepId}`,
+      `${STEP_MARK[status] ?? " "} ${s.stepId}`,
       s.kind,
-      statusText(s.status),
+      statusText(status),
       String(s.attempt),
       `+${duration(s.startedAt - origin) || "0ms"}`,
       took,
@@ -193,6 +198,16 @@ function stepTable(steps: StepRecord[], attempts: AttemptRecord[], run: RunSumma
     }
   }
   return table(rows);
+}
+
+/**
+ * A step's status as it reads now. A run that has ended leaves a step it was waiting on (a
+ * sleep, an event, a retry) as it was recorded; that step stopped with the run, so it shows as
+ * cancelled with the run, or as unfinished when the run ended otherwise.
+ */
+function shownStatus(s: StepRecord, run: RunSummary): string {
+  if (s.status === "completed" || s.status === "failed" || !isTerminal(run.status)) return s.status;
+  return run.status === "cancelled" ? "cancelled" : "unfinished";
 }
 
 function runNotFound(id: string, ws: string): NotFoundError {

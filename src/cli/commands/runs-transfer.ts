@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { ErrorCode, InputError } from "../../shared/errors.js";
 import { redactUrl } from "../../shared/redact-url.js";
 import { isTerminal } from "../../store/records.js";
@@ -12,7 +13,7 @@ import { positionals } from "./runs.js";
 /** `cairn runs export ID [--out FILE]`: a run's journal (and its child runs') as one JSON file. */
 export async function runsExportCommand(args: Parsed): Promise<number> {
   const [id] = positionals(args, 1, "runs export ID [--out FILE]") as [string];
-  const ctx = await openStore(args);
+  const ctx = await openStore(args, { readOnly: true });
   try {
     const data = await ctx.journal.exportRun(ctx.workspace, id);
     const text = JSON.stringify(data) + "\n";
@@ -21,7 +22,7 @@ export async function runsExportCommand(args: Parsed): Promise<number> {
       process.stdout.write(text);
       return 0;
     }
-    writeFileSync(out, text);
+    writeOut(out, text);
     const summary = {
       runId: id,
       file: out,
@@ -38,6 +39,28 @@ export async function runsExportCommand(args: Parsed): Promise<number> {
     return 0;
   } finally {
     await ctx.close();
+  }
+}
+
+/** Writes the export to `file`, with an InputError that names the file and what to do when it cannot. */
+function writeOut(file: string, text: string): void {
+  try {
+    writeFileSync(file, text);
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    const why =
+      code === "ENOENT" || code === "ENOTDIR"
+        ? `the folder ${dirname(resolve(file))} does not exist`
+        : code === "EACCES" || code === "EPERM" || code === "EROFS"
+          ? "this user may not write there"
+          : code === "EISDIR"
+            ? "it is a folder"
+            : (cause as Error).message;
+    throw new InputError(
+      ErrorCode.InvalidInput,
+      `cannot write ${file}: ${why}; choose a file in a folder that exists and this user can write, with --out FILE`,
+      { cause },
+    );
   }
 }
 

@@ -30,7 +30,7 @@ export async function setSecretCommand(args: Parsed): Promise<number> {
 /** `cairn secrets ls`: names, scopes and dates; never a value. */
 export async function listSecretsCommand(args: Parsed): Promise<number> {
   positionals(args, 0, "secrets ls [--user U]");
-  const ctx = await openStore(args);
+  const ctx = await openStore(args, { readOnly: true });
   try {
     const user = args.string("user");
     const list = await new Vault(ctx.journal.secrets).list(
