@@ -1,21 +1,45 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, readlinkSync } from "node:fs";
 import { hostname } from "node:os";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 
 /**
- * A lease owner id: `<host>/<pid>/<process start>/<nonce>`. Workers on the same host use it to
- * see that the process holding a lease is gone and take the run over at once, instead of
- * waiting for the lease to expire.
+ * A lease owner id: `<host>/<process space>/<pid>/<process start>/<nonce>`. Workers that share
+ * a process space use it to see that the process holding a lease is gone and take the run over
+ * at once, instead of waiting for the lease to expire.
  */
 export function newOwnerId(): string {
   return `${hostPrefix()}${process.pid}/${processStart(process.pid) ?? "0"}/${randomBytes(4).toString("hex")}`;
 }
 
+/**
+ * The owner ids of processes this one can see: the host's name and its process space. A host
+ * name alone is not enough: two machines, or two containers sharing the host's name
+ * (`--uts=host`, Kubernetes' hostNetwork), each have their own pids, and a pid missing here may
+ * be alive there.
+ */
 export function hostPrefix(): string {
-  return `${hostname()}/`;
+  return `${hostname()}/${processSpace()}/`;
 }
 
-/** True when `owner` names a process on this host that no longer exists. */
+let space: string | undefined;
+
+/**
+ * This boot of this machine and this PID namespace (Linux), hashed short; where neither can be
+ * read, "-": pids are then told apart by the host's name only, as before there was this part.
+ */
+function processSpace(): string {
+  if (space !== undefined) return space;
+  try {
+    const boot = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+    const pids = readlinkSync("/proc/self/ns/pid");
+    space = createHash("sha256").update(`${boot} ${pids}`).digest("hex").slice(0, 12);
+  } catch {
+    space = "-";
+  }
+  return space;
+}
+
+/** True when `owner` names a process of this process space that no longer exists. */
 export function isOwnerDead(owner: string): boolean {
   if (!owner.startsWith(hostPrefix())) return false;
   const [pidText, start] = owner.slice(hostPrefix().length).split("/");

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Engine } from "../../src/engine/engine.js";
+import { hostPrefix } from "../../src/engine/owner.js";
 import { Worker } from "../../src/engine/worker.js";
 import { workflow } from "../../src/engine/workflow.js";
 import { silentLogger } from "../../src/shared/logger.js";
@@ -122,7 +123,7 @@ describe("leases", () => {
     // A lease held by a pid that does not exist (as after SIGKILL), far from expiry.
     await h.journal.claimRuns({
       workspace: "default",
-      owner: `${(await import("node:os")).hostname()}/999999/1/dead`,
+      owner: `${hostPrefix()}999999/1/dead`,
       ttlMs: 3_600_000,
       limit: 1,
       workflows: ["w"],
@@ -137,7 +138,7 @@ describe("leases", () => {
     const { runId } = await h.engine.start(wf);
     await h.journal.claimRuns({
       workspace: "default",
-      owner: `${(await import("node:os")).hostname()}/${process.pid}/x/alive`,
+      owner: `${hostPrefix()}${process.pid}/x/alive`,
       ttlMs: 30_000,
       limit: 1,
       workflows: ["w2"],
