@@ -48,9 +48,12 @@ function scan(url: string): { redacted: string; secrets: string[] } {
   let out = scheme[0];
   if (scheme[2] !== undefined) {
     // Userinfo runs to the last "@" before any query: a password pasted unencoded may hold "/".
+    // Or, with no "@" there, to the last "@" of all when a user name and ":" come first (not a
+    // host and its port): a password pasted unencoded may hold "?" or "#" too.
     const head = rest.slice(0, rest.search(/[?#]|$/));
-    const at = head.lastIndexOf("@");
-    const userinfo = at === -1 ? "" : head.slice(0, at);
+    let at = head.lastIndexOf("@");
+    if (at === -1 && /^[^/?#:@]*:(?!\d*(?:[/?#]|$))/.test(rest)) at = rest.lastIndexOf("@");
+    const userinfo = at === -1 ? "" : rest.slice(0, at);
     const colon = userinfo.indexOf(":");
     const user = colon === -1 ? userinfo : userinfo.slice(0, colon);
     if (at !== -1 && !user.includes("/")) {

@@ -16,6 +16,12 @@ describe("redactUrl", () => {
       "https://hooks.example.com/cairn?token=***&x=1&api_key=***#top",
     ],
     ["https://ghp1234567890abcdefghijkl@example.com/hook", "https://***@example.com/hook"],
+    // Pasted unencoded with "#" or "?" in it, which end the part before the host for a URL parser.
+    ["postgres://cairn:ab#SECRETPW@127.0.0.1:55440/cairn", "postgres://cairn:***@127.0.0.1:55440/cairn"],
+    [
+      "postgres://cairn:ab?SECRET/PW@db/cairn?sslmode=require",
+      "postgres://cairn:***@db/cairn?sslmode=require",
+    ],
   ])("hides the credentials of %s", (url, expected) => {
     expect(redactUrl(url)).toBe(expected);
   });
@@ -26,6 +32,9 @@ describe("redactUrl", () => {
     "sqlite:.cairn/cairn.db",
     "http://127.0.0.1:4567/hook?x=1",
     "https://medium.com/@someone",
+    "https://example.com?from=a:b@c",
+    "https://example.com/x#me:you@here",
+    "https://example.com:8080?from=a@b",
     "not a url",
   ])("leaves %s as written", (url) => {
     expect(redactUrl(url)).toBe(url);

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { CairnError } from "../../src/shared/errors.js";
 import { decodePayload, encodePayload } from "../../src/shared/payload.js";
-import { openJournal } from "../../src/store/open-journal.js";
+import { openJournal, openJournalAsync } from "../../src/store/open-journal.js";
 import type { SqliteJournal } from "../../src/store/sqlite/sqlite-journal.js";
 import { tempDir } from "../helpers.js";
 
@@ -175,6 +175,23 @@ describe("openJournal", () => {
     expect(err.message).toMatch(/PostgreSQL/);
     expect(err.message).not.toContain("s3cret");
     expect(err.message).toContain("cairn:***@db.example");
+  });
+
+  it("refuses a PostgreSQL URL whose password holds an unencoded # or ?, hiding the password", async () => {
+    for (const url of [
+      "postgres://cairn:ab#S3CRETPW@127.0.0.1:1/cairn",
+      "postgres://cairn:ab?S3CRETPW@127.0.0.1:1/cairn",
+    ]) {
+      const err = await openJournalAsync(url).then(
+        () => new Error("opened"),
+        (e: unknown) => e as Error,
+      );
+      expect(err.message).toContain(
+        "cannot open the PostgreSQL store at postgres://cairn:***@127.0.0.1:1/cairn",
+      );
+      expect(err.message).toContain("must be percent-encoded");
+      expect(err.message).not.toContain("S3CRETPW");
+    }
   });
 
   it("reads CAIRN_STORE when no URL is given", () => {

@@ -24,9 +24,13 @@ export async function openPostgres(url: string, poolOptions: PostgresPoolOptions
   } catch (err) {
     await pool.end().catch(() => undefined);
     if (err instanceof StoreError) throw err;
-    throw new StoreError(`cannot open the PostgreSQL store at ${where}: ${(err as Error).message}`, {
-      cause: err,
-    });
+    const message = (err as Error).message;
+    // The URL parser stops at a "#", "?" or "/" of a password pasted as it is.
+    const hint =
+      message === "Invalid URL"
+        ? "; characters such as # ? / @ : in the user name or password must be percent-encoded (# as %23, ? as %3F)"
+        : "";
+    throw new StoreError(`cannot open the PostgreSQL store at ${where}: ${message}${hint}`, { cause: err });
   }
   const config = {
     ...poolOptions,
