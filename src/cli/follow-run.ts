@@ -1,10 +1,16 @@
 import { RunTreeProgress } from "../engine/run-tree-progress.js";
+import { CairnError, ErrorCode } from "../shared/errors.js";
 import { isTerminal } from "../store/records.js";
 import type { RunSummary } from "../store/records.js";
 import type { CliContext } from "./engine-context.js";
 import { dim } from "./format.js";
 import { askApprovals, canAsk, printHint } from "./interactive-approval.js";
 import { printProgress, stdout } from "./progress-printer.js";
+import { StoreOutage } from "./store-outage.js";
+
+/** First and longest wait before reading a store that did not answer again. */
+const RETRY_MS = 250;
+const MAX_RETRY_MS = 5_000;
 
 export interface FollowOptions {
   /** Print each step and a model's tokens as they happen. */
@@ -64,56 +70,68 @@ export async function follow(
   process.once("SIGINT", onInterrupt);
   if (options.print && options.heading !== undefined) console.log(options.heading);
   let unclaimedSince: number | undefined;
+  const outage = new StoreOutage(runId);
+  let retryMs = RETRY_MS;
   try {
     for (;;) {
-      let executed = false;
-      for (const id of [...tree]) {
-        const lease = execute ? await ctx.engine.claimRun(id) : undefined;
-        if (lease) {
-          executed = true;
-          await ctx.engine.execute(lease);
+      try {
+        let executed = false;
+        for (const id of [...tree]) {
+          const lease = execute ? await ctx.engine.claimRun(id) : undefined;
+          if (lease) {
+            executed = true;
+            await ctx.engine.execute(lease);
+          }
+          for (const child of await ctx.journal.listRuns(ctx.workspace, { parentRunId: id })) {
+            if (!isTerminal(child.status)) tree.add(child.id);
+          }
         }
-        for (const child of await ctx.journal.listRuns(ctx.workspace, { parentRunId: id })) {
-          if (!isTerminal(child.status)) tree.add(child.id);
-        }
-      }
-      const run = (await ctx.journal.getRunSummary(ctx.workspace, runId))!;
-      if (isTerminal(run.status) || run.status === "needs-attention") return run;
-      if (executed) continue;
-      const wakes: number[] = [];
-      for (const id of tree) {
-        const r = await ctx.journal.getRunSummary(ctx.workspace, id);
-        if (r && !isTerminal(r.status)) wakes.push(r.wakeAt ?? r.leaseExpiresAt ?? Infinity);
-      }
-      const now = await ctx.journal.now();
-      const next = Math.min(...wakes);
-      // Due, yet no worker has taken it for followMs: nobody is there to execute it.
-      unclaimedSince = run.status === "running" || next > now ? undefined : (unclaimedSince ?? now);
-      if (!execute && unclaimedSince !== undefined && now - unclaimedSince > followMs) {
-        await feed?.catchUp();
-        if (print)
-          console.log(
-            dim(`  no worker took the run in ${Math.round(followMs / 1000)}s; start one: cairn worker`),
-          );
-        return run;
-      }
-      if (run.status !== "running" && next - now > followMs) {
-        await feed?.catchUp();
-        const pending = [];
+        const run = (await ctx.journal.getRunSummary(ctx.workspace, runId))!;
+        outage.answered();
+        retryMs = RETRY_MS;
+        if (isTerminal(run.status) || run.status === "needs-attention") return run;
+        if (executed) continue;
+        const wakes: number[] = [];
         for (const id of tree) {
-          const mine = await ctx.journal.listApprovals(ctx.workspace, {
-            runId: id,
-            status: "pending",
-            limit: 1000,
-          });
-          pending.push(...mine.filter((a) => !later.has(a.id)));
+          const r = await ctx.journal.getRunSummary(ctx.workspace, id);
+          if (r && !isTerminal(r.status)) wakes.push(r.wakeAt ?? r.leaseExpiresAt ?? Infinity);
         }
-        if (pending.length === 0) return run;
-        if (print && canAsk(ctx) && (await askApprovals(ctx, pending, later))) continue;
-        if (print && !canAsk(ctx)) for (const a of pending) printHint(a, pending);
-        return run;
+        const now = await ctx.journal.now();
+        const next = Math.min(...wakes);
+        // Due, yet no worker has taken it for followMs: nobody is there to execute it.
+        unclaimedSince = run.status === "running" || next > now ? undefined : (unclaimedSince ?? now);
+        if (!execute && unclaimedSince !== undefined && now - unclaimedSince > followMs) {
+          await feed?.catchUp();
+          if (print)
+            console.log(
+              dim(`  no worker took the run in ${Math.round(followMs / 1000)}s; start one: cairn worker`),
+            );
+          return run;
+        }
+        if (run.status !== "running" && next - now > followMs) {
+          await feed?.catchUp();
+          const pending = [];
+          for (const id of tree) {
+            const mine = await ctx.journal.listApprovals(ctx.workspace, {
+              runId: id,
+              status: "pending",
+              limit: 1000,
+            });
+            pending.push(...mine.filter((a) => !later.has(a.id)));
+          }
+          if (pending.length === 0) return run;
+          if (print && canAsk(ctx) && (await askApprovals(ctx, pending, later))) continue;
+          if (print && !canAsk(ctx)) for (const a of pending) printHint(a, pending);
+          return run;
+        }
+        await new Promise((r) => setTimeout(r, Math.max(10, Math.min(250, next - now))));
+      } catch (err) {
+        // The store did not answer: the run is safe in it; claim and read again, less often.
+        if (!CairnError.is(err, ErrorCode.Store)) throw err;
+        retryMs = Math.min(MAX_RETRY_MS, retryMs * 2);
+        outage.failed(err, retryMs);
+        await new Promise((r) => setTimeout(r, retryMs));
       }
-      await new Promise((r) => setTimeout(r, Math.max(10, Math.min(250, next - now))));
     }
   } finally {
     process.off("SIGINT", onInterrupt);

@@ -1,4 +1,4 @@
-import { ErrorCode, NotFoundError } from "../shared/errors.js";
+import { CairnError, ErrorCode, NotFoundError } from "../shared/errors.js";
 import type { Journal } from "../store/journal.js";
 import type { JournalEntry, RunStatus } from "../store/records.js";
 import { TERMINAL_STATUSES } from "../store/records.js";
@@ -10,12 +10,21 @@ export interface FollowOptions {
   pollMs?: number;
   /** Stops following; the generator returns undefined. */
   signal?: AbortSignal;
+  /**
+   * Told of each failed read of the store (unreachable, restarting): following goes on, reading
+   * again after `retryMs`, as the run itself does. Default: nothing is told.
+   */
+  onStoreError?: (err: CairnError, retryMs: number) => void;
 }
+
+/** Longest wait between reads of a store that fails. */
+const MAX_RETRY_MS = 5_000;
 
 /**
  * Yields a run's log entries as they are written, by whichever process executes the run (they
  * are read from the store), and returns the run's final status once it has ended and every
- * entry has been yielded. The store is read at `pollMs` while nothing new is there.
+ * entry has been yielded. The store is read at `pollMs` while nothing new is there; a store that
+ * fails is read again, less often, until it answers (a fault is not the run's end).
  */
 export async function* followRunLog(
   journal: Journal,
@@ -25,13 +34,25 @@ export async function* followRunLog(
 ): AsyncGenerator<JournalEntry, RunStatus | undefined> {
   let seq = options.afterSeq ?? 0;
   const pollMs = options.pollMs ?? 250;
+  let retryMs = pollMs;
   for (;;) {
     if (options.signal?.aborted) return undefined;
-    // The status first: entries written before it ended are then all in the read that follows.
-    const run = await journal.getRunSummary(workspace, runId);
+    let run;
+    let entries: JournalEntry[];
+    try {
+      // The status first: entries written before it ended are then all in the read that follows.
+      run = await journal.getRunSummary(workspace, runId);
+      entries = run === undefined ? [] : await journal.readEntries(workspace, runId, seq);
+    } catch (err) {
+      if (!CairnError.is(err, ErrorCode.Store)) throw err;
+      retryMs = Math.min(MAX_RETRY_MS, retryMs * 2);
+      options.onStoreError?.(err, retryMs);
+      await pause(retryMs, options.signal);
+      continue;
+    }
+    retryMs = pollMs;
     if (run === undefined)
       throw new NotFoundError(ErrorCode.RunNotFound, `run ${runId} not found in workspace "${workspace}"`);
-    const entries = await journal.readEntries(workspace, runId, seq);
     for (const entry of entries) {
       yield entry;
       seq = entry.seq;

@@ -4,7 +4,9 @@ import { PostgresJournal } from "../../src/store/postgres/postgres-journal.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PostgresServer } from "../support/postgres-server.js";
 import { startPostgres } from "../support/postgres-server.js";
-import { collect, countingConfig, Project } from "./project.js";
+import { until } from "../helpers.js";
+import { startTcpProxy } from "../support/tcp-proxy.js";
+import { collect, countingConfig, Project, waitForOutput } from "./project.js";
 
 let server: PostgresServer;
 beforeAll(async () => {
@@ -112,4 +114,60 @@ export default defineConfig({ workflows: [slow], storeConnections: 2 });
       await admin.end();
     }
   }, 60_000);
+
+  it("cairn run --wait-only and runs show --follow wait out a store that stops answering, then go on", async () => {
+    const p = new Project(
+      countingConfig(`
+const steady = workflow("steady", async ({ step }) => {
+  for (const s of ["a", "b", "c"]) await step.run(s, async () => { mark(s); await pause(1500); return s; });
+  return "done";
+});
+export default defineConfig({ workflows: [steady] });
+`),
+    );
+    // The followers reach the store through a proxy that the test cuts; the worker does not.
+    const proxy = await startTcpProxy(Number(new URL(server.url).port));
+    const throughProxy = { CAIRN_STORE: server.url.replace(/:\d+\//, `:${proxy.port}/`) };
+    const worker = p.spawn(["worker"], { CAIRN_STORE: server.url });
+    const workerDone = collect(worker, "cairn worker", 170_000);
+    try {
+      const run = p.spawn(["run", "steady", "--wait-only"], throughProxy);
+      const runDone = collect(run, "cairn run steady --wait-only", 170_000);
+      let runErr = "";
+      run.stderr!.on("data", (d: Buffer) => (runErr += d.toString()));
+      const started = await waitForOutput(run, /run (run_\w+)/, "cairn run to name its run", 60_000);
+      const runId = /run (run_\w+)/.exec(started)![1]!;
+      const show = p.spawn(["runs", "show", runId, "--follow"], throughProxy);
+      const showDone = collect(show, "cairn runs show --follow", 170_000);
+      let showErr = "";
+      show.stderr!.on("data", (d: Buffer) => (showErr += d.toString()));
+      await waitForOutput(run, /✓ a /, "the first step to end", 60_000);
+      proxy.cut();
+      await until(
+        "cairn run to say the store does not answer",
+        () => runErr.includes("does not answer"),
+        60_000,
+      );
+      await until(
+        "runs show to say the store does not answer",
+        () => showErr.includes("does not answer"),
+        60_000,
+      );
+      proxy.restore();
+      const [ran, shown] = await Promise.all([runDone, showDone]);
+      expect(ran.code, ran.stderr).toBe(0);
+      expect(ran.stderr).toContain(`the store does not answer`);
+      expect(ran.stderr).toContain(`run ${runId} is safe in it`);
+      expect(ran.stderr).toContain("the store answers again");
+      expect(ran.stdout).toMatch(/✓ c /);
+      expect(shown.code, shown.stderr).toBe(0);
+      expect(shown.stderr).toContain("the store does not answer");
+      expect(shown.stdout).toContain(`${runId} completed`);
+      expect([...p.executions().values()]).toEqual([1, 1, 1]);
+    } finally {
+      worker.kill("SIGTERM");
+      await workerDone.catch(() => undefined);
+      await proxy.close();
+    }
+  }, 180_000);
 });

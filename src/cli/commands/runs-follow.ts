@@ -1,6 +1,7 @@
 import type { JournalEntry } from "../../store/records.js";
 import type { CliContext } from "../engine-context.js";
 import { dim, preview, statusText } from "../format.js";
+import { StoreOutage } from "../store-outage.js";
 
 /**
  * `cairn runs show ID --follow`: prints the run's log as it grows, whichever process executes
@@ -8,9 +9,11 @@ import { dim, preview, statusText } from "../format.js";
  * With --json, one entry per line.
  */
 export async function followRun(ctx: CliContext, id: string, afterSeq: number): Promise<number> {
-  const log = ctx.engine.follow(id, { afterSeq });
+  const outage = new StoreOutage(id);
+  const log = ctx.engine.follow(id, { afterSeq, onStoreError: (err, ms) => outage.failed(err, ms) });
   for (;;) {
     const next = await log.next();
+    outage.answered();
     if (next.done) {
       if (!ctx.json && next.value) console.log(`${id} ${statusText(next.value)}`);
       return next.value === "completed" ? 0 : 1;
