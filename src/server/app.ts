@@ -60,8 +60,12 @@ export interface AppOptions {
 
 export interface CairnApp {
   app: OpenAPIHono<ServerEnv>;
-  /** The fetch handler: `app.fetch`, for @hono/node-server or `app.request()` in tests. */
-  fetch: (request: Request) => Response | Promise<Response>;
+  /**
+   * The fetch handler: `app.fetch`, for @hono/node-server or `app.request()` in tests. Pass on the
+   * `env` the server gives (Node's `{ incoming, outgoing }`): streams write straight to the socket
+   * with it (a slow client's backlog limited in bytes), and without it go through Hono's streamSSE.
+   */
+  fetch: (request: Request, env?: unknown) => Response | Promise<Response>;
   services: Services;
   /** Ends every stream and wait (they answer at once) and stops reading the store. */
   close(): void;
@@ -151,7 +155,8 @@ export function createApp(options: AppOptions): CairnApp {
   app.onError((err, c) => errorResponse(err, c, options.logger));
   return {
     app,
-    fetch: (request) => app.fetch(request),
+    // Node's env carries the response the streams write to (see eventStream).
+    fetch: (request, env) => app.fetch(request, env),
     services,
     close: () => {
       shutdown.abort();

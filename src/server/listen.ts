@@ -4,7 +4,8 @@ import type { AddressInfo } from "node:net";
 
 /** What can be served: an app's fetch handler, and how to end its streams and waits. */
 export interface Servable {
-  fetch: (request: Request) => Response | Promise<Response>;
+  /** `env`: Node's `{ incoming, outgoing }`, which streams write to (see CairnApp.fetch). */
+  fetch: (request: Request, env?: unknown) => Response | Promise<Response>;
   close(): void;
 }
 

@@ -1,7 +1,9 @@
 import type { Logger } from "../shared/logger.js";
-import type { SerializedError } from "../shared/serialized-error.js";
 import type { Journal } from "../store/journal.js";
+import { isTerminal } from "../store/records.js";
 import type { JournalEntry, RunStatus, StepRecord } from "../store/records.js";
+import type { PublicError } from "./schemas.js";
+import { publicError } from "./schemas.js";
 
 /** One event of a run's stream: a log entry, with the output of a step or run that ended. */
 export interface StreamEvent {
@@ -15,9 +17,9 @@ export interface StreamEvent {
   /** step.ended and run.ended: the result (left out above MAX_INLINE_OUTPUT bytes of JSON). */
   output?: unknown;
   outputOmitted?: true;
-  /** run.ended: the status and error. */
+  /** run.ended: the status and error (as responses show errors: no stack). */
   status?: RunStatus;
-  error?: SerializedError | null;
+  error?: PublicError | null;
 }
 
 /** Outputs above this many bytes of JSON are left out of stream events (GET the run for them). */
@@ -28,7 +30,10 @@ export interface RunSubscriber {
   afterSeq: number;
   /** Called with each new batch, in order, each event once. */
   onEvents(events: StreamEvent[]): void;
-  /** After the run.ended event was delivered, or the hub closed. */
+  /**
+   * After the run.ended event was delivered, or at once when the run had ended at or before
+   * `afterSeq` (nothing more will come), or when the hub closed.
+   */
   onEnd(reason: "ended" | "closed"): void;
 }
 
@@ -92,10 +97,10 @@ export class RunLogHub {
     t.subs.add(sub);
     void t.catchUp(sub);
     return {
+      // Closing twice is harmless: a later tail of the same run is not dropped by it.
       close: () => {
         sub.closed = true;
-        t.subs.delete(sub);
-        if (t.subs.size === 0) this.drop(key, t);
+        if (t.subs.delete(sub) && t.subs.size === 0) this.drop(key, t);
       },
     };
   }
@@ -122,6 +127,7 @@ export class RunLogHub {
   }
 
   private drop(key: string, tail: RunTail): void {
+    if (this.tails.get(key) !== tail) return;
     this.tails.delete(key);
     if (![...this.tails.values()].some((t) => t.workspace === tail.workspace)) {
       this.unwatch.get(tail.workspace)?.();
@@ -143,14 +149,24 @@ class RunTail {
     private readonly logger: Logger,
   ) {}
 
-  /** The subscriber reads what it missed from the store; live batches wait in its queue meanwhile. */
+  /**
+   * The subscriber reads what it missed from the store; live batches wait in its queue meanwhile.
+   * A subscriber starting at or after the run.ended of a run that has ended is ended at once: no
+   * fresh run.ended will ever come to end it.
+   */
   async catchUp(sub: Sub): Promise<void> {
     try {
+      // Read before the log: a run seen ended has its run.ended in the log (one transaction).
+      const run = await this.journal.getRunSummary(this.workspace, this.runId);
       const missed = await readEvents(this.journal, this.workspace, this.runId, sub.delivered);
       if (sub.closed) return;
       deliver(sub, missed);
       const queued = sub.queue.splice(0);
       sub.catchingUp = false;
+      if (run === undefined || isTerminal(run.status)) {
+        end(sub, run === undefined ? "closed" : "ended");
+        return;
+      }
       deliver(sub, queued);
       this.poke();
     } catch (err) {
@@ -245,7 +261,7 @@ function toEvent(
     if (step?.status === "completed") withOutput(event, step.output);
   } else if (e.type === "run.ended" && run !== undefined) {
     event.status = run.status;
-    event.error = run.error;
+    event.error = publicError(run.error);
     if (run.status === "completed") withOutput(event, run.output);
   }
   return event;

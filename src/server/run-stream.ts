@@ -18,7 +18,7 @@ const stream = createRoute({
     "step.started, step.progress (a model's tokens, tagged with step and attempt), step.ended (with the " +
     "step's output), approval.requested, approval.decided, run.ended (with the result)… The stream ends " +
     "after run.ended. Reconnect with Last-Event-ID (or ?startIndex=N: from the Nth event; negative: the " +
-    "last N) to get every event missed, none twice.",
+    "last N) to get every event missed, none twice; at or after run.ended, the stream ends at once.",
   request: {
     params: z.object({
       id: z
@@ -47,7 +47,7 @@ export function runStreamRoutes(app: OpenAPIHono<ServerEnv>): void {
   });
 }
 
-/** A run's events after `afterSeq` as SSE, live, until run.ended. */
+/** A run's events after `afterSeq` as SSE, live, until run.ended (at once if that was at or before `afterSeq`). */
 export function streamRun(c: Context<ServerEnv>, engine: Engine, runId: string, afterSeq: number): Response {
   const { services } = c.var;
   return eventStream(c, services, (sink) => {
@@ -82,7 +82,7 @@ export async function resumePoint(
   startIndex: number | undefined,
 ): Promise<number> {
   if (lastEventId !== undefined && lastEventId !== "") {
-    if (!/^\d+$/.test(lastEventId))
+    if (!/^\d+$/.test(lastEventId) || !Number.isSafeInteger(Number(lastEventId)))
       throw new InputError(
         ErrorCode.InvalidInput,
         `header.last-event-id: "${lastEventId}" is not an event id of this stream`,

@@ -75,7 +75,9 @@ export function streamSession(
             runs = await sessionRuns(engine, agent, session);
             continue;
           }
+          // Resumed at or after the run's run.ended, this ends at once and the next run follows.
           await follow(next, resume?.runId === next.id ? afterSeq : 0);
+          current?.close();
           cursor = next;
         }
       } catch (err) {
@@ -98,7 +100,7 @@ function after(r: RunSummary, cursor: RunSummary): boolean {
 function parseSessionEventId(id: string | undefined): { runId: string; seq: number } | undefined {
   if (id === undefined || id === "") return undefined;
   const match = /^(.+):(\d+)$/.exec(id);
-  if (!match)
+  if (!match || !Number.isSafeInteger(Number(match[2])))
     throw new InputError(
       ErrorCode.InvalidInput,
       `header.last-event-id: "${id}" is not an event id of this stream`,

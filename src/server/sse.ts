@@ -34,8 +34,10 @@ const MAX_BACKLOG = 10_000;
 /**
  * An SSE response fed by `start`, which returns how to stop producing. The stream ends when the
  * producer ends it, the client goes away, or the server shuts down (it then ends cleanly, and
- * the client resumes elsewhere with Last-Event-ID). On Node each frame is written straight to the
- * socket; elsewhere (app.request() in tests) through Hono's streamSSE.
+ * the client resumes elsewhere with Last-Event-ID); however it ends, the producer is stopped and
+ * nothing of the stream is left behind. A HEAD request gets the headers and no producer at all:
+ * its body would never be read. On Node each frame is written straight to the socket; elsewhere
+ * (app.request() in tests, a fetch handler called without Node's env) through Hono's streamSSE.
  */
 export function eventStream(
   c: Context,
@@ -46,6 +48,10 @@ export function eventStream(
   for (const [k, v] of Object.entries(headers)) c.header(k, v);
   c.header("Cache-Control", "no-cache, no-transform");
   c.header("X-Accel-Buffering", "no");
+  if (c.req.method === "HEAD") {
+    c.header("Content-Type", "text/event-stream");
+    return c.body(null, 200);
+  }
   const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
   if (outgoing !== undefined && typeof outgoing.writeHead === "function")
     return nodeStream(c, outgoing, services, start);
@@ -55,10 +61,16 @@ export function eventStream(
     let writing: Promise<void> = Promise.resolve();
     let backlog = 0;
     let ended = false;
+    /** A clean end: what was sent is written first (it waits on the client reading it). */
     const endStream = () => {
       if (ended) return;
       ended = true;
       void writing.then(finish, finish);
+    };
+    /** The client is gone: nothing more can be written, so nothing is waited for. */
+    const abandon = () => {
+      ended = true;
+      finish();
     };
     const sink: SseSink = {
       send(message) {
@@ -79,17 +91,21 @@ export function eventStream(
       },
       end: endStream,
     };
+    const request = c.req.raw.signal;
     const stop = start(sink);
     const keepAlive = setInterval(() => sink.send(KEEP_ALIVE), KEEP_ALIVE_MS);
     const onShutdown = () => endStream();
     services.shutdown.addEventListener("abort", onShutdown, { once: true });
-    stream.onAbort(() => endStream());
+    request.addEventListener("abort", abandon, { once: true });
+    stream.onAbort(abandon);
     if (services.shutdown.aborted) endStream();
+    if (request.aborted || stream.aborted) abandon();
     try {
       await done;
     } finally {
       clearInterval(keepAlive);
       services.shutdown.removeEventListener("abort", onShutdown);
+      request.removeEventListener("abort", abandon);
       stop();
     }
   });
@@ -134,10 +150,9 @@ function nodeStream(
   outgoing.once("close", endStream);
   const stop = start(sink);
   producer.stop = stop;
-  if (ended || services.shutdown.aborted) {
-    stop();
-    endStream();
-  }
+  // The client may have gone while the route was still reading the store: "close" is behind us.
+  if (ended) stop();
+  else if (services.shutdown.aborted || outgoing.destroyed) endStream();
   // Tells @hono/node-server the response was written here.
   return new Response(null, { headers: { "x-hono-already-sent": "true" } });
 }

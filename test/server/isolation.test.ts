@@ -44,7 +44,6 @@ describe("workspace isolation", () => {
       ["POST", `/v1/approvals/${approval}/decision`, { approve: true }],
       ["GET", "/v1/sessions/helper/s1"],
       ["GET", "/v1/sessions/helper/s1/stream"],
-      ["GET", "/v1/agents/helper/chat/s1/stream"],
       ["DELETE", `/v1/keys/${keyId}`],
       ["DELETE", "/v1/secrets/ours"],
     ];
@@ -53,6 +52,8 @@ describe("workspace isolation", () => {
       expect(r.status, `${method} ${path}`).toBe(404);
       expect(JSON.stringify(r.body)).not.toContain("stack");
     }
+    // A chat of ours resumed from there: nothing in progress, as for a chat that never was.
+    expect((await s.call("GET", "/v1/agents/helper/chat/s1/stream", { key: theirs })).status).toBe(204);
     // Lists and feeds show nothing of ours.
     expect((await s.call("GET", "/v1/runs", { key: theirs })).body.runs).toEqual([]);
     // A bulk action there matches nothing here, and their usage shows none of ours.
@@ -114,6 +115,8 @@ describe("workspace isolation", () => {
       "POST /v1/events",
       "POST /v1/sessions/{agent}/{session}/messages",
       "POST /v1/agents/{name}/chat",
+      // Checked above: 204, as for a chat that never was.
+      "GET /v1/agents/{name}/chat/{chatId}/stream",
       "GET /v1/health",
       "GET /v1/ready",
     ]);

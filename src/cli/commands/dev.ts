@@ -36,7 +36,7 @@ export async function devCommand(args: Parsed): Promise<number> {
   // Heard from now on: a SIGTERM while the server starts still shuts it down cleanly.
   const signalled = untilSignal();
   const server = await listen(
-    { fetch: (r) => current.cairn.fetch(r), close: () => current.cairn.close() },
+    { fetch: (r, env) => current.cairn.fetch(r, env), close: () => current.cairn.close() },
     {
       host,
       port: portOf(args),
