@@ -314,6 +314,8 @@ export class CairnClient {
           ...(options.signal ? { signal: options.signal } : {}),
         });
         if (!res.ok) throw await apiError(res);
+        // Nothing more will ever come (a run stream resumed after its end).
+        if (res.status === 204) return;
         for await (const message of parseSse(res.body!)) {
           delay = 250;
           yield message.data;

@@ -3,6 +3,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { Engine } from "../engine/engine.js";
 import { ErrorCode, InputError } from "../shared/errors.js";
+import { isTerminal } from "../store/records.js";
 import type { ServerEnv } from "./context.js";
 import type { StreamEvent } from "./run-log-hub.js";
 import { errorResponses, sseContent } from "./schemas.js";
@@ -18,7 +19,7 @@ const stream = createRoute({
     "step.started, step.progress (a model's tokens, tagged with step and attempt), step.ended (with the " +
     "step's output), approval.requested, approval.decided, run.ended (with the result)… The stream ends " +
     "after run.ended. Reconnect with Last-Event-ID (or ?startIndex=N: from the Nth event; negative: the " +
-    "last N) to get every event missed, none twice; at or after run.ended, the stream ends at once.",
+    "last N) to get every event missed, none twice; at or after run.ended, 204.",
   request: {
     params: z.object({
       id: z
@@ -29,20 +30,32 @@ const stream = createRoute({
     query: z.object({ startIndex: z.coerce.number().int().optional() }),
     headers: z.object({ "last-event-id": z.string().optional() }),
   },
-  responses: { 200: { description: "The run's events", content: sseContent }, ...errorResponses },
+  responses: {
+    200: { description: "The run's events", content: sseContent },
+    204: { description: "Resumed at or after run.ended: nothing more will come" },
+    ...errorResponses,
+  },
 });
 
 export function runStreamRoutes(app: OpenAPIHono<ServerEnv>): void {
   app.openapi(stream, async (c) => {
     const { engine } = c.var;
     const { id } = c.req.valid("param");
-    await mustGetRun(engine, id);
+    const run = await mustGetRun(engine, id);
     const afterSeq = await resumePoint(
       engine,
       id,
       c.req.valid("header")["last-event-id"],
       c.req.valid("query").startIndex,
     );
+    // Resumed at or after the end of a run that has ended: nothing will ever come. 204 tells a
+    // browser's EventSource (and Cairn's client) not to reconnect, as they do after a 200 ends.
+    if (
+      afterSeq > 0 &&
+      isTerminal(run.status) &&
+      (await engine.journal.readEntries(engine.workspace, id, afterSeq)).length === 0
+    )
+      return c.body(null, 204);
     return streamRun(c, engine, id, afterSeq);
   });
 }

@@ -2,6 +2,7 @@ import { Agent as HttpAgent, request } from "node:http";
 import { describe, expect, it } from "vitest";
 import { agent } from "../../src/agent/agent.js";
 import { scriptedModel } from "../../src/agent/scripted-model.js";
+import { CairnClient } from "../../src/client/cairn-client.js";
 import type { SseMessage } from "../../src/client/sse.js";
 import { workflow } from "../../src/engine/workflow.js";
 import { NonRetriableError } from "../../src/shared/errors.js";
@@ -118,7 +119,7 @@ describe("streams hold nothing once their client cannot read them", () => {
 });
 
 describe("a stream resumed after its run ended", () => {
-  it("ends at once from run.ended's id or any later one, and refuses ids beyond a safe integer", async () => {
+  it("answers 204 from run.ended's id or any later one, so clients stop reconnecting, and refuses ids beyond a safe integer", async () => {
     const s = await serverHarness([kaboom]);
     const k = await s.key(["read", "run"]);
     const { runId, events } = await endedRun(s, k);
@@ -137,9 +138,17 @@ describe("a stream resumed after its run ended", () => {
         key: k,
         ...(lastEventId !== undefined ? { headers: { "last-event-id": lastEventId } } : {}),
       });
-      expect(resumed.status).toBe(200);
-      expect(await resumed.rest(10_000), `${query} ${lastEventId}`).toEqual([]);
+      expect(resumed.status, `${query} ${lastEventId}`).toBe(204);
     }
+    // Cairn's client, resuming there, ends instead of reconnecting for ever.
+    const client = new CairnClient({ baseUrl: s.url, apiKey: k });
+    const drain = async () => {
+      const got = [];
+      for await (const e of client.stream(runId, { after: endedSeq })) got.push(e);
+      return got;
+    };
+    const after = await within(drain(), "the client's stream resumed after run.ended to end", 10_000);
+    expect(after).toEqual([]);
     for (const [query, lastEventId] of [
       ["", "99999999999999999999"],
       ["?startIndex=99999999999999999999", undefined],

@@ -79,7 +79,8 @@ export async function readEntries(
 ): Promise<JournalEntry[]> {
   return (
     await sql.rows<EntryRow>(
-      "SELECT * FROM entries WHERE workspace = $1 AND run_id = $2 AND seq > $3 ORDER BY seq",
+      // int8: a reader may start after any safe integer, beyond the column's int4.
+      "SELECT * FROM entries WHERE workspace = $1 AND run_id = $2 AND seq > $3::int8 ORDER BY seq",
       [workspace, runId, afterSeq],
     )
   ).map(toEntry);
