@@ -28,6 +28,7 @@ import { runRoutes } from "./runs.js";
 import { secretRoutes } from "./secrets.js";
 import { runBulkRoutes } from "./runs-bulk.js";
 import { runDeleteRoutes } from "./runs-delete.js";
+import { KeyWatch } from "./key-watch.js";
 import { runDiffRoutes } from "./runs-diff.js";
 import { runForkRoutes } from "./runs-fork.js";
 import { usageRoutes } from "./usage.js";
@@ -54,6 +55,8 @@ export interface AppOptions {
   maxWaitMs?: number;
   /** The built dashboard served at `/`: a folder, or false for none. Default the package's own. */
   dashboard?: string | false;
+  /** How often open streams' API keys are checked for revocation (ms). Default 5 s. */
+  keyCheckMs?: number;
   /** The vault's master key for /v1/secrets. Default CAIRN_MASTER_KEY or .cairn/master.key. */
   masterKey?: MasterKeySource;
 }
@@ -88,6 +91,7 @@ export function createApp(options: AppOptions): CairnApp {
     hub: new RunLogHub(options.engine.journal, options.logger),
     maxWaitMs: options.maxWaitMs ?? 60_000,
     shutdown: shutdown.signal,
+    keys: new KeyWatch(options.logger, options.keyCheckMs),
   };
   const app = new OpenAPIHono<ServerEnv>({
     defaultHook: (result, c) => {
@@ -161,6 +165,7 @@ export function createApp(options: AppOptions): CairnApp {
     close: () => {
       shutdown.abort();
       services.hub.close();
+      services.keys.close();
     },
   };
 }

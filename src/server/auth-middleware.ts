@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { ErrorCode, InputError } from "../shared/errors.js";
+import { CairnError, ErrorCode, InputError } from "../shared/errors.js";
 import type { ApiScope } from "../store/service-records.js";
 import type { Authenticator } from "./auth.js";
 import { allows } from "./auth.js";
@@ -65,6 +65,20 @@ export function authMiddleware(
       );
     }
     c.set("principal", principal);
+    // For streams, which outlive this check: the key asked about again while they are open.
+    c.set(
+      "keyStillValid",
+      principal.keyId === null
+        ? undefined
+        : () =>
+            auth.authenticate(token).then(
+              () => true,
+              (err: unknown) => {
+                if (CairnError.is(err, ErrorCode.Unauthorized)) return false;
+                throw err;
+              },
+            ),
+    );
     c.set("engine", services.engine.forWorkspace(principal.workspace));
     await next();
   };

@@ -95,6 +95,7 @@ export function keyRoutes(app: OpenAPIHono<ServerEnv>): void {
     const { id } = c.req.valid("param");
     const revoked = await engine.journal.revokeApiKey(engine.workspace, id);
     if (revoked === undefined) throw new CairnError(ErrorCode.NotFound, `no API key ${id} in this workspace`);
+    c.var.services.keys.revoked(id);
     return c.json(keyBody(revoked), 200);
   });
 }

@@ -2,6 +2,7 @@ import type { ServerResponse } from "node:http";
 import type { Context } from "hono";
 import type { SSEMessage } from "hono/streaming";
 import { streamSSE } from "hono/streaming";
+import type { Principal } from "./auth.js";
 import type { Services } from "./context.js";
 
 /** Where a stream's producer writes: each message (or pre-encoded frame) in order; `end` closes it cleanly. */
@@ -52,6 +53,7 @@ export function eventStream(
     c.header("Content-Type", "text/event-stream");
     return c.body(null, 200);
   }
+  start = endOnRevoke(c, services, start);
   const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
   if (outgoing !== undefined && typeof outgoing.writeHead === "function")
     return nodeStream(c, outgoing, services, start);
@@ -155,4 +157,23 @@ function nodeStream(
   else if (services.shutdown.aborted || outgoing.destroyed) endStream();
   // Tells @hono/node-server the response was written here.
   return new Response(null, { headers: { "x-hono-already-sent": "true" } });
+}
+
+/** `start`, with the stream ended once the request's API key is revoked (see KeyWatch). */
+function endOnRevoke(
+  c: Context,
+  services: Services,
+  start: (sink: SseSink) => () => void,
+): (sink: SseSink) => () => void {
+  const stillValid = c.get("keyStillValid") as (() => Promise<boolean>) | undefined;
+  const keyId = (c.get("principal") as Principal | undefined)?.keyId;
+  if (stillValid === undefined || keyId === undefined || keyId === null) return start;
+  return (sink) => {
+    const stop = start(sink);
+    const unwatch = services.keys.watch(keyId, stillValid, () => sink.end());
+    return () => {
+      unwatch();
+      stop();
+    };
+  };
 }

@@ -2,7 +2,7 @@ import { request } from "node:http";
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/shared/clock.js";
 import { shipIt } from "./fixtures.js";
-import { serverHarness } from "./support.js";
+import { eventually, serverHarness } from "./support.js";
 
 describe("API keys and limits", () => {
   it("refuses a request without a key, with an unknown or revoked key, or without the scope", async () => {
@@ -135,5 +135,36 @@ describe("API keys and limits", () => {
     const admin = await keyed.key(["admin"]);
     expect((await post(`rebind.attacker.example:${port}`, keyed.url, admin)).status).toBe(201);
     expect((await post(`rebind.attacker.example:${port}`, keyed.url)).status).toBe(401);
+  });
+
+  it("ends the open streams of a revoked key: at once when revoked here, soon when revoked elsewhere", async () => {
+    const s = await serverHarness([shipIt], { app: { keyCheckMs: 200 } });
+    const admin = await s.key(["admin"]);
+    const create = async (name: string) =>
+      (await s.call("POST", "/v1/keys", { key: admin, body: { name, scopes: ["read", "run"] } })).body as {
+        key: string;
+        apiKey: { id: string };
+      };
+    const [here, elsewhere] = [await create("here"), await create("elsewhere")];
+    const feeds = {
+      here: await s.sse("/v1/events?from=now", { key: here.key }),
+      elsewhere: await s.sse("/v1/events?from=now", { key: elsewhere.key }),
+      kept: await s.sse("/v1/events?from=now", { key: admin }),
+    };
+    expect([feeds.here.status, feeds.elsewhere.status, feeds.kept.status]).toEqual([200, 200, 200]);
+    // Revoked through this server: its streams end now.
+    expect((await s.call("DELETE", `/v1/keys/${here.apiKey.id}`, { key: admin })).status).toBe(200);
+    await feeds.here.rest(10_000);
+    // Revoked by another process (the CLI, another server): found at the next check.
+    await s.journal.revokeApiKey("default", elsewhere.apiKey.id);
+    await feeds.elsewhere.rest(10_000);
+    expect((await s.sse("/v1/events?from=now", { key: elsewhere.key })).status).toBe(401);
+    // A key still valid keeps its stream.
+    await s.call("POST", "/v1/events", { key: admin, body: { name: "still.here" } });
+    expect((await feeds.kept.next(1, 10_000)).map((m) => m.event)).toEqual(["event.sent"]);
+    feeds.kept.close();
+    await eventually("no key watched once the streams are gone", () =>
+      Promise.resolve(s.cairn.services.keys.size === 0),
+    );
   });
 });
