@@ -11,6 +11,12 @@ import type { Lease } from "../store/records.js";
 export type StarvedListener = (blockedMs: number, since: number) => void;
 
 /**
+ * Called once when the lease lapsed while this process did not run at all (stopped with
+ * SIGSTOP, suspended, its machine paused) for `frozenMs`: no code of the run held it up.
+ */
+export type FrozenListener = (frozenMs: number) => void;
+
+/**
  * Keeps one run's lease alive with heartbeats while this worker executes it. Validity is tracked
  * on this process's monotonic clock from the moment each renewal was *sent*, so a worker that
  * cannot reach the store stops starting steps before the store could hand the run to another.
@@ -30,10 +36,12 @@ export class LeaseKeeper {
   private readonly controller = new AbortController();
   private renewing: Promise<void> | undefined;
   private every: number;
-  /** When the heartbeat timer last fired (or the keeper started). */
+  /** When the heartbeat timer last fired (or the keeper started), and the event loop's use then. */
   private lastBeat = performance.now();
+  private lastLoop = performance.eventLoopUtilization();
   private starvedSeen = false;
   onStarved: StarvedListener | undefined;
+  onFrozen: FrozenListener | undefined;
 
   constructor(
     private readonly journal: Journal,
@@ -65,11 +73,14 @@ export class LeaseKeeper {
 
   start(): void {
     this.lastBeat = performance.now();
+    this.lastLoop = performance.eventLoopUtilization();
     this.timer = setInterval(() => {
       const now = performance.now();
       const gap = now - this.lastBeat;
+      const loopSince = this.lastLoop;
       this.lastBeat = now;
-      this.checkStarved(now, gap);
+      this.lastLoop = performance.eventLoopUtilization();
+      this.checkStarved(now, gap, loopSince);
       this.renewing ??= this.renew().finally(() => (this.renewing = undefined));
     }, this.every);
     this.timer.unref();
@@ -133,10 +144,13 @@ export class LeaseKeeper {
    * meanwhile: the event loop was blocked past the lease (a store that does not answer delays
    * renewals, not the timer, and is not this).
    */
-  private checkStarved(now: number, gap = now - this.lastBeat): void {
+  private checkStarved(now: number, gap = now - this.lastBeat, loopSince = this.lastLoop): void {
     if (this.starvedSeen || gap <= this.every * 2 || now <= this.validUntil) return;
     this.starvedSeen = true;
-    this.onStarved?.(gap, now - gap);
+    // Code that blocks the loop keeps it busy; a process that is not running at all leaves it
+    // waiting for I/O the whole time (stopped there, it wakes there).
+    if (performance.eventLoopUtilization(loopSince).idle >= gap / 2) this.onFrozen?.(gap);
+    else this.onStarved?.(gap, now - gap);
   }
 
   private async renew(): Promise<void> {

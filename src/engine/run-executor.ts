@@ -91,6 +91,15 @@ export class RunExecutor {
     keeper.onStarved = (blockedMs, since) => {
       starved = this.starved(keeper, workflow?.id, execution?.busiestBodySince(since), blockedMs, since);
     };
+    keeper.onFrozen = (frozenMs) => {
+      // Not the run's doing: its lease stays as it is.
+      logger.warn(
+        `run ${lease.runId}: this worker did not run at all for ${Math.round(frozenMs / 100) / 10} s ` +
+          `(stopped, suspended, or its machine paused), past the run's ${keeper.ttlMs / 1000} s lease: another ` +
+          `worker may have taken the run over. No step is at fault.`,
+        { runId: lease.runId, frozenMs: Math.round(frozenMs) },
+      );
+    };
     keeper.start();
     try {
       let run, history;

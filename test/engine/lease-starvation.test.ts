@@ -156,4 +156,34 @@ describe("a step that blocks the event loop past the lease", () => {
       /workflow "bad" leaseTtl: "soon" is not a duration/,
     );
   });
+
+  it("a worker that did not run at all (SIGSTOP) blames no step and keeps the run's lease", async () => {
+    const store = await faultyStore(testStore);
+    const countsFile = join(tempDir(), "executions.log");
+    const engine = new Engine({ journal: store.observer, workflows: FAULT_WORKFLOWS, logger: silentLogger });
+    const worker = await spawnWorker(store.url, {
+      leaseTtlMs: 500,
+      env: { COUNTS_FILE: countsFile, NAP_MS: "3000" },
+    });
+    const { runId } = await engine.start("nap");
+    const lines = () => (existsSync(countsFile) ? readFileSync(countsFile, "utf8").split("\n") : []);
+    await until("the step to start", () => lines().includes(`${runId}:nap`), 60_000);
+    // Frozen mid-step, as a paused VM or a suspended laptop is, for four leases.
+    worker.child.kill("SIGSTOP");
+    await new Promise((r) => setTimeout(r, 2_000));
+    worker.child.kill("SIGCONT");
+    await until(
+      "the run to complete",
+      async () => (await store.observer.getRunSummary("default", runId))?.status === "completed",
+      60_000,
+    );
+    await until("the worker to say it did not run", () => worker.log.includes("did not run at all"), 20_000);
+    await worker.kill();
+    expect(worker.log).not.toContain("kept the event loop busy");
+    const entries = await store.observer.readEntries("default", runId);
+    expect(entries.filter((e) => e.type === "run.lease_starved")).toEqual([]);
+    expect((await store.observer.getRunSummary("default", runId))?.leaseTtlMs ?? 500).toBeLessThanOrEqual(
+      500,
+    );
+  }, 90_000);
 });

@@ -29,4 +29,12 @@ export const FAULT_WORKFLOWS = [
     });
     return step.run("after", () => mark(`${runId}:after`));
   }),
+  workflow("nap", async ({ step, runId }) => {
+    await step.run("nap", async () => {
+      mark(`${runId}:nap`);
+      await new Promise((r) => setTimeout(r, Number(process.env.NAP_MS ?? 3000)));
+      return "rested";
+    });
+    return step.run("after", () => mark(`${runId}:after`));
+  }),
 ];
