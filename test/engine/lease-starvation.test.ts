@@ -169,7 +169,20 @@ describe("a step that blocks the event loop past the lease", () => {
     const lines = () => (existsSync(countsFile) ? readFileSync(countsFile, "utf8").split("\n") : []);
     await until("the step to start", () => lines().includes(`${runId}:nap`), 60_000);
     // Frozen mid-step, as a paused VM or a suspended laptop is, for four leases.
-    worker.child.kill("SIGSTOP");
+    // Stopped while its event loop waits for I/O, as an idle worker's mostly does: a process
+    // stopped in the middle of running code cannot be told from code that blocks the loop.
+    const pid = worker.child.pid!;
+    await until(
+      "the worker's main thread to wait for I/O, to stop it there",
+      () => {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        if (stat.slice(stat.lastIndexOf(")") + 2)[0] !== "S") return false;
+        process.kill(pid, "SIGSTOP");
+        return true;
+      },
+      20_000,
+      1,
+    );
     await new Promise((r) => setTimeout(r, 2_000));
     worker.child.kill("SIGCONT");
     await until(
