@@ -161,16 +161,17 @@ describe("a step that blocks the event loop past the lease", () => {
     const store = await faultyStore(testStore);
     const countsFile = join(tempDir(), "executions.log");
     const engine = new Engine({ journal: store.observer, workflows: FAULT_WORKFLOWS, logger: silentLogger });
+    // A lease long enough that a loaded machine does not starve it before the test freezes it.
     const worker = await spawnWorker(store.url, {
-      leaseTtlMs: 500,
-      env: { COUNTS_FILE: countsFile, NAP_MS: "3000" },
+      leaseTtlMs: 2_000,
+      env: { COUNTS_FILE: countsFile, NAP_MS: "9000" },
     });
     const { runId } = await engine.start("nap");
     const lines = () => (existsSync(countsFile) ? readFileSync(countsFile, "utf8").split("\n") : []);
     await until("the step to start", () => lines().includes(`${runId}:nap`), 60_000);
-    // Frozen mid-step, as a paused VM or a suspended laptop is, for four leases.
-    // Stopped while its event loop waits for I/O, as an idle worker's mostly does: a process
-    // stopped in the middle of running code cannot be told from code that blocks the loop.
+    // Frozen mid-step, as a paused VM or a suspended laptop is, for over two leases. Stopped
+    // while its event loop waits for I/O, as an idle worker's mostly does: a process stopped in
+    // the middle of running code cannot be told from code that blocks the loop.
     const pid = worker.child.pid!;
     await until(
       "the worker's main thread to wait for I/O, to stop it there",
@@ -183,20 +184,26 @@ describe("a step that blocks the event loop past the lease", () => {
       20_000,
       1,
     );
-    await new Promise((r) => setTimeout(r, 2_000));
+    await new Promise((r) => setTimeout(r, 5_000));
     worker.child.kill("SIGCONT");
     await until(
       "the run to complete",
       async () => (await store.observer.getRunSummary("default", runId))?.status === "completed",
       60_000,
     );
-    await until("the worker to say it did not run", () => worker.log.includes("did not run at all"), 20_000);
+    await until(
+      "the worker to say it did not run",
+      () => worker.log.includes("did not run at all"),
+      20_000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; the worker logged:\n${worker.log}`);
+    });
     await worker.kill();
     expect(worker.log).not.toContain("kept the event loop busy");
     const entries = await store.observer.readEntries("default", runId);
     expect(entries.filter((e) => e.type === "run.lease_starved")).toEqual([]);
-    expect((await store.observer.getRunSummary("default", runId))?.leaseTtlMs ?? 500).toBeLessThanOrEqual(
-      500,
+    expect((await store.observer.getRunSummary("default", runId))?.leaseTtlMs ?? 2_000).toBeLessThanOrEqual(
+      2_000,
     );
-  }, 90_000);
+  }, 120_000);
 });
