@@ -174,10 +174,10 @@ describe("a step that blocks the event loop past the lease", () => {
     // the middle of running code cannot be told from code that blocks the loop.
     const pid = worker.child.pid!;
     await until(
-      "the worker's main thread to wait for I/O, to stop it there",
+      "the worker's main thread to wait in epoll (its event loop idle), to stop it there",
       () => {
-        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-        if (stat.slice(stat.lastIndexOf(")") + 2)[0] !== "S") return false;
+        // Asleep is not enough: a thread waiting for GC helpers sleeps too, with the loop busy.
+        if (!readFileSync(`/proc/${pid}/wchan`, "utf8").includes("epoll")) return false;
         process.kill(pid, "SIGSTOP");
         return true;
       },
