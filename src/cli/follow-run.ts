@@ -1,3 +1,4 @@
+import { nextRetryMs } from "../engine/run-log.js";
 import { RunTreeProgress } from "../engine/run-tree-progress.js";
 import { CairnError, ErrorCode } from "../shared/errors.js";
 import { isTerminal } from "../store/records.js";
@@ -8,9 +9,8 @@ import { askApprovals, canAsk, printHint } from "./interactive-approval.js";
 import { printProgress, stdout } from "./progress-printer.js";
 import { StoreOutage } from "./store-outage.js";
 
-/** First and longest wait before reading a store that did not answer again. */
+/** First wait before reading a store that did not answer again (then see nextRetryMs). */
 const RETRY_MS = 250;
-const MAX_RETRY_MS = 5_000;
 
 export interface FollowOptions {
   /** Print each step and a model's tokens as they happen. */
@@ -128,7 +128,7 @@ export async function follow(
       } catch (err) {
         // The store did not answer: the run is safe in it; claim and read again, less often.
         if (!CairnError.is(err, ErrorCode.Store)) throw err;
-        retryMs = Math.min(MAX_RETRY_MS, retryMs * 2);
+        retryMs = nextRetryMs(retryMs);
         outage.failed(err, retryMs);
         await new Promise((r) => setTimeout(r, retryMs));
       }

@@ -20,6 +20,11 @@ export interface FollowOptions {
 /** Longest wait between reads of a store that fails. */
 const MAX_RETRY_MS = 5_000;
 
+/** The wait before reading a failing store again, after waiting `ms` the last time. */
+export function nextRetryMs(ms: number): number {
+  return Math.min(MAX_RETRY_MS, ms * 2);
+}
+
 /**
  * Yields a run's log entries as they are written, by whichever process executes the run (they
  * are read from the store), and returns the run's final status once it has ended and every
@@ -45,7 +50,7 @@ export async function* followRunLog(
       entries = run === undefined ? [] : await journal.readEntries(workspace, runId, seq);
     } catch (err) {
       if (!CairnError.is(err, ErrorCode.Store)) throw err;
-      retryMs = Math.min(MAX_RETRY_MS, retryMs * 2);
+      retryMs = nextRetryMs(retryMs);
       options.onStoreError?.(err, retryMs);
       await pause(retryMs, options.signal);
       continue;
